@@ -33,7 +33,7 @@ import { convertPipeline } from '@trajgen/convert';
 import { CC_TOOLS, OC_TOOLS } from '../libs/convert/src/__fixtures__/synthetic/build';
 
 const REPO = join(__dirname, '..');
-const REAL = join(REPO, '../shared/fixtures/real');
+const REAL = join(REPO, 'test/fixtures/real');
 const PIPELINE = 'bench';
 
 type Json = Record<string, any>;

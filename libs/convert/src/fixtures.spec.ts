@@ -5,7 +5,7 @@ import { convertRawFile } from './inspect';
 import { REAL_FIXTURES } from './__fixtures__/workspace';
 
 /**
- * Acceptance: every file under ../shared/fixtures/real converts, or is
+ * Acceptance: every file under test/fixtures/real converts, or is
  * rejected for a stated reason. The table is exhaustive — a new fixture file
  * fails this test until someone says what it should do.
  */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { optionsFromDatasetInfo, parseFunctionCallValue, validateShareGpt, formatValidation } from './validate';
 
-const REAL = join(__dirname, '../../../../shared/fixtures/real/llama-factory');
+const REAL = join(__dirname, '../../../test/fixtures/real/llama-factory');
 
 const call = (name: string, args: Record<string, unknown> = {}) => JSON.stringify({ name, arguments: args });
 const m = (from: string, value: unknown = from === 'function_call' ? call('f', { x: 1 }) : `${from} text`) => ({ from, value });

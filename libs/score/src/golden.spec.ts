@@ -4,7 +4,7 @@ import { fromClaudeCodeAtif, fromOpenHandsLog, fromTerminusAtif, readReal } from
 import { analyseRow } from './score';
 
 /**
- * Golden tests on the real fixtures (../shared/fixtures/real, see SOURCES.md),
+ * Golden tests on the real fixtures (test/fixtures/real, see SOURCES.md),
  * rebuilt as IM by the test helper; every expected value is computed by hand
  * in the comments from the fixture's content.
  */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { conversionSchema, pipelinePaths, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
 
-export const REAL_FIXTURES = join(__dirname, '../../../../../shared/fixtures/real');
+export const REAL_FIXTURES = join(__dirname, '../../../../test/fixtures/real');
 export const SYNTHETIC = join(__dirname, 'synthetic');
 export const GOLDEN = join(__dirname, 'golden');
 

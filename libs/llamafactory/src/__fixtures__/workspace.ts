@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
 
 export const REPO_ROOT = join(__dirname, '../../../..');
-/** Real fixtures published by LLaMA-Factory (see ../shared/fixtures/real/SOURCES.md). */
-export const LF_FIXTURES = join(REPO_ROOT, '../shared/fixtures/real/llama-factory');
+/** Real fixtures published by LLaMA-Factory (see test/fixtures/real/SOURCES.md). */
+export const LF_FIXTURES = join(REPO_ROOT, 'test/fixtures/real/llama-factory');
 export const GLAIVE = join(LF_FIXTURES, 'glaive_toolcall_en_demo.json');
 export const REAL_DATASET_INFO = join(LF_FIXTURES, 'dataset_info.json');
 /** The test double standing in for LLaMA-Factory's CLI (LLaMA-Factory cannot be installed here). */

@@ -14,7 +14,7 @@ import { runPrepare } from '@trajgen/tasks';
 export const REPO_ROOT = join(__dirname, '../../../..');
 export const DEMO_TASKS = join(REPO_ROOT, 'pipelines/demo/tasks');
 export const FAKE_HARBOR = join(__dirname, 'fake-harbor.cjs');
-export const REAL_FIXTURES = join(REPO_ROOT, '../shared/fixtures/real');
+export const REAL_FIXTURES = join(REPO_ROOT, 'test/fixtures/real');
 
 export interface TestWorkspace {
   root: string;

@@ -1,6 +1,6 @@
 /**
  * Test helpers (not a converter): build IM v2 rows by hand, and rebuild the
- * real fixtures in ../shared/fixtures/real as IM the way the convert stage's
+ * real fixtures in test/fixtures/real as IM the way the convert stage's
  * rules describe (reference/trajectories.md §6), so the score stage can be
  * tested before libs/convert exists. Simplified on purpose: text parts are
  * joined, metadata is minimal.
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IM_VERSION, type ImAssistantMessage, type ImMessage, type ImRow, type ImTool } from '@trajgen/im';
 
-export const REAL_FIXTURES = join(__dirname, '../../../../../shared/fixtures/real');
+export const REAL_FIXTURES = join(__dirname, '../../../../test/fixtures/real');
 export const readReal = (path: string) => JSON.parse(readFileSync(join(REAL_FIXTURES, path), 'utf8'));
 
 export interface RowOptions {
