@@ -36,7 +36,7 @@ timeout_sec = 600.0
       ratio: 0.25,
       verified: true,
       created: '2026-01-02',
-      when: '2026-01-02 10:00:00Z',
+      when: '2026-01-02T10:00:00.000Z',
       'quoted key': 'line one\nline two',
       nested: { depth: 2 },
       inline: { a: 1, b: 'two' },

@@ -65,4 +65,3 @@ export { decideTurn, readConversation, planFor, LOOK_AROUND, type Turn, type Con
 export { findShellTool, shellToolInput, toolSpecs, SHELL_TOOL_NAMES, type ToolSpec } from './tools';
 export { matchTask, trialPrefix } from './registry';
 export { anthropicMessage, anthropicEvents, openaiCompletion, openaiChunks, encodeSse, stableId, estimateTokens } from './render';
-export { parseToml, TomlError, type TomlTable, type TomlValue } from './toml';

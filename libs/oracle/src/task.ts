@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TrajgenError } from '@trajgen/core';
-import { parseToml, type TomlTable } from './toml';
+import { parse as parseToml } from 'smol-toml';
+
+type TomlTable = Record<string, unknown>;
 
 /** One shell command the oracle runs through the agent's shell tool. */
 export interface ScriptStep {

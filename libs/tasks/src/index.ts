@@ -11,7 +11,7 @@
  *     excluded) validated and checksummed, staged (refreshed every run), and
  *     prepare/batch.json written (docs/architecture.md).
  *   inspectTaskDir(dir) / taskChecksum(dir) / taskNameOf / taskMetadataOf
- *   parseToml(text, file)    a small TOML 1.0 reader for task.toml (limits in toml.ts)
+ *   parseToml(text, file)    task.toml through smol-toml, errors with file:line:column
  *   readManifest / readExcludedTasks / parseIdList
  *   refreshStaging(plan)     links (default) or copies, refreshed every run
  */

@@ -96,7 +96,7 @@ describe('prepare: the batch', () => {
     expect(batch.missing).toEqual(['ghost-1', 'ghost-2']);
     expect(batch.invalid).toEqual([
       { id: 'a-file', problems: ['is not a directory'] },
-      { id: 'bad-toml', problems: ['task.toml does not parse: task.toml:2:8: invalid value "trajgen/x" (strings must be quoted)'] },
+      { id: 'bad-toml', problems: ['task.toml does not parse: task.toml:2:8: invalid value at `trajgen/x`'] },
       { id: 'no-env', problems: ['missing instruction.md', 'missing environment/'] },
       { id: 'no-tests', problems: ['missing tests/test.sh'] },
       { id: 'no-toml', problems: ['missing task.toml'] },
