@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 
 /**
@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
  * results of the old code.)
  */
 
-const SOURCE_DIRS = [resolve(__dirname), resolve(__dirname, '../../im/src')];
+// The IM lib's sources, found through its package (never a relative path into another lib).
+const SOURCE_DIRS = [resolve(__dirname), join(dirname(require.resolve('@trajgen/im/package.json')), 'src')];
 const SKIP = /(\.spec\.ts|\.test\.ts)$/;
 
 function collect(dir: string, rel: string, out: [string, string][]): void {
