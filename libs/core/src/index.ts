@@ -4,3 +4,4 @@ export { atomicWriteFileSync, fsyncDirSync, writeJsonAtomic, resetDir } from './
 export { editDistance, closestMatch, formatTable, formatDuration, formatBytes } from './text';
 export { acquireLock, withLock, type HeldLock, type LockHolder, type LockOptions } from './lock';
 export { findExecutable } from './exec';
+export { countAbove } from './sorted';

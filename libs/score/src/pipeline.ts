@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TrajgenError, atomicWriteFileSync, formatBytes, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError, atomicWriteFileSync, countAbove, formatBytes, writeJsonAtomic } from '@trajgen/core';
 import { resolveConfigPath, type LoadedPipeline, type ScoringConfig } from '@trajgen/config';
 import type { ImRow } from '@trajgen/im';
 import {
@@ -27,7 +27,7 @@ import { imRowProblems, readImLines } from './im-io';
 import { EXCLUSION_REASONS, applyFilters, errorExchangePlan, trajectoryKey, withoutErrorExchanges, type ErrorExchangePlan, type ExclusionReason, type RowMeta } from './filters';
 import { analyseRow, COMPONENTS, type TqsScore, type ToolErrorStats } from './score';
 import type { HackFlags } from './flags';
-import { Summary, countOver, plots, r6 } from './stats';
+import { Summary, plots, r6 } from './stats';
 
 /**
  * The score stage: IM in → scored IM + LLaMA-Factory file + stats + plots out.
@@ -327,7 +327,7 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
   for (const t of lfTokens) tokenSummary.add(t);
   for (const t of lfTurnValues) turnSummary.add(t);
   const sortedTokens = [...lfTokens].sort((a, b) => a - b);
-  const overCutoff = countOver(sortedTokens, scoring.stats_cutoff_tokens);
+  const overCutoff = countAbove(sortedTokens, scoring.stats_cutoff_tokens);
   const mains = records.filter((r) => r.meta.agent === 'main').length;
   const hackCounts = { confirmed: hackRows.filter((h) => h.level === 'confirmed').length, suspected: hackRows.filter((h) => h.level === 'suspected').length };
   const plotFiles: string[] = [];

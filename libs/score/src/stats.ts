@@ -22,18 +22,6 @@ export class Summary {
 
 export const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** Values at or above `cutoff` (sorted ascending input). */
-export function countOver(sorted: readonly number[], cutoff: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] > cutoff) hi = mid;
-    else lo = mid + 1;
-  }
-  return sorted.length - lo;
-}
-
 export interface PlotInput {
   dataName: string;
   scores: number[];

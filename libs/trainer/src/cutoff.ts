@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { countAbove } from '@trajgen/core';
 
 export interface CutoffReport {
   rows: number;
@@ -26,15 +27,7 @@ export function rowsOverCutoff(datasetDir: string, dataset: string, cutoffLen: n
     if (!existsSync(statsFile)) return undefined;
     const lengths = (JSON.parse(readFileSync(statsFile, 'utf8')) as { token_lengths?: unknown }).token_lengths;
     if (!Array.isArray(lengths) || !lengths.every((n) => typeof n === 'number')) return undefined;
-    // Ascending: the first index past the cutoff by binary search.
-    let lo = 0;
-    let hi = lengths.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (lengths[mid] > cutoffLen) hi = mid;
-      else lo = mid + 1;
-    }
-    return { rows: lengths.length, over: lengths.length - lo, longest: lengths.length ? lengths[lengths.length - 1] : 0, cutoffLen };
+    return { rows: lengths.length, over: countAbove(lengths, cutoffLen), longest: lengths.length ? lengths[lengths.length - 1] : 0, cutoffLen };
   } catch {
     return undefined;
   }
