@@ -77,6 +77,13 @@ export const ledgerSchema = z
     compact_every: positiveInt
       .default(1000)
       .describe('Fold the append-only journal into consumption_ledger.yaml after this many records (and once the journal is half the YAML\'s size); always on close.'),
+    resample_unresolved: z
+      .boolean()
+      .default(false)
+      .describe('Sample a task again when its verified trial is unresolved (reward < 1), up to max_attempts attempts; every trial is kept (convert sees them all).'),
+    max_attempts: positiveInt
+      .default(3)
+      .describe('With resample_unresolved: attempts per task (counted in the ledger) before an unresolved task stays done.'),
   })
   .prefault({});
 

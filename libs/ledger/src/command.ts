@@ -1,6 +1,6 @@
 import { TrajgenError, formatTable } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
-import { openLedger, readLedger, type LedgerView, type StatusEdit } from './ledger';
+import { ledgerRuleOptions, openLedger, readLedger, type LedgerView, type StatusEdit } from './ledger';
 import { formatReconcileReport } from './reconcile';
 import { LEDGER_STATUSES, type LedgerSummary } from './types';
 
@@ -78,7 +78,7 @@ export function runLedgerCommand(pipeline: LoadedPipeline, options: LedgerComman
     }
     const both = reset.filter((id) => skip.includes(id));
     if (both.length) throw new TrajgenError(`Both --reset and --skip name ${both.join(', ')}`, { hint: 'Pick one per task.' });
-    const ledger = openLedger(pipeline.paths, { purpose: 'ledger edit', maxRetries: pipeline.config.rollout.max_retries, compactEvery: pipeline.config.ledger.compact_every });
+    const ledger = openLedger(pipeline.paths, { purpose: 'ledger edit', ...ledgerRuleOptions(pipeline.config) });
     try {
       if (!options.json) for (const line of formatReconcileReport(ledger.openReport.reconcile)) io.log(line);
       const wanted = new Map<string, 'pending' | 'skipped'>();

@@ -71,6 +71,7 @@ export {
   openLedger,
   readLedger,
   withLedger,
+  ledgerRuleOptions,
   Ledger,
   LedgerView,
   LOCK_FILE,
@@ -79,8 +80,9 @@ export {
   type RecordResult,
   type StatusEdit,
 } from './ledger';
-export { applyTrialOutcome, AGENT_TIMEOUT_ERROR, CANCELLED_ERROR, type RuleContext } from './status-rule';
-export { formatReconcileReport, reconcileIsEmpty, primaryRewardOf, trialPrefix, TRAJECTORY_FILES } from './reconcile';
+export { applyTrialOutcome, isResolved, AGENT_TIMEOUT_ERROR, CANCELLED_ERROR, type RuleContext } from './status-rule';
+export { formatReconcileReport, reconcileIsEmpty, trialPrefix, retiredTrials } from './reconcile';
+export { primaryRewardOf, TRAJECTORY_FILES, scanJobs, scanTrialDir, verifierRewards, type ScannedTrial } from './jobs-scan';
 export { LedgerFormatError, parseLedgerYaml } from './ledger-yaml';
 export { taskIdProblem, isSafeTaskId, showId } from './task-id';
 export { runLedgerCommand, formatLedgerSummary, type LedgerCommandOptions, type LedgerCommandResult } from './command';

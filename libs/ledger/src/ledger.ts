@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { TrajgenError, acquireLock, atomicWriteFileSync, type HeldLock, type LockHolder } from '@trajgen/core';
-import type { PipelinePaths } from '@trajgen/config';
+import type { PipelineConfig, PipelinePaths } from '@trajgen/config';
 import { JOURNAL_FILE, LEDGER_FILE } from './ledger-digest.cjs';
 import { JOURNAL_VERSION, JournalWriter, readJournal, type JournalRead } from './journal';
 import { EntryStore } from './entry-store';
@@ -34,6 +34,8 @@ export interface OpenLedgerOptions {
   purpose: string;
   /** rollout.max_retries: infrastructure failures allowed after the first attempt, across runs. */
   maxRetries: number;
+  /** ledger.resample_unresolved → ledger.max_attempts: sample unresolved tasks again up to this many attempts (see applyTrialOutcome). */
+  resampleMaxAttempts?: number;
   /** Wait this long for another holder to let go; default 0 = fail fast naming the holder. */
   waitMs?: number;
   /**
@@ -246,7 +248,7 @@ export class Ledger extends LedgerView {
     paths: PipelinePaths,
     state: LoadedState,
     private readonly lock: HeldLock,
-    private readonly options: Required<Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'by' | 'now'>>,
+    private readonly options: Required<Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'by' | 'now'>> & Pick<OpenLedgerOptions, 'resampleMaxAttempts'>,
     staleLock: LockHolder | undefined,
   ) {
     super(paths, state.entries);
@@ -267,6 +269,10 @@ export class Ledger extends LedgerView {
       trusted: state.trusted,
       reconcile: { finalized: [], returned: [], adopted: [] },
     };
+  }
+
+  private rule(): { maxRetries: number; resampleMaxAttempts?: number } {
+    return { maxRetries: this.options.maxRetries, resampleMaxAttempts: this.options.resampleMaxAttempts };
   }
 
   private stamp(): string {
@@ -326,7 +332,7 @@ export class Ledger extends LedgerView {
   reconcile(): ReconcileReport {
     this.assertOpen();
     const at = this.stamp();
-    const { changes, report } = planReconcile(this.entries, { paths: this.paths, maxRetries: this.options.maxRetries, at });
+    const { changes, report } = planReconcile(this.entries, { paths: this.paths, rule: this.rule(), at });
     this.commit('reconcile', changes, at);
     return report;
   }
@@ -407,7 +413,7 @@ export class Ledger extends LedgerView {
       throw new TrajgenError(`Cannot record ${what}: the task was claimed by job ${e.job}`, { hint: 'Record outcomes under the job that claimed the task.' });
     }
     const at = this.stamp();
-    const next = applyTrialOutcome(e, outcome, { maxRetries: this.options.maxRetries, at, by: 'rollout' });
+    const next = applyTrialOutcome(e, outcome, { ...this.rule(), at, by: 'rollout' });
     this.commit('outcome', new Map([[id, next]]), at);
     return { status: next.status, attempts: next.attempts, changed: true };
   }
@@ -570,6 +576,7 @@ export function openLedger(paths: PipelinePaths, opts: OpenLedgerOptions): Ledge
         compactEvery: Math.max(1, opts.compactEvery ?? DEFAULT_COMPACT_EVERY),
         by: opts.by ?? defaultBy(),
         now: opts.now ?? (() => new Date()),
+        resampleMaxAttempts: opts.resampleMaxAttempts,
       },
       stale,
     );
@@ -596,4 +603,13 @@ export function withLedger<T>(paths: PipelinePaths, opts: OpenLedgerOptions, fn:
   } finally {
     ledger.close();
   }
+}
+
+/** The openLedger options every stage takes from config.yaml (rollout.max_retries, ledger.*). */
+export function ledgerRuleOptions(config: PipelineConfig): Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'resampleMaxAttempts'> {
+  return {
+    maxRetries: config.rollout.max_retries,
+    compactEvery: config.ledger.compact_every,
+    resampleMaxAttempts: config.ledger.resample_unresolved ? config.ledger.max_attempts : undefined,
+  };
 }

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { TrajgenError, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
-import { TERMINAL_STATUSES, formatReconcileReport, ledgerStateDigest, openLedger, type Ledger } from '@trajgen/ledger';
+import { TERMINAL_STATUSES, formatReconcileReport, ledgerRuleOptions, ledgerStateDigest, openLedger, type Ledger } from '@trajgen/ledger';
 import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/oracle';
 import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
@@ -12,6 +12,7 @@ import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engin
 import { runHarborEngine } from './harbor-engine';
 import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
+import { completeVerifiedTrials } from './complete';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
 import { killAllGroups } from './process';
 import { Progress, type ProgressSink } from './progress';
@@ -171,11 +172,14 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   let proxyStats: RunRecord['proxy'] = null;
 
   try {
-    ledger = openLedger(paths, { purpose: `rollout ${job}`, maxRetries: r.max_retries, compactEvery: config.ledger.compact_every });
+    ledger = openLedger(paths, { purpose: `rollout ${job}`, ...ledgerRuleOptions(config) });
     const open = ledger.openReport;
     if (open.staleLock) warn(`recovered a stale ledger lock of pid ${open.staleLock.pid} on ${open.staleLock.host} (${open.staleLock.purpose}, since ${open.staleLock.acquired_at}): that process is gone`);
     if (open.tornJournalLine) warn(`ignored a torn last ledger journal line (line ${open.tornJournalLine.line}): a write cut off by a crash`);
     for (const line of formatReconcileReport(open.reconcile)) io.log(line);
+    for (const c of completeVerifiedTrials(jobsDir, ledger, r.llm_api.prices)) {
+      warn(`completed trial ${c.job}/${c.trial} of ${c.task_id} from what it left (verifier reward ${c.reward}, trajectory): it was killed after its verifier finished; wrote its result.json`);
+    }
     reconcileCounts = { finalized: open.reconcile.finalized.length, returned: open.reconcile.returned.length, adopted: open.reconcile.adopted.length };
 
     // The batch, capped, minus what the ledger refuses; tasks are loaded BEFORE the claim so a broken task claims nothing.

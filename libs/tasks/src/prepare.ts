@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TrajgenError, formatTable, resetDir, writeJsonAtomic } from '@trajgen/core';
 import { resolveConfigPath, type LoadedPipeline } from '@trajgen/config';
-import { effectiveLedgerDigest, formatReconcileReport, openLedger, taskIdProblem, type OpenReport, type StatusEdit } from '@trajgen/ledger';
+import { effectiveLedgerDigest, formatReconcileReport, ledgerRuleOptions, openLedger, taskIdProblem, type OpenReport, type StatusEdit } from '@trajgen/ledger';
 import { readExcludedTasks, readManifest } from './manifest';
 import { refreshStaging, type StagingReport } from './staging';
 import { inspectTaskDir, taskChecksum, taskMetadataOf, taskNameOf } from './task-dir';
@@ -176,8 +176,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
 
   const ledger = openLedger(paths, {
     purpose: 'prepare',
-    maxRetries: config.rollout.max_retries,
-    compactEvery: config.ledger.compact_every,
+    ...ledgerRuleOptions(config),
     waitMs: options.lockWaitMs ?? 0,
   });
   let stagingMs = 0;
