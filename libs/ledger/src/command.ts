@@ -1,4 +1,4 @@
-import { TrajgenError, formatTable } from '@trajgen/core';
+import { TrajgenError, closestMatch, formatTable } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { ledgerRuleOptions, openLedger, readLedger, type LedgerView, type StatusEdit } from './ledger';
 import { formatReconcileReport } from './reconcile';
@@ -8,7 +8,7 @@ import { LEDGER_STATUSES, type LedgerSummary } from './types';
 export interface LedgerCommandOptions {
   /** Every failed task → pending. */
   resetFailed?: boolean;
-  /** Ids to reset to pending (failed or skipped ones), comma separated or a list. */
+  /** Ids to reset to pending (done, failed or skipped ones), comma separated or a list. */
   reset?: string | string[];
   /** Ids to skip, comma separated or a list. */
   skip?: string | string[];
@@ -18,6 +18,12 @@ export interface LedgerCommandOptions {
   json?: boolean;
   /** How many ids to list per status in the text output (default 20). */
   limit?: number;
+}
+
+export interface LedgerCommandContext {
+  log: (line: string) => void;
+  /** Ids the pipeline knows besides the ledger's (the manifest): --skip may name one not handed out yet. */
+  knownIds?: () => Iterable<string>;
 }
 
 export interface LedgerCommandResult {
@@ -53,11 +59,31 @@ export function formatLedgerSummary(s: LedgerSummary, limit = 20): string[] {
 }
 
 /**
+ * Named ids the pipeline does not know (a typo) are refused before anything
+ * changes, with the closest known id suggested: a skip of a misspelt id would
+ * otherwise add a new skipped entry and leave the intended task pending.
+ */
+function refuseUnknownIds(ledger: LedgerView, reset: string[], skip: string[], knownIds?: () => Iterable<string>): void {
+  let known: Set<string> | undefined;
+  const problems: string[] = [];
+  for (const id of [...reset, ...skip]) {
+    if (ledger.has(id)) continue;
+    known ??= new Set(knownIds ? knownIds() : []);
+    if (known.has(id) && skip.includes(id)) continue;
+    const candidates = [...new Set(Object.values(ledger.summary().ids).flat().concat([...known]))];
+    const guess = closestMatch(id, candidates);
+    problems.push(`${id}: no such task in the ledger${knownIds ? ' or the manifest' : ''}${guess ? `. Did you mean "${guess}"?` : ''}`);
+  }
+  if (problems.length === 1) throw new TrajgenError(`No ledger edit was made: ${problems[0]}`, { hint: 'Check the id (nx run <p>:ledger lists them).' });
+  if (problems.length > 1) throw new TrajgenError(`No ledger edit was made: ${problems.length} unknown ids`, { details: problems, hint: 'Check the ids (nx run <p>:ledger lists them).' });
+}
+
+/**
  * `nx run <p>:ledger`: print the status summary; with --resetFailed, --reset
  * or --skip (and a --note), change statuses under the lock, each change
  * recorded in the entry's history.
  */
-export function runLedgerCommand(pipeline: LoadedPipeline, options: LedgerCommandOptions, io: { log: (line: string) => void }): LedgerCommandResult {
+export function runLedgerCommand(pipeline: LoadedPipeline, options: LedgerCommandOptions, io: LedgerCommandContext): LedgerCommandResult {
   const reset = idList(options.reset);
   const skip = idList(options.skip);
   const editing = Boolean(options.resetFailed) || reset.length > 0 || skip.length > 0;
@@ -81,6 +107,7 @@ export function runLedgerCommand(pipeline: LoadedPipeline, options: LedgerComman
     const ledger = openLedger(pipeline.paths, { purpose: 'ledger edit', ...ledgerRuleOptions(pipeline.config) });
     try {
       if (!options.json) for (const line of formatReconcileReport(ledger.openReport.reconcile)) io.log(line);
+      refuseUnknownIds(ledger, reset, skip, io.knownIds);
       const wanted = new Map<string, 'pending' | 'skipped'>();
       if (options.resetFailed) for (const id of ledger.summary().ids.failed) wanted.set(id, 'pending');
       for (const id of reset) wanted.set(id, 'pending');

@@ -122,6 +122,26 @@ describe('reconcile: the job data is the ground truth', () => {
   });
 });
 
+describe('re-roll on purpose', () => {
+  it('a done task reset by a person is rolled out again: its trial on disk is retired, not adopted back; the new trial counts', () => {
+    const tp = pipeline();
+    const l = openL(tp, { by: 'alice@box' });
+    l.claim(['w'], { job: 'j1' });
+    const t1 = writeTrial(tp.paths, 'j1', 'w', { reward: 1 });
+    l.recordTrialOutcome('w', { job: 'j1', trial: t1, reward: 1, trajectory_path: 'x', exception_type: null });
+    expect(l.setStatus('w', 'pending', 'weak test accepted a wrong answer')).toEqual({ id: 'w', from: 'done', to: 'pending' });
+    l.close();
+    open.splice(open.indexOf(l), 1);
+    const again = openL(tp);
+    expect(again.openReport.reconcile.adopted).toEqual([]);
+    expect(again.claim(['w'], { job: 'j2' })).toEqual(['w']);
+    abandon(again);
+    writeTrial(tp.paths, 'j2', 'w', { reward: 0 });
+    const third = openL(tp);
+    expect(third.get('w')).toMatchObject({ status: 'done', job: 'j2', reward: 0 });
+  });
+});
+
 describe('resampling unresolved tasks (ledger.resample_unresolved)', () => {
   it('an unresolved trial sends the task back to pending up to max_attempts; its trial is retired, never adopted back', () => {
     const tp = pipeline();

@@ -420,10 +420,11 @@ export class Ledger extends LedgerView {
 
   /**
    * People's edits, all or nothing, as one journal append:
-   *  - → pending: from failed or skipped (a fresh attempt budget: attempts = 0);
+   *  - → pending: from done, failed or skipped (a fresh attempt budget: attempts = 0); a done
+   *    task's trial is retired (kept on disk and in the data, never adopted back by reconcile);
    *  - → skipped: from pending or failed, or for an id the ledger does not know yet.
    * Every change goes into the entry's history with the note, time and `by`.
-   * Done and running tasks cannot be changed (exactly once).
+   * Running tasks cannot be changed; done ones only back to pending, on purpose.
    */
   setStatuses(edits: { id: string; status: 'pending' | 'skipped' }[], note: string, opts: { by?: string } = {}): StatusEdit[] {
     this.assertOpen();
@@ -451,11 +452,13 @@ export class Ledger extends LedgerView {
           continue;
         }
         if (e.status === 'pending') continue;
-        if (e.status !== 'failed' && e.status !== 'skipped') {
-          problems.push(`${id}: is ${e.status}; only failed or skipped tasks can be reset to pending${e.status === 'done' ? ' (a done task is never handed out again)' : ''}`);
+        if (e.status === 'running') {
+          problems.push(`${id}: is running; only done, failed or skipped tasks can be reset to pending`);
           continue;
         }
-        const was = `was ${e.status} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.exception_type ? `, last ${e.exception_type}` : ''}${e.job ? ` in ${e.job}` : ''}`;
+        // A done task rolled out again on purpose: its trial stays on disk (and in the data) but is retired, so reconcile never adopts it back.
+        const retired = e.status === 'done' && e.job && e.trial ? `; reward ${e.reward}; retired trial ${e.job}/${e.trial}` : '';
+        const was = `was ${e.status} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.exception_type ? `, last ${e.exception_type}` : ''}${e.job ? ` in ${e.job}` : ''}${retired}`;
         changes.set(id, {
           ...emptyEntry('pending'),
           note: why,
