@@ -8,11 +8,11 @@ import { JOURNAL_FILE, LEDGER_FILE } from './ledger-digest.cjs';
 import { JOURNAL_VERSION, JournalWriter, readJournal, type JournalRead } from './journal';
 import { EntryStore } from './entry-store';
 import { emitEntry, emitLedgerYaml, parseLedgerYaml, scanTrustedLedger } from './ledger-yaml';
+import { planExclusions, planStatusEdits, type StatusEdit } from './edits';
 import { planReconcile } from './reconcile';
 import { applyTrialOutcome } from './status-rule';
 import { taskIdProblem } from './task-id';
 import {
-  EXCLUDED_NOTE,
   LEDGER_STATUSES,
   TERMINAL_STATUSES,
   emptyEntry,
@@ -59,11 +59,7 @@ export interface RecordResult {
   changed: boolean;
 }
 
-export interface StatusEdit {
-  id: string;
-  from: LedgerStatus | null;
-  to: LedgerStatus;
-}
+export type { StatusEdit } from './edits';
 
 function defaultBy(): string {
   let user = 'unknown';
@@ -428,56 +424,8 @@ export class Ledger extends LedgerView {
    */
   setStatuses(edits: { id: string; status: 'pending' | 'skipped' }[], note: string, opts: { by?: string } = {}): StatusEdit[] {
     this.assertOpen();
-    const why = (note ?? '').trim();
-    if (!why) throw new TrajgenError('A note is required for every ledger edit', { hint: 'Say why, e.g. --note="flaky network on 11-21, retry".' });
-    const by = opts.by ?? this.options.by;
     const at = this.stamp();
-    const problems: string[] = [];
-    const changes = new Map<string, LedgerEntry>();
-    const result: StatusEdit[] = [];
-    for (const { id, status } of edits) {
-      const p = taskIdProblem(id);
-      if (p) {
-        problems.push(`${JSON.stringify(id)}: the id ${p}`);
-        continue;
-      }
-      if (changes.has(id)) {
-        problems.push(`${id}: named twice`);
-        continue;
-      }
-      const e = this.entries.get(id);
-      if (status === 'pending') {
-        if (!e) {
-          problems.push(`${id}: not in the ledger (nothing to reset)`);
-          continue;
-        }
-        if (e.status === 'pending') continue;
-        if (e.status === 'running') {
-          problems.push(`${id}: is running; only done, failed or skipped tasks can be reset to pending`);
-          continue;
-        }
-        // A done task rolled out again on purpose: its trial stays on disk (and in the data) but is retired, so reconcile never adopts it back.
-        const retired = e.status === 'done' && e.job && e.trial ? `; reward ${e.reward}; retired trial ${e.job}/${e.trial}` : '';
-        const was = `was ${e.status} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.exception_type ? `, last ${e.exception_type}` : ''}${e.job ? ` in ${e.job}` : ''}${retired}`;
-        changes.set(id, {
-          ...emptyEntry('pending'),
-          note: why,
-          history: [...e.history, { at, change: `${e.status} → pending`, note: `${why} (${was})`, by }],
-        });
-        result.push({ id, from: e.status, to: 'pending' });
-      } else {
-        if (e && e.status === 'skipped') continue;
-        if (e && e.status !== 'pending' && e.status !== 'failed') {
-          problems.push(`${id}: is ${e.status}; only pending or failed tasks can be skipped`);
-          continue;
-        }
-        const base = e ?? emptyEntry('pending');
-        changes.set(id, { ...base, status: 'skipped', note: why, history: [...base.history, { at, change: `${e ? e.status : '(none)'} → skipped`, note: why, by }] });
-        result.push({ id, from: e ? e.status : null, to: 'skipped' });
-      }
-    }
-    if (problems.length === 1) throw new TrajgenError(`No ledger edit was made: ${problems[0]}`);
-    if (problems.length > 1) throw new TrajgenError(`No ledger edit was made: ${problems.length} problems`, { details: problems });
+    const { changes, result } = planStatusEdits(this.entries, edits, note, opts.by ?? this.options.by, at);
     this.commit('edit', changes, at);
     return result;
   }
@@ -495,43 +443,7 @@ export class Ledger extends LedgerView {
   applyExclusions(excluded: ReadonlySet<string>): { skipped: string[]; restored: StatusEdit[] } {
     this.assertOpen();
     const at = this.stamp();
-    const changes = new Map<string, LedgerEntry>();
-    const skipped: string[] = [];
-    const restored: StatusEdit[] = [];
-    for (const id of [...excluded].sort()) {
-      const e = this.entries.get(id);
-      if (e && (TERMINAL_STATUSES.has(e.status) || e.status === 'running')) continue;
-      if (taskIdProblem(id)) continue;
-      const base = e ?? emptyEntry('pending');
-      changes.set(id, {
-        ...base,
-        status: 'skipped',
-        note: EXCLUDED_NOTE,
-        history: [...base.history, { at, change: `${e ? e.status : '(none)'} → skipped`, note: `listed in ${EXCLUDED_NOTE}`, by: EXCLUDED_NOTE }],
-      });
-      skipped.push(id);
-    }
-    for (const [id, status] of this.entries.statuses()) {
-      if (status !== 'skipped' || excluded.has(id)) continue;
-      const e = this.entries.get(id)!;
-      if (e.note !== EXCLUDED_NOTE) continue;
-      let before: LedgerStatus = 'pending';
-      for (let i = e.history.length - 1; i >= 0; i--) {
-        const h = e.history[i];
-        const m = h.by === EXCLUDED_NOTE ? /^(\w+) → skipped$/.exec(h.change) : null;
-        if (m) {
-          before = m[1] === 'failed' ? 'failed' : 'pending';
-          break;
-        }
-      }
-      changes.set(id, {
-        ...e,
-        status: before,
-        note: null,
-        history: [...e.history, { at, change: `skipped → ${before}`, note: `no longer listed in ${EXCLUDED_NOTE}`, by: EXCLUDED_NOTE }],
-      });
-      restored.push({ id, from: 'skipped', to: before });
-    }
+    const { changes, skipped, restored } = planExclusions(this.entries, excluded, at);
     this.commit('exclusions', changes, at);
     return { skipped, restored };
   }

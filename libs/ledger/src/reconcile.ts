@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
 import { applyTrialOutcome, type RuleContext } from './status-rule';
-import { readJson, scanJobs, scanTrialDir, taskOfTrial, TRAJECTORY_FILES, type ScannedTrial } from './jobs-scan';
+import { readJson, scanJobs, scanTrialDir, taskOfTrial, TRAJECTORY_FILES } from './jobs-scan';
 import { taskIdProblem } from './task-id';
 import { TERMINAL_STATUSES, emptyEntry, type LedgerEntry, type LedgerStatus, type ReconcileItem, type ReconcileReport, type TrialOutcome } from './types';
 
