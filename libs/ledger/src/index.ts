@@ -66,7 +66,10 @@
  *        attempts > max_retries → failed, else → pending (claimed again by a later run)
  *   So a task gets at most 1 + max_retries attempts in total, across runs.
  */
-export { ledgerStateDigest, effectiveLedgerDigest, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
+export { ledgerStateDigest, effectiveLedgerDigest, effectiveDigestOf, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
+export { openPipelineLedger, isPostgres, postgresUrlOf, currentLedgerDigest, effectivePipelineLedgerDigest, type AnyLedger } from './backend';
+export { PostgresLedger, openPostgresLedger, connectLedgerDatabase, migrateLedgerSchema, postgresDigest, PG_SCHEMA_VERSION, type PostgresLedgerOptions } from './postgres';
+export { planStatusEdits, planExclusions } from './edits';
 export {
   openLedger,
   readLedger,
