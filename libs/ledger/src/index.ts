@@ -73,6 +73,7 @@ export { planStatusEdits, planExclusions } from './edits';
 export {
   openLedger,
   readLedger,
+  readLedgerReconciled,
   withLedger,
   ledgerRuleOptions,
   Ledger,
@@ -88,7 +89,7 @@ export { formatReconcileReport, reconcileIsEmpty, trialPrefix, retiredTrials } f
 export { primaryRewardOf, TRAJECTORY_FILES, scanJobs, scanTrialDir, verifierRewards, type ScannedTrial } from './jobs-scan';
 export { LedgerFormatError, parseLedgerYaml } from './ledger-yaml';
 export { taskIdProblem, isSafeTaskId, showId } from './task-id';
-export { runLedgerCommand, formatLedgerSummary, type LedgerCommandOptions, type LedgerCommandResult } from './command';
+export { runLedgerCommand, runLedgerCommandFor, formatLedgerSummary, type LedgerCommandOptions, type LedgerCommandResult } from './command';
 export {
   LEDGER_STATUSES,
   TERMINAL_STATUSES,

@@ -221,6 +221,28 @@ export function readLedger(paths: PipelinePaths): LedgerView & { tornJournalLine
 }
 
 /**
+ * readLedger plus what reconcile would change now — finished trials under
+ * jobs/ and in a restored rollout/trials.json adopted, interrupted claims
+ * returned — applied in memory only: `nx run <p>:ledger` shows the consumed
+ * tasks at once after a clone restored the graph from the remote cache, and
+ * nothing is written (the next stage that opens the ledger writes it), so
+ * showing never changes prepare's fingerprint.
+ */
+export function readLedgerReconciled(
+  paths: PipelinePaths,
+  rule: { maxRetries: number; resampleMaxAttempts?: number },
+): ReturnType<typeof readLedger> & { pendingReconcile: ReconcileReport } {
+  const view = readLedger(paths) as ReturnType<typeof readLedger> & { pendingReconcile: ReconcileReport };
+  const store = (view as unknown as { entries: EntryStore }).entries;
+  // While a rollout holds the lock its running tasks are live: show them as they are.
+  const lookup = view.holder ? { statuses: () => [...store.statuses()].filter(([, st]) => st !== 'running'), get: (id: string) => store.get(id) } : store;
+  const { changes, report } = planReconcile(lookup, { paths, rule, at: new Date().toISOString() });
+  for (const [id, e] of changes) store.set(id, e);
+  view.pendingReconcile = report;
+  return view;
+}
+
+/**
  * The ledger opened for writing: holds `.ledger/lock` until close(). Every
  * mutation is exactly one durable journal append; the YAML is rewritten only
  * at compaction (see OpenLedgerOptions.compactEvery, and on close).
@@ -446,6 +468,20 @@ export class Ledger extends LedgerView {
     const { changes, skipped, restored } = planExclusions(this.entries, excluded, at);
     this.commit('exclusions', changes, at);
     return { skipped, restored };
+  }
+
+  /** Replace entries wholesale (`ledger --export` from PostgreSQL): one journal append of the entries that differ. */
+  importEntries(entries: Iterable<[string, LedgerEntry]>): number {
+    this.assertOpen();
+    const changes = new Map<string, LedgerEntry>();
+    for (const [id, e] of entries) {
+      const p = taskIdProblem(id);
+      if (p) throw new TrajgenError(`Cannot import task ${JSON.stringify(id)}: the id ${p}`);
+      const cur = this.entries.get(id);
+      if (!cur || JSON.stringify(cur) !== JSON.stringify(e)) changes.set(id, e);
+    }
+    this.commit('import', changes);
+    return changes.size;
   }
 
   /** Compact if anything was recorded since the last compaction, then release the lock. Idempotent. */

@@ -91,7 +91,7 @@ describe('ledger executor', () => {
   });
 
   it('declares strict options', () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(['json', 'limit', 'note', 'reset', 'resetFailed', 'skip']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['export', 'import', 'json', 'limit', 'note', 'reset', 'resetFailed', 'skip']);
     expect(schema.additionalProperties).toBe(false);
   });
 });
