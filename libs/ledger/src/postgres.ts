@@ -325,7 +325,10 @@ export class PostgresLedger extends LedgerView {
     if (list.length === 0) return [];
     const at = this.stamp();
     const claimed = await this.tx(async (c) => {
-      await c.query(`INSERT INTO trajgen_ledger (pipeline, id, status) SELECT $1, unnest($2::text[]), 'pending' ON CONFLICT (pipeline, id) DO NOTHING`, [this.pipeline, list]);
+      const unknown = list.filter((id) => !this.entries.has(id));
+      if (unknown.length) await c.query(`INSERT INTO trajgen_ledger (pipeline, id, status) SELECT $1, unnest($2::text[]), 'pending' ON CONFLICT (pipeline, id) DO NOTHING`, [this.pipeline, unknown]);
+      // Only ids this snapshot still sees as pending are worth a look (another machine's claims show up as skipped rows anyway).
+      const candidates = list.filter((id) => { const st = this.entries.status(id); return st === undefined || st === 'pending'; });
       const { rows } = await c.query<Row>(
         `WITH c AS (
            SELECT id FROM trajgen_ledger WHERE pipeline = $1 AND id = ANY($2::text[]) AND status = 'pending'
@@ -335,7 +338,7 @@ export class PostgresLedger extends LedgerView {
            lease_owner = $6, lease_expires = now() + make_interval(secs => $7::double precision)
          FROM c WHERE t.pipeline = $1 AND t.id = c.id
          RETURNING t.id, ${COLUMNS.map((k) => `t.${k}`).join(', ')}, t.lease_owner, true AS lease_live, t.rev`,
-        [this.pipeline, list, opts.limit ?? null, opts.job, at, this.owner, this.options.leaseSec],
+        [this.pipeline, candidates, opts.limit ?? null, opts.job, at, this.owner, this.options.leaseSec],
       );
       return rows;
     });
@@ -472,8 +475,9 @@ export async function openPostgresLedger(paths: PipelinePaths, opts: PostgresLed
   const pool = await connectLedgerDatabase(opts.url, opts.urlSource, opts.connectTimeoutSec);
   const ledger = new PostgresLedger(paths, pool, opts);
   try {
-    await ledger.refresh();
+    // reconcile() starts with a refresh: load the snapshot once.
     if (opts.reconcile !== false) ledger.openReport.reconcile = await ledger.reconcile();
+    else await ledger.refresh();
   } catch (error) {
     await ledger.close();
     throw error;
