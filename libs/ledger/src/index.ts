@@ -78,7 +78,7 @@
  *   With ledger.resample_unresolved, (1) with reward < 1 and fewer than ledger.max_attempts attempts
  *   → pending (the trial retired, kept in the data).
  */
-export { ledgerStateDigest, effectiveLedgerDigest, effectiveDigestOf, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
+export { ledgerStateDigest, effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
 export { openPipelineLedger, isPostgres, postgresUrlOf, currentLedgerDigest, effectivePipelineLedgerDigest, type AnyLedger } from './backend';
 export { PostgresLedger, openPostgresLedger, connectLedgerDatabase, migrateLedgerSchema, postgresDigest, PG_SCHEMA_VERSION, type PostgresLedgerOptions } from './postgres';
 export { planStatusEdits, planExclusions } from './edits';
