@@ -238,6 +238,17 @@ export class PostgresLedger extends LedgerView {
     }
   }
 
+  /** One statement outside a transaction; a lost connection is the clear "unreachable" error. */
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.closed) throw new TrajgenError(`The ledger of pipeline "${this.pipeline}" was already closed; open it again to change it.`);
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (error) {
+      if ((error as { code?: string }).code && !/^(ECONN|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH)/.test(String((error as { code?: string }).code))) throw error;
+      throw unreachable(error, this.options.urlSource);
+    }
+  }
+
   /** Reload the snapshot from the database (other machines' changes). */
   async refresh(): Promise<void> {
     const { rows } = await this.pool.query<Row>(`${SELECT} WHERE pipeline = $1`, [this.pipeline]);
@@ -324,24 +335,29 @@ export class PostgresLedger extends LedgerView {
     if (bad.length) throw new TrajgenError(`Cannot claim unsafe task ids: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
     if (list.length === 0) return [];
     const at = this.stamp();
-    const claimed = await this.tx(async (c) => {
-      const unknown = list.filter((id) => !this.entries.has(id));
-      if (unknown.length) await c.query(`INSERT INTO trajgen_ledger (pipeline, id, status) SELECT $1, unnest($2::text[]), 'pending' ON CONFLICT (pipeline, id) DO NOTHING`, [this.pipeline, unknown]);
-      // Only ids this snapshot still sees as pending are worth a look (another machine's claims show up as skipped rows anyway).
-      const candidates = list.filter((id) => { const st = this.entries.status(id); return st === undefined || st === 'pending'; });
-      const { rows } = await c.query<Row>(
-        `WITH c AS (
-           SELECT id FROM trajgen_ledger WHERE pipeline = $1 AND id = ANY($2::text[]) AND status = 'pending'
-           ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE trajgen_ledger t SET status = 'running', job = $4, trial = NULL, reward = NULL, trajectory_path = NULL,
-           trajectory_digest = NULL, started_at = $5, finished_at = NULL, exception_type = NULL, note = NULL,
-           lease_owner = $6, lease_expires = now() + make_interval(secs => $7::double precision)
-         FROM c WHERE t.pipeline = $1 AND t.id = c.id
-         RETURNING t.id, ${COLUMNS.map((k) => `t.${k}`).join(', ')}, t.lease_owner, true AS lease_live, t.rev`,
-        [this.pipeline, candidates, opts.limit ?? null, opts.job, at, this.owner, this.options.leaseSec],
-      );
-      return rows;
+    const unknown = list.filter((id) => !this.entries.has(id));
+    // Only ids this snapshot still sees as pending (or does not know) are worth a look; another machine's claims are skipped rows anyway.
+    const candidates = list.filter((id) => {
+      const st = this.entries.status(id);
+      return st === undefined || st === 'pending';
     });
+    const claimSql = `WITH c AS (
+         SELECT id FROM trajgen_ledger WHERE pipeline = $1 AND id = ANY($2::text[]) AND status = 'pending'
+         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE trajgen_ledger t SET status = 'running', job = $4, trial = NULL, reward = NULL, trajectory_path = NULL,
+         trajectory_digest = NULL, started_at = $5, finished_at = NULL, exception_type = NULL, note = NULL,
+         lease_owner = $6, lease_expires = now() + make_interval(secs => $7::double precision)
+       FROM c WHERE t.pipeline = $1 AND t.id = c.id
+       RETURNING t.id, ${COLUMNS.map((k) => `t.${k}`).join(', ')}, t.lease_owner, true AS lease_live, t.rev`;
+    const params = [this.pipeline, candidates, opts.limit ?? null, opts.job, at, this.owner, this.options.leaseSec];
+    // One statement is atomic on its own: a claim of known ids is one round trip, not a transaction of three.
+    const claimed =
+      unknown.length === 0
+        ? (await this.query<Row>(claimSql, params)).rows
+        : await this.tx(async (c) => {
+            await c.query(`INSERT INTO trajgen_ledger (pipeline, id, status) SELECT $1, unnest($2::text[]), 'pending' ON CONFLICT (pipeline, id) DO NOTHING`, [this.pipeline, unknown]);
+            return (await c.query<Row>(claimSql, params)).rows;
+          });
     this.remember(claimed);
     if (claimed.length) this.startHeartbeat();
     const got = new Set(claimed.map((r) => r.id));
