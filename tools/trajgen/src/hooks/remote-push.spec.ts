@@ -39,6 +39,8 @@ describe('uploading local cache hits to the remote cache', () => {
     expect(nx.stored).toEqual(['h1', 'h2']);
     expect(await pushLocalHitsToRemote(tasks, SERVER, nx.internals)).toEqual([]);
     expect(await pushLocalHitsToRemote(tasks, { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: 'http://other:8090' }, nx.internals)).toEqual(['demo:prepare', 'demo:rollout']);
+    // convert executed (Nx uploaded it): a later local hit of it is not uploaded again.
+    expect(await pushLocalHitsToRemote([task('convert', 'local-cache', 'h3')], SERVER, nx.internals)).toEqual([]);
   });
 
   it('does nothing without a self-hosted server, or when the remote cache is skipped', async () => {

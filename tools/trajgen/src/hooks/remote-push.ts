@@ -48,9 +48,15 @@ export async function pushLocalHitsToRemote(tasks: PushCandidate[], env: NodeJS.
   const server = env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER;
   if (!server || env.NX_SKIP_REMOTE_CACHE === 'true' || env.NX_DISABLE_REMOTE_CACHE === 'true' || env.TRAJGEN_PUSH_LOCAL_HITS === 'false') return [];
   const hits = tasks.filter((t) => LOCAL_HIT.has(t.status) && t.hash);
-  if (hits.length === 0) return [];
+  if (hits.length === 0 && !tasks.some((t) => t.status === 'success')) return [];
   const nx = (internals ?? nxInternals)();
   const markers = join(nx.cacheDir, 'trajgen-pushed', createHash('sha256').update(server).digest('hex').slice(0, 16));
+  // What Nx executed in this run with the remote configured, Nx uploaded itself: not again.
+  for (const t of tasks) {
+    if (t.status !== 'success' || !t.hash) continue;
+    mkdirSync(markers, { recursive: true });
+    writeFileSync(join(markers, t.hash), `${t.project}:${t.target}\n`);
+  }
   const pushed: string[] = [];
   for (const t of hits) {
     const marker = join(markers, t.hash!);
