@@ -149,3 +149,42 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
+
+export interface CacheServer {
+  url: string;
+  /** Entries stored (one file per task hash). */
+  entries(): string[];
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The project's cache server as a team runs it (`node tools/cache-server/server.cjs …`), in its own
+ * process: the tests drive nx synchronously, which would starve an in-process server.
+ */
+export function startCacheServer(dir: string, token: string): Promise<CacheServer> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/cache-server/server.cjs'), '--dir', dir, '--port', '0', '--token-env', 'TEAM_CACHE_TOKEN'], {
+    env: { ...process.env, TEAM_CACHE_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      log += d;
+      const m = log.match(/nx remote cache on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        child.stdout.off('data', onData);
+        child.stdout.on('data', (more) => (log += more));
+        resolve({
+          url: m[1],
+          entries: () => readdirSync(dir).filter((f) => !f.startsWith('.')),
+          log: () => log,
+          stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))),
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (log += d));
+    child.once('exit', (code) => reject(new Error(`cache server exited (${code}): ${log}`)));
+  });
+}

@@ -4,14 +4,14 @@
  * The cache server is the project's own (tools/cache-server/server.cjs), on
  * 127.0.0.1.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTempWorkspace, REPO_ROOT, type TempWorkspace } from './harness';
+import { createTempWorkspace, startCacheServer, type CacheServer, type TempWorkspace } from './harness';
 
 const STAGES = ['prepare', 'rollout', 'convert', 'score', 'register', 'train', 'archive'];
 const TOKEN = 'team-test-token';
@@ -38,45 +38,6 @@ const IM_ROW = {
     { role: 'assistant', content: 'Done: greeting added, tests pass.', reasoning_content: '' },
   ],
 };
-
-interface CacheServer {
-  url: string;
-  /** Entries stored (one file per task hash). */
-  entries(): string[];
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/**
- * The project's cache server as a team runs it (`node tools/cache-server/server.cjs …`), in its own
- * process: the tests drive nx synchronously, which would starve an in-process server.
- */
-function startCacheServer(dir: string): Promise<CacheServer> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/cache-server/server.cjs'), '--dir', dir, '--port', '0', '--token-env', 'TEAM_CACHE_TOKEN'], {
-    env: { ...process.env, TEAM_CACHE_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      log += d;
-      const m = log.match(/nx remote cache on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        child.stdout.off('data', onData);
-        child.stdout.on('data', (more) => (log += more));
-        resolve({
-          url: m[1],
-          entries: () => readdirSync(dir).filter((f) => !f.startsWith('.')),
-          log: () => log,
-          stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))),
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (log += d));
-    child.once('exit', (code) => reject(new Error(`cache server exited (${code}): ${log}`)));
-  });
-}
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -107,7 +68,7 @@ describe('remote cache shared by two clones (stages that exist today: score, arc
   beforeAll(async () => {
     a = createTempWorkspace({ prefix: 'trajgen-team-a-' });
     b = createTempWorkspace({ prefix: 'trajgen-team-b-' });
-    server = await startCacheServer(join(a.root, '.remote-cache-server'));
+    server = await startCacheServer(join(a.root, '.remote-cache-server'), TOKEN);
     remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN };
   });
   afterAll(async () => {
@@ -179,7 +140,7 @@ describe('the whole demo through the remote cache into a fresh clone', () => {
   beforeAll(async () => {
     a = createTempWorkspace({ prefix: 'trajgen-demo-a-' });
     b = createTempWorkspace({ prefix: 'trajgen-demo-b-' });
-    server = await startCacheServer(join(a.root, '.remote-cache-server'));
+    server = await startCacheServer(join(a.root, '.remote-cache-server'), TOKEN);
     remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN };
   });
   afterAll(async () => {

@@ -77,6 +77,29 @@ export const ledgerSchema = z
     compact_every: positiveInt
       .default(1000)
       .describe('Fold the append-only journal into consumption_ledger.yaml after this many records (and once the journal is half the YAML\'s size); always on close.'),
+    resample_unresolved: z
+      .boolean()
+      .default(false)
+      .describe('Sample a task again when its verified trial is unresolved (reward < 1), up to max_attempts attempts; every trial is kept (convert sees them all).'),
+    max_attempts: positiveInt
+      .default(3)
+      .describe('With resample_unresolved: attempts per task (counted in the ledger) before an unresolved task stays done.'),
+    backend: z
+      .enum(['yaml', 'postgres'])
+      .default('yaml')
+      .describe('yaml: artifacts/<p>/consumption_ledger.yaml, one clone. postgres: one ledger shared by several machines (leases with a heartbeat).'),
+    postgres: z
+      .strictObject({
+        url_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+          .default('TRAJGEN_LEDGER_DATABASE_URL')
+          .describe('Environment variable holding the connection string (postgres://user:pass@host:5432/db); never the URL itself.'),
+        lease_sec: z.number().positive().default(300).describe('A claimed task whose machine stopped renewing its lease for this long is handed to another machine.'),
+        heartbeat_sec: z.number().positive().default(30).describe('How often a running rollout renews the leases of its tasks (well below lease_sec).'),
+        connect_timeout_sec: z.number().positive().default(10).describe('Give up connecting after this long: a clear error before any trial starts.'),
+      })
+      .prefault({}),
   })
   .prefault({});
 

@@ -41,10 +41,19 @@
  *   readLedger(paths): LedgerView                        read-only, no lock (summaries while a run holds it)
  *
  *   ledger.reconcile(): ReconcileReport
- *       running entries vs trial dirs of their job: a finished trial result.json (Harbor writes it once,
- *       at trial end) → status by the rule below; none → pending (not counted as an attempt). Then
- *       adopts finished trials in rollout/trials.json that the ledger lacks (a clone whose rollout
- *       outputs came from the Nx cache never hands those tasks out again).
+ *       running entries vs trial dirs of their job: a finished trial (result.json — Harbor writes it
+ *       once, at trial end — or a verifier that finished before a kill: reward file + trajectory) →
+ *       status by the rule below; none → pending (not counted as an attempt). Then adopts every
+ *       finished trial the ledger lacks, from jobs/ (the ground truth; jobs-scan.ts) and from a
+ *       restored rollout/trials.json: a lost, stale or fresh ledger never hands those tasks out
+ *       again. Trials retired on purpose (a reset done task, a resample) are never adopted back.
+ *   readLedgerReconciled(paths, rule)                    readLedger + reconcile applied in memory only
+ *
+ * ── Backends ─────────────────────────────────────────────────────────────────
+ *   openPipelineLedger(pipeline, {purpose}): Promise<AnyLedger>   by ledger.backend
+ *       yaml: the Ledger above. postgres: PostgresLedger (postgres.ts) — same API, mutations async,
+ *       claims are leases (FOR UPDATE SKIP LOCKED, heartbeat, expiry reconciled), schema migrated
+ *       here; digest `pg:<count>:<max rev>` for prepare's fingerprint (ledger-digest.cjs).
  *   ledger.register(ids): string[]                       pending entries for unknown ids (prepare)
  *   ledger.claim(ids, {job}): string[]                   pending/unknown → running; others refused
  *   ledger.recordTrialOutcome(id, outcome: TrialOutcome): {status, attempts, changed}
@@ -52,7 +61,8 @@
  *   ledger.exclusions(): string[]                        sorted done/failed/skipped ids
  *   ledger.pendingIds(), ledger.isConsumed(id), ledger.get(id), ledger.summary(): LedgerSummary
  *   ledger.setStatuses([{id, status: 'pending'|'skipped'}], note, {by?}) / setStatus(id, status, note)
- *       people's edits: failed|skipped → pending (attempts reset), pending|failed|unknown → skipped;
+ *       people's edits: done|failed|skipped → pending (attempts reset; a done task's trial retired),
+ *       pending|failed|unknown → skipped;
  *       all or nothing; note required; recorded in the entry's history {at, change, by, note}.
  *   ledger.applyExclusions(ids)                           excluded_tasks.txt → skipped (and back when removed)
  *   ledger.compact(), ledger.close()
@@ -65,12 +75,19 @@
  *   4. else (infrastructure: other exception / no result / no trajectory) attempts += n;
  *        attempts > max_retries → failed, else → pending (claimed again by a later run)
  *   So a task gets at most 1 + max_retries attempts in total, across runs.
+ *   With ledger.resample_unresolved, (1) with reward < 1 and fewer than ledger.max_attempts attempts
+ *   → pending (the trial retired, kept in the data).
  */
-export { ledgerStateDigest, effectiveLedgerDigest, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
+export { ledgerStateDigest, effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest, LEDGER_FILE, JOURNAL_FILE } from './ledger-digest.cjs';
+export { openPipelineLedger, isPostgres, postgresUrlOf, currentLedgerDigest, effectivePipelineLedgerDigest, type AnyLedger } from './backend';
+export { PostgresLedger, openPostgresLedger, connectLedgerDatabase, migrateLedgerSchema, postgresDigest, PG_SCHEMA_VERSION, type PostgresLedgerOptions } from './postgres';
+export { planStatusEdits, planExclusions } from './edits';
 export {
   openLedger,
   readLedger,
+  readLedgerReconciled,
   withLedger,
+  ledgerRuleOptions,
   Ledger,
   LedgerView,
   LOCK_FILE,
@@ -79,11 +96,12 @@ export {
   type RecordResult,
   type StatusEdit,
 } from './ledger';
-export { applyTrialOutcome, AGENT_TIMEOUT_ERROR, CANCELLED_ERROR, type RuleContext } from './status-rule';
-export { formatReconcileReport, reconcileIsEmpty, primaryRewardOf, trialPrefix, TRAJECTORY_FILES } from './reconcile';
+export { applyTrialOutcome, isResolved, AGENT_TIMEOUT_ERROR, CANCELLED_ERROR, type RuleContext } from './status-rule';
+export { formatReconcileReport, reconcileIsEmpty, trialPrefix, retiredTrials } from './reconcile';
+export { primaryRewardOf, TRAJECTORY_FILES, scanJobs, scanTrialDir, verifierRewards, type ScannedTrial } from './jobs-scan';
 export { LedgerFormatError, parseLedgerYaml } from './ledger-yaml';
 export { taskIdProblem, isSafeTaskId, showId } from './task-id';
-export { runLedgerCommand, formatLedgerSummary, type LedgerCommandOptions, type LedgerCommandResult } from './command';
+export { runLedgerCommand, runLedgerCommandFor, formatLedgerSummary, type LedgerCommandOptions, type LedgerCommandResult } from './command';
 export {
   LEDGER_STATUSES,
   TERMINAL_STATUSES,

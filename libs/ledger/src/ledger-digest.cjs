@@ -43,7 +43,11 @@ function readJson(path) {
  * rollout, another process — shows as the real current digest.
  */
 function effectiveLedgerDigest(artifactsDir) {
-  const current = ledgerStateDigest(artifactsDir);
+  return effectiveDigestOf(artifactsDir, ledgerStateDigest(artifactsDir));
+}
+
+/** effectiveLedgerDigest for a current digest from either backend (YAML bytes, or the PostgreSQL count/rev). */
+function effectiveDigestOf(artifactsDir, current) {
   const batch = readJson(join(artifactsDir, 'prepare', 'batch.json'));
   const run = readJson(join(artifactsDir, 'rollout', 'run.json'));
   if (
@@ -59,4 +63,27 @@ function effectiveLedgerDigest(artifactsDir) {
   return current;
 }
 
-module.exports = { ledgerStateDigest, effectiveLedgerDigest, LEDGER_FILE, JOURNAL_FILE };
+/**
+ * `ledger.backend: postgres`: the shared ledger's state as the database answers
+ * it cheaply — row count and newest rev of the pipeline (a sequence value a
+ * trigger stamps on every change of a row's ledger fields; libs/ledger
+ * postgres.ts). A task a teammate consumed changes it, so prepare reruns here.
+ * An unreachable database or missing variable gives a digest of its own (prepare
+ * then runs and fails with the clear error).
+ */
+async function postgresLedgerDigest(url, pipeline, timeoutMs = 10000) {
+  if (!url) return 'pg:no-url';
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'trajgen-fingerprint' });
+  try {
+    await client.connect();
+    const { rows } = await client.query('SELECT count(*)::text AS n, max(rev)::text AS rev FROM trajgen_ledger WHERE pipeline = $1', [pipeline]);
+    return `pg:${rows[0].n}:${rows[0].rev || 0}`;
+  } catch (error) {
+    return `pg:unavailable:${(error && error.code) || 'error'}`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+module.exports = { ledgerStateDigest, effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest, LEDGER_FILE, JOURNAL_FILE };

@@ -385,7 +385,7 @@ describe('ledger: people\'s edits', () => {
       l.setStatuses(
         [
           { id: 'f', status: 'pending' },
-          { id: 'd', status: 'pending' },
+          { id: 'not-there', status: 'pending' },
         ],
         'retry',
       ),

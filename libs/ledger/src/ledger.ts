@@ -3,16 +3,16 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { TrajgenError, acquireLock, atomicWriteFileSync, type HeldLock, type LockHolder } from '@trajgen/core';
-import type { PipelinePaths } from '@trajgen/config';
+import type { PipelineConfig, PipelinePaths } from '@trajgen/config';
 import { JOURNAL_FILE, LEDGER_FILE } from './ledger-digest.cjs';
 import { JOURNAL_VERSION, JournalWriter, readJournal, type JournalRead } from './journal';
 import { EntryStore } from './entry-store';
 import { emitEntry, emitLedgerYaml, parseLedgerYaml, scanTrustedLedger } from './ledger-yaml';
+import { planExclusions, planStatusEdits, type StatusEdit } from './edits';
 import { planReconcile } from './reconcile';
 import { applyTrialOutcome } from './status-rule';
 import { taskIdProblem } from './task-id';
 import {
-  EXCLUDED_NOTE,
   LEDGER_STATUSES,
   TERMINAL_STATUSES,
   emptyEntry,
@@ -34,6 +34,8 @@ export interface OpenLedgerOptions {
   purpose: string;
   /** rollout.max_retries: infrastructure failures allowed after the first attempt, across runs. */
   maxRetries: number;
+  /** ledger.resample_unresolved → ledger.max_attempts: sample unresolved tasks again up to this many attempts (see applyTrialOutcome). */
+  resampleMaxAttempts?: number;
   /** Wait this long for another holder to let go; default 0 = fail fast naming the holder. */
   waitMs?: number;
   /**
@@ -57,11 +59,7 @@ export interface RecordResult {
   changed: boolean;
 }
 
-export interface StatusEdit {
-  id: string;
-  from: LedgerStatus | null;
-  to: LedgerStatus;
-}
+export type { StatusEdit } from './edits';
 
 function defaultBy(): string {
   let user = 'unknown';
@@ -223,6 +221,28 @@ export function readLedger(paths: PipelinePaths): LedgerView & { tornJournalLine
 }
 
 /**
+ * readLedger plus what reconcile would change now — finished trials under
+ * jobs/ and in a restored rollout/trials.json adopted, interrupted claims
+ * returned — applied in memory only: `nx run <p>:ledger` shows the consumed
+ * tasks at once after a clone restored the graph from the remote cache, and
+ * nothing is written (the next stage that opens the ledger writes it), so
+ * showing never changes prepare's fingerprint.
+ */
+export function readLedgerReconciled(
+  paths: PipelinePaths,
+  rule: { maxRetries: number; resampleMaxAttempts?: number },
+): ReturnType<typeof readLedger> & { pendingReconcile: ReconcileReport } {
+  const view = readLedger(paths) as ReturnType<typeof readLedger> & { pendingReconcile: ReconcileReport };
+  const store = (view as unknown as { entries: EntryStore }).entries;
+  // While a rollout holds the lock its running tasks are live: show them as they are.
+  const lookup = view.holder ? { statuses: () => [...store.statuses()].filter(([, st]) => st !== 'running'), get: (id: string) => store.get(id) } : store;
+  const { changes, report } = planReconcile(lookup, { paths, rule, at: new Date().toISOString() });
+  for (const [id, e] of changes) store.set(id, e);
+  view.pendingReconcile = report;
+  return view;
+}
+
+/**
  * The ledger opened for writing: holds `.ledger/lock` until close(). Every
  * mutation is exactly one durable journal append; the YAML is rewritten only
  * at compaction (see OpenLedgerOptions.compactEvery, and on close).
@@ -246,7 +266,7 @@ export class Ledger extends LedgerView {
     paths: PipelinePaths,
     state: LoadedState,
     private readonly lock: HeldLock,
-    private readonly options: Required<Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'by' | 'now'>>,
+    private readonly options: Required<Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'by' | 'now'>> & Pick<OpenLedgerOptions, 'resampleMaxAttempts'>,
     staleLock: LockHolder | undefined,
   ) {
     super(paths, state.entries);
@@ -267,6 +287,10 @@ export class Ledger extends LedgerView {
       trusted: state.trusted,
       reconcile: { finalized: [], returned: [], adopted: [] },
     };
+  }
+
+  private rule(): { maxRetries: number; resampleMaxAttempts?: number } {
+    return { maxRetries: this.options.maxRetries, resampleMaxAttempts: this.options.resampleMaxAttempts };
   }
 
   private stamp(): string {
@@ -326,7 +350,7 @@ export class Ledger extends LedgerView {
   reconcile(): ReconcileReport {
     this.assertOpen();
     const at = this.stamp();
-    const { changes, report } = planReconcile(this.entries, { paths: this.paths, maxRetries: this.options.maxRetries, at });
+    const { changes, report } = planReconcile(this.entries, { paths: this.paths, rule: this.rule(), at });
     this.commit('reconcile', changes, at);
     return report;
   }
@@ -407,68 +431,23 @@ export class Ledger extends LedgerView {
       throw new TrajgenError(`Cannot record ${what}: the task was claimed by job ${e.job}`, { hint: 'Record outcomes under the job that claimed the task.' });
     }
     const at = this.stamp();
-    const next = applyTrialOutcome(e, outcome, { maxRetries: this.options.maxRetries, at, by: 'rollout' });
+    const next = applyTrialOutcome(e, outcome, { ...this.rule(), at, by: 'rollout' });
     this.commit('outcome', new Map([[id, next]]), at);
     return { status: next.status, attempts: next.attempts, changed: true };
   }
 
   /**
    * People's edits, all or nothing, as one journal append:
-   *  - → pending: from failed or skipped (a fresh attempt budget: attempts = 0);
+   *  - → pending: from done, failed or skipped (a fresh attempt budget: attempts = 0); a done
+   *    task's trial is retired (kept on disk and in the data, never adopted back by reconcile);
    *  - → skipped: from pending or failed, or for an id the ledger does not know yet.
    * Every change goes into the entry's history with the note, time and `by`.
-   * Done and running tasks cannot be changed (exactly once).
+   * Running tasks cannot be changed; done ones only back to pending, on purpose.
    */
   setStatuses(edits: { id: string; status: 'pending' | 'skipped' }[], note: string, opts: { by?: string } = {}): StatusEdit[] {
     this.assertOpen();
-    const why = (note ?? '').trim();
-    if (!why) throw new TrajgenError('A note is required for every ledger edit', { hint: 'Say why, e.g. --note="flaky network on 11-21, retry".' });
-    const by = opts.by ?? this.options.by;
     const at = this.stamp();
-    const problems: string[] = [];
-    const changes = new Map<string, LedgerEntry>();
-    const result: StatusEdit[] = [];
-    for (const { id, status } of edits) {
-      const p = taskIdProblem(id);
-      if (p) {
-        problems.push(`${JSON.stringify(id)}: the id ${p}`);
-        continue;
-      }
-      if (changes.has(id)) {
-        problems.push(`${id}: named twice`);
-        continue;
-      }
-      const e = this.entries.get(id);
-      if (status === 'pending') {
-        if (!e) {
-          problems.push(`${id}: not in the ledger (nothing to reset)`);
-          continue;
-        }
-        if (e.status === 'pending') continue;
-        if (e.status !== 'failed' && e.status !== 'skipped') {
-          problems.push(`${id}: is ${e.status}; only failed or skipped tasks can be reset to pending${e.status === 'done' ? ' (a done task is never handed out again)' : ''}`);
-          continue;
-        }
-        const was = `was ${e.status} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.exception_type ? `, last ${e.exception_type}` : ''}${e.job ? ` in ${e.job}` : ''}`;
-        changes.set(id, {
-          ...emptyEntry('pending'),
-          note: why,
-          history: [...e.history, { at, change: `${e.status} → pending`, note: `${why} (${was})`, by }],
-        });
-        result.push({ id, from: e.status, to: 'pending' });
-      } else {
-        if (e && e.status === 'skipped') continue;
-        if (e && e.status !== 'pending' && e.status !== 'failed') {
-          problems.push(`${id}: is ${e.status}; only pending or failed tasks can be skipped`);
-          continue;
-        }
-        const base = e ?? emptyEntry('pending');
-        changes.set(id, { ...base, status: 'skipped', note: why, history: [...base.history, { at, change: `${e ? e.status : '(none)'} → skipped`, note: why, by }] });
-        result.push({ id, from: e ? e.status : null, to: 'skipped' });
-      }
-    }
-    if (problems.length === 1) throw new TrajgenError(`No ledger edit was made: ${problems[0]}`);
-    if (problems.length > 1) throw new TrajgenError(`No ledger edit was made: ${problems.length} problems`, { details: problems });
+    const { changes, result } = planStatusEdits(this.entries, edits, note, opts.by ?? this.options.by, at);
     this.commit('edit', changes, at);
     return result;
   }
@@ -486,45 +465,23 @@ export class Ledger extends LedgerView {
   applyExclusions(excluded: ReadonlySet<string>): { skipped: string[]; restored: StatusEdit[] } {
     this.assertOpen();
     const at = this.stamp();
-    const changes = new Map<string, LedgerEntry>();
-    const skipped: string[] = [];
-    const restored: StatusEdit[] = [];
-    for (const id of [...excluded].sort()) {
-      const e = this.entries.get(id);
-      if (e && (TERMINAL_STATUSES.has(e.status) || e.status === 'running')) continue;
-      if (taskIdProblem(id)) continue;
-      const base = e ?? emptyEntry('pending');
-      changes.set(id, {
-        ...base,
-        status: 'skipped',
-        note: EXCLUDED_NOTE,
-        history: [...base.history, { at, change: `${e ? e.status : '(none)'} → skipped`, note: `listed in ${EXCLUDED_NOTE}`, by: EXCLUDED_NOTE }],
-      });
-      skipped.push(id);
-    }
-    for (const [id, status] of this.entries.statuses()) {
-      if (status !== 'skipped' || excluded.has(id)) continue;
-      const e = this.entries.get(id)!;
-      if (e.note !== EXCLUDED_NOTE) continue;
-      let before: LedgerStatus = 'pending';
-      for (let i = e.history.length - 1; i >= 0; i--) {
-        const h = e.history[i];
-        const m = h.by === EXCLUDED_NOTE ? /^(\w+) → skipped$/.exec(h.change) : null;
-        if (m) {
-          before = m[1] === 'failed' ? 'failed' : 'pending';
-          break;
-        }
-      }
-      changes.set(id, {
-        ...e,
-        status: before,
-        note: null,
-        history: [...e.history, { at, change: `skipped → ${before}`, note: `no longer listed in ${EXCLUDED_NOTE}`, by: EXCLUDED_NOTE }],
-      });
-      restored.push({ id, from: 'skipped', to: before });
-    }
+    const { changes, skipped, restored } = planExclusions(this.entries, excluded, at);
     this.commit('exclusions', changes, at);
     return { skipped, restored };
+  }
+
+  /** Replace entries wholesale (`ledger --export` from PostgreSQL): one journal append of the entries that differ. */
+  importEntries(entries: Iterable<[string, LedgerEntry]>): number {
+    this.assertOpen();
+    const changes = new Map<string, LedgerEntry>();
+    for (const [id, e] of entries) {
+      const p = taskIdProblem(id);
+      if (p) throw new TrajgenError(`Cannot import task ${JSON.stringify(id)}: the id ${p}`);
+      const cur = this.entries.get(id);
+      if (!cur || JSON.stringify(cur) !== JSON.stringify(e)) changes.set(id, e);
+    }
+    this.commit('import', changes);
+    return changes.size;
   }
 
   /** Compact if anything was recorded since the last compaction, then release the lock. Idempotent. */
@@ -570,6 +527,7 @@ export function openLedger(paths: PipelinePaths, opts: OpenLedgerOptions): Ledge
         compactEvery: Math.max(1, opts.compactEvery ?? DEFAULT_COMPACT_EVERY),
         by: opts.by ?? defaultBy(),
         now: opts.now ?? (() => new Date()),
+        resampleMaxAttempts: opts.resampleMaxAttempts,
       },
       stale,
     );
@@ -596,4 +554,13 @@ export function withLedger<T>(paths: PipelinePaths, opts: OpenLedgerOptions, fn:
   } finally {
     ledger.close();
   }
+}
+
+/** The openLedger options every stage takes from config.yaml (rollout.max_retries, ledger.*). */
+export function ledgerRuleOptions(config: PipelineConfig): Pick<OpenLedgerOptions, 'maxRetries' | 'compactEvery' | 'resampleMaxAttempts'> {
+  return {
+    maxRetries: config.rollout.max_retries,
+    compactEvery: config.ledger.compact_every,
+    resampleMaxAttempts: config.ledger.resample_unresolved ? config.ledger.max_attempts : undefined,
+  };
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
-import { applyTrialOutcome } from './status-rule';
+import { applyTrialOutcome, type RuleContext } from './status-rule';
+import { readJson, scanJobs, scanTrialDir, taskOfTrial, TRAJECTORY_FILES } from './jobs-scan';
 import { taskIdProblem } from './task-id';
 import { TERMINAL_STATUSES, emptyEntry, type LedgerEntry, type LedgerStatus, type ReconcileItem, type ReconcileReport, type TrialOutcome } from './types';
 
@@ -21,112 +21,44 @@ export interface EntryLookup {
  * @trajgen/harbor.
  */
 
-/** Raw trajectory files of a trial, in order of preference (the proxy log first, then ATIF). */
-export const TRAJECTORY_FILES = ['agent/litellm-trajectory.jsonl', 'agent/trajectory.json'] as const;
-
-interface TrialResultLike {
-  trial_name?: string;
-  task_name?: string;
-  config?: { task?: { path?: string } };
-  task_id?: { path?: string };
-  verifier_result?: { rewards?: Record<string, number> | null } | null;
-  exception_info?: { exception_type?: string } | null;
-  started_at?: string | null;
-  finished_at?: string | null;
-}
-
-/** Harbor's primary reward: `rewards.reward`, else the only value; null otherwise. */
-export function primaryRewardOf(rewards: Record<string, unknown> | null | undefined): number | null {
-  if (!rewards || typeof rewards !== 'object') return null;
-  if (typeof rewards.reward === 'number') return rewards.reward;
-  const values = Object.values(rewards);
-  return values.length === 1 && typeof values[0] === 'number' ? values[0] : null;
-}
-
 /** Harbor's trial-name prefix for a task: its name cut to 32 chars, trailing `_`/`-` stripped (reference/harbor.md §5.2). */
 export function trialPrefix(taskId: string): string {
   return taskId.slice(0, 32).replace(/[-_]+$/, '');
 }
 
-function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function sha256File(path: string): string {
-  return 'sha256:' + createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function taskOfTrial(dir: string, result: TrialResultLike | undefined): string | undefined {
-  const path = result?.config?.task?.path ?? result?.task_id?.path ?? readJson<{ task?: { path?: string } }>(join(dir, 'config.json'))?.task?.path;
-  return typeof path === 'string' && path ? basename(path) : undefined;
-}
-
 interface TrialOnDisk {
   trial: string;
-  dir: string;
-  /** Parsed result.json: present only when the trial finished (Harbor writes it once, at the end). */
-  result?: TrialResultLike;
+  /** Present only when the trial finished (result.json, or a verifier that finished before a kill). */
+  outcome?: TrialOutcome;
 }
 
 /** The trial dirs of one job that belong to `taskId`. */
-function trialsOfTask(jobDir: string, names: string[], taskId: string): TrialOnDisk[] {
+function trialsOfTask(paths: PipelinePaths, job: string, names: string[], taskId: string): TrialOnDisk[] {
+  const jobDir = join(paths.jobs, job);
   const prefix = trialPrefix(taskId) + '__';
   const out: TrialOnDisk[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) && name !== taskId) continue;
     const dir = join(jobDir, name);
-    const result = readJson<TrialResultLike>(join(dir, 'result.json'));
-    const usable = result && typeof result === 'object' && !Array.isArray(result) ? result : undefined;
-    const owner = taskOfTrial(dir, usable);
+    const scanned = scanTrialDir(paths.workspaceRoot, job, name, dir);
     // Two tasks can share a 32-char prefix: trust the task path when there is one.
+    const owner = scanned?.task_id ?? taskOfTrial(dir, undefined);
     if (owner !== undefined && owner !== taskId) continue;
-    out.push({ trial: name, dir, result: usable });
+    out.push({ trial: name, outcome: scanned?.outcome });
   }
   return out;
-}
-
-/** A finished trial dir as the outcome the status rule takes. */
-export function outcomeFromTrialDir(paths: PipelinePaths, job: string, t: TrialOnDisk): TrialOutcome {
-  const r = t.result!;
-  let trajectory: string | null = null;
-  let digest: string | null = null;
-  for (const f of TRAJECTORY_FILES) {
-    const p = join(t.dir, f);
-    try {
-      if (statSync(p).size > 0) {
-        trajectory = relative(paths.workspaceRoot, p);
-        digest = sha256File(p);
-        break;
-      }
-    } catch {
-      /* not there */
-    }
-  }
-  return {
-    job,
-    trial: t.trial,
-    reward: primaryRewardOf(r.verifier_result?.rewards),
-    trajectory_path: trajectory,
-    trajectory_digest: digest,
-    exception_type: r.exception_info?.exception_type ?? null,
-    started_at: r.started_at ?? null,
-    finished_at: r.finished_at ?? null,
-  };
 }
 
 /** rollout/trials.json (docs/architecture.md): every finished trial of every job. */
 interface TrialsIndex {
   schema_version?: number;
-  trials?: { job?: string; trial?: string; task_id?: string; reward?: number | null; exception_type?: string | null; files?: Record<string, string> }[];
+  trials?: { job?: string; trial?: string; task_id?: string; finished_at?: string | null; reward?: number | null; exception_type?: string | null; files?: Record<string, string> }[];
 }
 
 export interface ReconcileContext {
   paths: PipelinePaths;
-  maxRetries: number;
+  /** The status rule's settings (max_retries, resampling). */
+  rule: Omit<RuleContext, 'at' | 'by'>;
   at: string;
 }
 
@@ -180,76 +112,127 @@ export function planReconcile(entries: EntryLookup, ctx: ReconcileContext): { ch
         backToPending(id, e, 'was running with no job recorded; back to pending');
         continue;
       }
-      const trials = trialsOfTask(jobDir, names, id);
-      const finished = trials.filter((t) => t.result !== undefined);
+      const trials = trialsOfTask(ctx.paths, job, names, id);
+      const finished = trials.filter((t) => t.outcome !== undefined);
       if (finished.length === 0) {
         backToPending(id, e, `interrupted: no complete trial result for it in jobs/${job}; back to pending (not counted as an attempt)`);
         continue;
       }
-      const outcomes = finished.map((t) => outcomeFromTrialDir(ctx.paths, job, t));
+      const outcomes = finished.map((t) => t.outcome!);
       // A trial with a trajectory and a verifier result wins; otherwise the latest to finish.
       outcomes.sort((a, b) => String(a.finished_at ?? '').localeCompare(String(b.finished_at ?? '')));
       const good = outcomes.filter((o) => o.reward !== null && o.trajectory_path !== null);
       const chosen = good.length > 0 ? good[good.length - 1] : outcomes[outcomes.length - 1];
-      const next = applyTrialOutcome(e, chosen, { maxRetries: ctx.maxRetries, at: ctx.at, by: 'reconcile' });
+      const next = applyTrialOutcome(e, chosen, { ...ctx.rule, at: ctx.at, by: 'reconcile' });
       changes.set(id, next);
       report.finalized.push(item(id, e, next, `trial ${chosen.trial} finished (${chosen.reward === null ? 'no verifier result' : `reward ${chosen.reward}`}${chosen.exception_type ? `, ${chosen.exception_type}` : ''})`));
     }
   }
 
-  // 2. Adopt finished trials from rollout/trials.json that the ledger lacks.
-  const index = readJson<TrialsIndex>(join(ctx.paths.rolloutOut, 'trials.json'));
-  if (index && Array.isArray(index.trials)) {
-    const pipeline = basename(ctx.paths.artifacts);
-    const byTask = new Map<string, TrialOutcome[]>();
-    for (const t of index.trials) {
-      if (!t || typeof t.task_id !== 'string' || typeof t.job !== 'string' || typeof t.trial !== 'string') continue;
-      if (taskIdProblem(t.task_id) || taskIdProblem(t.job) || taskIdProblem(t.trial)) continue;
-      const files = t.files && typeof t.files === 'object' ? t.files : {};
-      const file = TRAJECTORY_FILES.find((f) => typeof files[f] === 'string');
-      const o: TrialOutcome = {
+  // 2. Adopt finished trials the ledger lacks: those rollout/trials.json lists (a clone whose rollout
+  //    outputs came from the Nx cache) and every finished trial under jobs/ (the ground truth).
+  const found = new Map<string, Map<string, Candidate>>();
+  const add = (id: string, o: TrialOutcome, source: Candidate['source']) => {
+    let m = found.get(id);
+    if (!m) found.set(id, (m = new Map()));
+    const key = `${o.job}/${o.trial}`;
+    // The trial dir itself beats the index's copy of it.
+    if (!m.has(key) || source !== 'rollout/trials.json') m.set(key, { outcome: o, source });
+  };
+  for (const [id, o] of trialsIndexOutcomes(ctx.paths)) add(id, o, 'rollout/trials.json');
+  for (const [id, list] of scanJobs(ctx.paths)) for (const s of list) add(id, s.outcome, s.from === 'verifier' ? 'verifier' : 'jobs');
+  for (const [id, candidates] of found) {
+    const e = current(id);
+    if (e && (TERMINAL_STATUSES.has(e.status) || e.status === 'running')) continue;
+    const planned = planAdoption(e, [...candidates.values()], ctx);
+    if (!planned) continue;
+    const note = `adopted: ${planned.why}`;
+    const next = { ...planned.entry, history: [...planned.entry.history, { at: ctx.at, change: `${e ? e.status : '(none)'} → ${planned.entry.status}`, note, by: 'adopt' }] };
+    changes.set(id, next);
+    report.adopted.push({ id, job: next.job, trial: next.trial, from: e ? e.status : null, to: next.status, why: planned.why });
+  }
+  return { changes, report };
+}
+
+interface Candidate {
+  outcome: TrialOutcome;
+  source: 'rollout/trials.json' | 'jobs' | 'verifier';
+}
+
+/** Actors that are code, not people (HistoryItem.by). */
+const CODE_ACTORS = new Set(['rollout', 'reconcile', 'adopt', 'excluded_tasks.txt', 'resample']);
+
+/** `job/trial` of trials an entry gave up on purpose (a person's reset of a done task, a resample): never adopted again. */
+export function retiredTrials(e: LedgerEntry): Set<string> {
+  const out = new Set<string>();
+  for (const h of e.history) for (const m of h.note.matchAll(/retired trial ([^\s/;,()]+\/[^\s;,()]+)/g)) out.add(m[1]);
+  return out;
+}
+
+/** A person returned this task to pending: the trials it had before are not adopted back (only new results count). */
+function resetByPerson(e: LedgerEntry): boolean {
+  return e.history.some((h) => h.change.endsWith('→ pending') && !CODE_ACTORS.has(h.by));
+}
+
+const hasResult = (o: TrialOutcome) => o.reward !== null && o.trajectory_path !== null;
+
+/**
+ * What adopting a task's finished trials makes of its entry. Trials with a
+ * verifier result are always adopted (a finished trial is never paid for
+ * again, whatever the ledger lost) unless already counted or retired; trials
+ * without one only into an entry nobody touched yet (their attempts were
+ * never counted). Trials fold in the order they finished, through the status
+ * rule, until the entry is terminal.
+ */
+function planAdoption(e: LedgerEntry | undefined, candidates: Candidate[], ctx: ReconcileContext): { entry: LedgerEntry; why: string } | undefined {
+  const retired = e ? retiredTrials(e) : new Set<string>();
+  const fresh = candidates
+    .filter((c) => !(e && e.job === c.outcome.job && e.trial === c.outcome.trial) && !retired.has(`${c.outcome.job}/${c.outcome.trial}`))
+    .sort((a, b) => String(a.outcome.finished_at ?? '').localeCompare(String(b.outcome.finished_at ?? '')) || `${a.outcome.job}/${a.outcome.trial}`.localeCompare(`${b.outcome.job}/${b.outcome.trial}`));
+  const untouched = !e || (e.status === 'pending' && e.attempts === 0 && e.job === null && !resetByPerson(e));
+  const usable = untouched ? fresh : fresh.filter((c) => hasResult(c.outcome));
+  if (usable.length === 0) return undefined;
+  let acc = e ?? emptyEntry();
+  const used: Candidate[] = [];
+  for (const c of usable) {
+    acc = applyTrialOutcome({ ...acc, status: 'running' }, c.outcome, { ...ctx.rule, at: ctx.at, by: 'adopt' });
+    used.push(c);
+    if (TERMINAL_STATUSES.has(acc.status)) break;
+  }
+  const last = used[used.length - 1];
+  const sources = [...new Set(used.map((c) => (c.source === 'verifier' ? 'a trial killed after its verifier finished (reward file, no result.json)' : c.source === 'jobs' ? `jobs/${c.outcome.job}` : 'rollout/trials.json')))];
+  const why =
+    used.length === 1
+      ? `finished trial ${last.outcome.job}/${last.outcome.trial} (${last.outcome.reward === null ? 'no verifier result' : `reward ${last.outcome.reward}`}) from ${sources.join(', ')}`
+      : `${used.length} finished trials (last ${last.outcome.job}/${last.outcome.trial}) from ${sources.join(', ')}`;
+  return { entry: acc, why };
+}
+
+/** rollout/trials.json as (task id, outcome) pairs. */
+function trialsIndexOutcomes(paths: PipelinePaths): [string, TrialOutcome][] {
+  const index = readJson<TrialsIndex>(join(paths.rolloutOut, 'trials.json'));
+  if (!index || !Array.isArray(index.trials)) return [];
+  const pipeline = basename(paths.artifacts);
+  const out: [string, TrialOutcome][] = [];
+  for (const t of index.trials) {
+    if (!t || typeof t.task_id !== 'string' || typeof t.job !== 'string' || typeof t.trial !== 'string') continue;
+    if (taskIdProblem(t.task_id) || taskIdProblem(t.job) || taskIdProblem(t.trial)) continue;
+    const files = t.files && typeof t.files === 'object' ? t.files : {};
+    const file = TRAJECTORY_FILES.find((f) => typeof files[f] === 'string');
+    out.push([
+      t.task_id,
+      {
         job: t.job,
         trial: t.trial,
         reward: typeof t.reward === 'number' && Number.isFinite(t.reward) ? t.reward : null,
         trajectory_path: file ? join('artifacts', pipeline, 'jobs', t.job, t.trial, file) : null,
         trajectory_digest: file ? files[file] : null,
         exception_type: typeof t.exception_type === 'string' ? t.exception_type : null,
-      };
-      const list = byTask.get(t.task_id) ?? [];
-      list.push(o);
-      byTask.set(t.task_id, list);
-    }
-    for (const [id, outcomes] of byTask) {
-      const e = current(id);
-      if (e && (TERMINAL_STATUSES.has(e.status) || e.status === 'running')) continue;
-      const good = outcomes.filter((o) => o.reward !== null && o.trajectory_path !== null);
-      // A placeholder: registered by prepare, never handed out.
-      const untouched = !e || (e.status === 'pending' && e.attempts === 0 && e.job === null);
-      let next: LedgerEntry | undefined;
-      let why = '';
-      if (good.length > 0) {
-        // A finished trial with a result is never run again, whatever the ledger lost.
-        const o = good[good.length - 1];
-        if (e && e.job === o.job && e.trial === o.trial) continue;
-        next = applyTrialOutcome(e ?? emptyEntry(), o, { maxRetries: ctx.maxRetries, at: ctx.at, by: 'adopt' });
-        why = `finished trial ${o.job}/${o.trial} in rollout/trials.json`;
-      } else if (untouched) {
-        let acc = e ?? emptyEntry();
-        for (const o of outcomes) {
-          acc = applyTrialOutcome({ ...acc, status: 'running' }, o, { maxRetries: ctx.maxRetries, at: ctx.at, by: 'adopt' });
-          if (TERMINAL_STATUSES.has(acc.status)) break;
-        }
-        next = acc;
-        why = `${outcomes.length} finished trial${outcomes.length === 1 ? '' : 's'} without a result in rollout/trials.json`;
-      }
-      if (!next) continue;
-      const note = `adopted: ${why}`;
-      next = { ...next, history: [...(e?.history ?? []), { at: ctx.at, change: `${e ? e.status : '(none)'} → ${next.status}`, note, by: 'adopt' }] };
-      changes.set(id, next);
-      report.adopted.push({ id, job: next.job, trial: next.trial, from: e ? e.status : null, to: next.status, why });
-    }
+        finished_at: typeof t.finished_at === 'string' ? t.finished_at : null,
+      },
+    ]);
   }
-  return { changes, report };
+  return out;
 }
 
 export function reconcileIsEmpty(r: ReconcileReport): boolean {

@@ -10,7 +10,16 @@ export interface RuleContext {
   at: string;
   /** Who records it: "rollout", "reconcile", "adopt". */
   by: string;
+  /**
+   * ledger.resample_unresolved: a verified but unresolved trial (reward < 1)
+   * sends the task back to pending while it has had fewer than
+   * `resampleMaxAttempts` attempts (ledger.max_attempts). Off when unset.
+   */
+  resampleMaxAttempts?: number;
 }
+
+/** Resolved = the verifier's primary reward is 1.0 (convert's `instance_status: resolved`). */
+export const isResolved = (reward: number) => reward >= 1;
 
 /**
  * THE status rule: the entry a task has after one finished trial.
@@ -29,6 +38,10 @@ export interface RuleContext {
  *    attempts > max_retries → failed, otherwise → pending (handed out again
  *    by a later claim). So a task gets at most 1 + max_retries attempts,
  *    counted across runs and within them.
+ *
+ * With ledger.resample_unresolved (ctx.resampleMaxAttempts = N), (1) with a
+ * reward < 1 and fewer than N attempts so far → pending, attempts += n, the
+ * trial retired (its data is kept; the task is sampled again).
  *
  * Pure: returns a new entry, never mutates `prev`.
  */
@@ -54,6 +67,14 @@ export function applyTrialOutcome(prev: LedgerEntry, outcome: TrialOutcome, ctx:
   };
 
   if (reward !== null && trajectory !== null) {
+    const max = ctx.resampleMaxAttempts ?? 0;
+    if (!isResolved(reward) && prev.attempts + n < max) {
+      // The trial stays on disk and in the data; it is retired so that reconcile never adopts it back.
+      return withHistory(
+        { ...base, status: 'pending', attempts: prev.attempts + n },
+        `unresolved (reward ${reward}): sampled again, attempt ${prev.attempts + n} of ${max} (ledger.resample_unresolved); retired trial ${outcome.job}/${outcome.trial}`,
+      );
+    }
     return { ...base, status: 'done', attempts: prev.attempts + n, note: exception ? `${exception}; the verifier still ran` : null };
   }
   if (exception === CANCELLED_ERROR) {

@@ -235,3 +235,15 @@ describe('formatCheckReport', () => {
     expect(verdict).toBe('FAIL: 1 failing, 1 warning');
   });
 });
+
+describe('runPreflight: the shared ledger (ledger.backend: postgres, the real server on 127.0.0.1:5432)', () => {
+  it('fails when the variable is unset or the database does not answer; reports the shared ledger when it does', async () => {
+    pipeline({ ledger: { backend: 'postgres', postgres: { url_env: 'PF_LEDGER_URL' } } }, 'pgp');
+    expect(row(await run({}, 'pgp'), 'ledger', 'postgres')).toMatchObject({ status: 'fail', detail: 'ledger.backend is postgres but PF_LEDGER_URL is not set' });
+    expect(row(await run({ PF_LEDGER_URL: 'postgres://postgres@127.0.0.1:1/none' }, 'pgp'), 'ledger', 'postgres')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/does not answer \(ECONNREFUSED\)/) });
+    // The server answers; this database has no trajgen schema yet.
+    expect(row(await run({ PF_LEDGER_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }, 'pgp'), 'ledger', 'postgres')).toMatchObject({ status: 'ok' });
+    pipeline({}, 'yamlp');
+    expect(row(await run({}, 'yamlp'), 'ledger', 'backend')).toMatchObject({ status: 'ok', detail: expect.stringContaining('yaml') });
+  });
+});

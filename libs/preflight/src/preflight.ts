@@ -8,6 +8,7 @@ import {
   type PipelineConfig,
   type PipelinePaths,
 } from '@trajgen/config';
+import { postgresLedgerDigest } from '@trajgen/ledger';
 import { trainingPreflight } from '@trajgen/trainer';
 import { findTaskRoot, parseManifestText } from '@trajgen/tasks';
 import { commandVersion, httpProbe, isSymlink, which, type CheckResult } from './probes';
@@ -60,6 +61,7 @@ export async function runPreflight(workspaceRoot: string, name: string, options:
 
   results.push(...workspaceChecks(paths));
   results.push(await remoteCacheCheck(env, timeout));
+  results.push(await ledgerCheck(name, config, env, timeout));
   results.push(...taskSourceChecks(paths, config));
   results.push(...rolloutChecks(paths, config, env));
   results.push(await upstreamCheck(config, env, timeout));
@@ -84,6 +86,22 @@ function workspaceChecks(paths: PipelinePaths): CheckResult[] {
   }
   if (!out.length) out.push({ area: 'workspace', check: 'artifacts dir', status: 'ok', detail: 'a real directory (outputs are cacheable)' });
   return out;
+}
+
+/** ledger.backend: postgres — the variable is set and the database answers (no claim, no schema change). */
+async function ledgerCheck(name: string, config: PipelineConfig, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CheckResult> {
+  if (config.ledger.backend !== 'postgres') return { area: 'ledger', check: 'backend', status: 'ok', detail: 'yaml (artifacts/<p>/consumption_ledger.yaml, this clone)' };
+  const variable = config.ledger.postgres.url_env;
+  if (!env[variable]) return { area: 'ledger', check: 'postgres', status: 'fail', detail: `ledger.backend is postgres but ${variable} is not set`, fix: `export ${variable}=postgres://USER@HOST:5432/DATABASE` };
+  const digest = await postgresLedgerDigest(env[variable], name, timeoutMs);
+  if (digest.startsWith('pg:unavailable:')) {
+    const code = digest.slice('pg:unavailable:'.length);
+    // 42P01: the table does not exist yet — reachable; the first prepare or rollout creates the schema.
+    if (code !== '42P01') return { area: 'ledger', check: 'postgres', status: 'fail', detail: `the database in ${variable} does not answer (${code})`, fix: 'check the connection string, that the server runs (pg_isready -h HOST) and accepts this client' };
+    return { area: 'ledger', check: 'postgres', status: 'ok', detail: `${variable} answers; the schema is created at the first prepare` };
+  }
+  const [, count] = digest.split(':');
+  return { area: 'ledger', check: 'postgres', status: 'ok', detail: `${variable} answers; ${count} tasks of "${name}" in the shared ledger` };
 }
 
 /**

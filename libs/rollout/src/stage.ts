@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { TrajgenError, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
-import { TERMINAL_STATUSES, formatReconcileReport, ledgerStateDigest, openLedger, type Ledger } from '@trajgen/ledger';
+import { TERMINAL_STATUSES, formatReconcileReport, isPostgres, ledgerStateDigest, openPipelineLedger, type AnyLedger, type LedgerStatus } from '@trajgen/ledger';
 import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/oracle';
 import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
@@ -12,6 +12,7 @@ import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engin
 import { runHarborEngine } from './harbor-engine';
 import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
+import { completeVerifiedTrials } from './complete';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
 import { killAllGroups } from './process';
 import { Progress, type ProgressSink } from './progress';
@@ -150,13 +151,15 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     process.on('SIGTERM', onSignal);
   }
 
-  let ledger: Ledger | undefined;
+  let ledger: AnyLedger | undefined;
+  let digestAfter: string | null = null;
   let proxy: RunningProxy | undefined;
   let oracle: RunningOracle | undefined;
   let progress: Progress | undefined;
   let scratch: string | undefined;
   let failure: unknown;
   const recorded: RunRecord['trials'] = [];
+  const recording: Promise<void>[] = [];
   const counts: RunRecord['counts'] = { trials: 0, retried_attempts: 0, reward_1: 0, reward_0: 0, no_reward: 0, by_exception: {}, by_status: {}, not_started: 0 };
   const tokens = { input: 0, cache: 0, output: 0 };
   let cost = 0;
@@ -171,11 +174,15 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   let proxyStats: RunRecord['proxy'] = null;
 
   try {
-    ledger = openLedger(paths, { purpose: `rollout ${job}`, maxRetries: r.max_retries, compactEvery: config.ledger.compact_every });
+    ledger = await openPipelineLedger(pipeline, { purpose: `rollout ${job}` });
+    const shared = isPostgres(ledger);
     const open = ledger.openReport;
     if (open.staleLock) warn(`recovered a stale ledger lock of pid ${open.staleLock.pid} on ${open.staleLock.host} (${open.staleLock.purpose}, since ${open.staleLock.acquired_at}): that process is gone`);
     if (open.tornJournalLine) warn(`ignored a torn last ledger journal line (line ${open.tornJournalLine.line}): a write cut off by a crash`);
     for (const line of formatReconcileReport(open.reconcile)) io.log(line);
+    for (const c of completeVerifiedTrials(jobsDir, ledger, r.llm_api.prices)) {
+      warn(`completed trial ${c.job}/${c.trial} of ${c.task_id} from what it left (verifier reward ${c.reward}, trajectory): it was killed after its verifier finished; wrote its result.json`);
+    }
     reconcileCounts = { finalized: open.reconcile.finalized.length, returned: open.reconcile.returned.length, adopted: open.reconcile.adopted.length };
 
     // The batch, capped, minus what the ledger refuses; tasks are loaded BEFORE the claim so a broken task claims nothing.
@@ -184,24 +191,32 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       cappedBy = wanted.length - r.n_tasks;
       wanted = wanted.slice(0, r.n_tasks);
     }
-    refused = wanted.filter((t) => ledger!.has(t.id) && ledger!.get(t.id)!.status !== 'pending').map((t) => ({ id: t.id, status: ledger!.get(t.id)!.status }));
+    // Shared ledger (local engine): a task another machine is running stays in view; it may come back here.
+    const waitsForOthers = shared && r.engine === 'local';
+    const refusable = (st: string) => (waitsForOthers ? TERMINAL_STATUSES.has(st as LedgerStatus) : st !== 'pending');
+    refused = wanted.filter((t) => ledger!.has(t.id) && refusable(ledger!.get(t.id)!.status)).map((t) => ({ id: t.id, status: ledger!.get(t.id)!.status }));
     const refusedIds = new Set(refused.map((x) => x.id));
     const loaded = new Map<string, TaskToRun>();
     for (const t of wanted) if (!refusedIds.has(t.id)) loaded.set(t.id, loadTask(ws, t));
-    claimed = ledger.claim([...loaded.keys()], { job });
+    // A shared (PostgreSQL) ledger hands tasks out a few at a time, so that machines rolling out one pipeline split the work.
+    const chunk = waitsForOthers ? r.n_concurrent : undefined;
+    claimed = await ledger.claim([...loaded.keys()], { job, limit: chunk });
     const claimedSet = new Set(claimed);
-    for (const id of loaded.keys()) if (!claimedSet.has(id)) refused.push({ id, status: ledger.get(id)?.status ?? 'unknown' });
+    if (chunk === undefined) for (const id of loaded.keys()) if (!claimedSet.has(id)) refused.push({ id, status: ledger.get(id)?.status ?? 'unknown' });
     if (refused.length) io.log(`skipped ${refused.length} batch task${refused.length === 1 ? '' : 's'} the ledger refuses: ${refused.map((x) => `${x.id} (${x.status})`).join(', ')}`);
     if (cappedBy) io.log(`rollout.n_tasks = ${r.n_tasks}: ${cappedBy} batch task${cappedBy === 1 ? '' : 's'} left for a later run`);
 
-    if (claimed.length === 0) {
+    // Shared ledger: tasks another machine holds may come back to us when its lease expires.
+    const heldElsewhere = () => (waitsForOthers ? [...loaded.keys()].filter((id) => ledger!.status(id) === 'running' && !claimedSet.has(id)) : []);
+    if (claimed.length === 0 && heldElsewhere().length === 0) {
       status = 'nothing_to_roll_out';
       io.log(`nothing to roll out: the batch (${batch.tasks.length} task${batch.tasks.length === 1 ? '' : 's'}) has no task the ledger can hand out`);
     } else {
       mkdirSync(logsDir, { recursive: true });
       log(`job ${job}: ${claimed.length} task${claimed.length === 1 ? '' : 's'}, engine ${r.engine}, ${r.scaffold} ${version}, model ${r.model}, provider ${provider}, proxy ${config.proxy.backend}, n_concurrent ${r.n_concurrent}`);
       const tasks = claimed.map((id) => loaded.get(id)!);
-      const batchById = new Map(batch.tasks.map((t) => [t.id, t]));
+      // With a shared ledger the oracle must know every task this run may get (claims come in chunks).
+      const oracleTasks = shared ? [...loaded.values()] : tasks;
       const attemptsUsed = new Map(claimed.map((id) => [id, ledger!.get(id)?.attempts ?? 0]));
       const attemptsAllowed = (id: string) => 1 + Math.max(0, r.max_retries - (attemptsUsed.get(id) ?? 0));
 
@@ -210,7 +225,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       let upstreamBase = r.llm_api.base_url ?? '';
       if (provider === 'oracle') {
         oracle = await startOracle({
-          tasks: Object.fromEntries(tasks.map((t) => [t.id, t.dir])),
+          tasks: Object.fromEntries(oracleTasks.map((t) => [t.id, t.dir])),
           latencyMs: r.llm_api.oracle.latency_ms,
           faults: r.llm_api.oracle.faults as Record<string, OracleFault | OracleFault[]>,
           trialHeader: config.proxy.trial_header,
@@ -254,7 +269,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       log(`proxy (${proxy.backend}) at ${proxy.url}, trial header ${proxy.trialHeader}; trajectories → ${rel(ws, jobDir)}/<trial>/agent/${TRAJECTORY_FILE}`);
       setupMs = Date.now() - tSetup;
 
-      progress = new Progress({ total: claimed.length, out: io.out, tty: options.tty });
+      progress = new Progress({ total: waitsForOthers ? loaded.size : claimed.length, out: io.out, tty: options.tty });
       const events: EngineEvents = {
         log,
         warn,
@@ -264,11 +279,15 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           progress!.retried(task, trial, type, attempt);
         },
         onTrialFinished: (t: FinishedTrial) => {
-          // Recorded AS IT ARRIVES: one durable journal append per trial.
+          recording.push(recordFinished(t));
+        },
+      };
+      // Recorded AS IT ARRIVES: one durable journal append (or one database transaction) per trial.
+      const recordFinished = async (t: FinishedTrial) => {
           const trajectory = trajectoryFileOf(t.trialDir);
           const reward = primaryReward(t.result);
           const exceptionType = t.result.exception_info?.exception_type ?? null;
-          const rec = ledger!.recordTrialOutcome(t.taskId, {
+          const rec = await ledger!.recordTrialOutcome(t.taskId, {
             job,
             trial: t.trialName,
             reward,
@@ -308,22 +327,48 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
             attempts: t.attempts,
             status: rec.status,
           });
-        },
       };
 
       const tTrials = Date.now();
       let notStarted: string[] = [];
+      /**
+       * Shared ledger: the next few tasks of the batch this machine can claim. When none is pending but
+       * another machine still holds some, wait: they finish there, or their lease expires, reconcile here
+       * returns them to pending (or finalizes them from their trial on shared storage) and we take them.
+       */
+      const nextSharedChunk = async (): Promise<string[]> => {
+        const pollMs = Math.max(100, Math.min(5000, (config.ledger.postgres.lease_sec * 1000) / 4));
+        for (;;) {
+          if (abort.signal.aborted) return [];
+          const report = await ledger!.reconcile();
+          const back = report.returned.length + report.finalized.length;
+          if (back) log(`shared ledger: ${back} task${back === 1 ? '' : 's'} of an expired lease reconciled (${[...report.returned, ...report.finalized].map((i) => `${i.id} → ${i.to}`).join(', ')})`);
+          const ids = await ledger!.claim([...loaded.keys()], { job, limit: r.n_concurrent });
+          for (const id of ids) {
+            claimed.push(id);
+            claimedSet.add(id);
+            attemptsUsed.set(id, ledger!.get(id)?.attempts ?? 0);
+          }
+          if (ids.length) return ids;
+          const waiting = heldElsewhere();
+          if (waiting.length === 0) return [];
+          log(`shared ledger: waiting for ${waiting.length} task${waiting.length === 1 ? '' : 's'} another machine holds (${waiting.slice(0, 5).join(', ')}${waiting.length > 5 ? ', …' : ''}): they finish there or come back here when the lease expires`);
+          await new Promise((res) => setTimeout(res, pollMs));
+        }
+      };
       if (r.engine === 'local') {
-        const writer = new JobWriter(jobsDir, job, localJobConfig(pipeline, job, agent!, batch, tasks), claimed.length);
+        const writer = new JobWriter(jobsDir, job, localJobConfig(pipeline, job, agent!, batch, shared ? oracleTasks : tasks), shared ? loaded.size : claimed.length);
         // ROLL-05: the pipeline config that produced the job, beside it (config.yaml never holds secrets: literal ones are rejected at load).
         atomicWriteFileSync(join(jobDir, 'trajgen-config.yaml'), pipeline.text);
         removeStaleScratch(pipeline.name, warn);
         scratch = mkdtempSync(join(tmpdir(), `trajgen-${pipeline.name}-`));
         writeFileSync(join(scratch, SCRATCH_OWNER), JSON.stringify({ pid: process.pid, host: hostname(), job }));
+        let chunkTasks = tasks;
+        for (;;) {
         const res = await runLocalEngine({
           workspaceRoot: ws,
           writer,
-          tasks,
+          tasks: chunkTasks,
           agent: agent!,
           agentVersion: version,
           executable: executable!,
@@ -343,7 +388,13 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           events,
           killGraceMs: options.killGraceMs,
         });
-        notStarted = res.notStarted;
+        notStarted.push(...res.notStarted);
+        await Promise.all(recording.splice(0));
+        if (!shared || abort.signal.aborted) break;
+        const next = await nextSharedChunk();
+        if (next.length === 0) break;
+        chunkTasks = next.map((id) => loaded.get(id)!);
+        }
         writer.finish();
       } else {
         const stagedDataset = join(paths.tasksStaging, batch.dataset);
@@ -394,6 +445,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         });
         notStarted = res.unfinished;
       }
+      await Promise.all(recording.splice(0));
       trialsMs = Date.now() - tTrials;
       counts.not_started = notStarted.length;
       if (notStarted.length) warn(`${notStarted.length} claimed task${notStarted.length === 1 ? '' : 's'} did not finish (${notStarted.join(', ')}); the ledger returns them to pending at the next open`);
@@ -429,7 +481,16 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     await Promise.all(stops);
     if (oracle) await oracle.stop().catch((e) => warn(`stopping the oracle: ${(e as Error).message}`));
     if (scratch) rmSync(scratch, { recursive: true, force: true });
-    ledger?.close();
+    await Promise.allSettled(recording);
+    if (ledger && isPostgres(ledger)) {
+      try {
+        await ledger.refresh();
+        digestAfter = await ledger.digest();
+      } catch (error) {
+        warn(`reading the shared ledger's state at the end: ${(error as Error).message}`);
+      }
+    }
+    await ledger?.close();
   }
   if (!ledger) throw failure; // the ledger could not be opened: nothing happened
 
@@ -454,7 +515,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     model: r.model,
     proxy_backend: config.proxy.backend,
     batch_digest: batch.batch_digest,
-    ledger_digest_after: completed ? ledgerStateDigest(paths.artifacts) : null,
+    ledger_digest_after: completed ? (isPostgres(ledger) ? digestAfter : ledgerStateDigest(paths.artifacts)) : null,
     batch_settled: settled,
     batch: { tasks: batch.tasks.length, claimed: claimed.length, capped_by_n_tasks: cappedBy, refused },
     reconcile: reconcileCounts,

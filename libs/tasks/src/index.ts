@@ -22,6 +22,7 @@ export { parseIdList, readManifest, readExcludedTasks, type IdListFile } from '.
 export { refreshStaging, STAGING_INDEX, type StagingPlan, type StagingReport, type StagingTask } from './staging';
 export {
   runPrepare,
+  runPrepareFor,
   resolveTaskSource,
   batchDigest,
   type PrepareOptions,

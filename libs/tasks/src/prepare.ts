@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TrajgenError, formatTable, resetDir, writeJsonAtomic } from '@trajgen/core';
 import { resolveConfigPath, type LoadedPipeline } from '@trajgen/config';
-import { effectiveLedgerDigest, formatReconcileReport, openLedger, taskIdProblem, type OpenReport, type StatusEdit } from '@trajgen/ledger';
+import { effectiveLedgerDigest, effectivePipelineLedgerDigest, formatReconcileReport, isPostgres, ledgerRuleOptions, openLedger, openPipelineLedger, taskIdProblem, type OpenReport, type StatusEdit } from '@trajgen/ledger';
 import { readExcludedTasks, readManifest } from './manifest';
 import { refreshStaging, type StagingReport } from './staging';
 import { inspectTaskDir, taskChecksum, taskMetadataOf, taskNameOf } from './task-dir';
@@ -62,6 +62,21 @@ export interface PrepareOptions {
   lockWaitMs?: number;
   /** Called once the ledger lock is held, before anything is changed (tests synchronise on it). */
   afterLock?: () => void;
+}
+
+/** The ledger as prepare uses it: the YAML Ledger, or a PostgreSQL ledger's staged view (runPrepareFor). */
+export interface PrepareLedger {
+  openReport: OpenReport;
+  isConsumed(id: string): boolean;
+  applyExclusions(excluded: ReadonlySet<string>): { skipped: string[]; restored: StatusEdit[] };
+  register(ids: Iterable<string>): string[];
+  close(): void;
+}
+
+interface OpenedLedger {
+  ledger: PrepareLedger;
+  /** The effective ledger digest seen before anything changed (what the Nx fingerprint saw). */
+  digestBefore: string;
 }
 
 export interface PrepareResult {
@@ -151,7 +166,7 @@ function list(ids: string[], limit = 20): string {
  * apply excluded_tasks.txt, stage, write prepare/batch.json. Holds the ledger
  * lock throughout; a second concurrent run fails fast naming the holder.
  */
-export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {}): PrepareResult {
+export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {}, opened?: OpenedLedger): PrepareResult {
   const started = performance.now();
   const phases: Record<string, number> = {};
   let mark = started;
@@ -163,7 +178,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
   const log = options.log ?? (() => {});
   const warn = options.warn ?? log;
   // Before anything can change the ledger: the digest the Nx fingerprint saw.
-  const ledgerDigestBefore = effectiveLedgerDigest(pipeline.paths.artifacts);
+  const ledgerDigestBefore = opened?.digestBefore ?? effectiveLedgerDigest(pipeline.paths.artifacts);
   const { paths, config } = pipeline;
   phase('ledger_digest');
 
@@ -174,12 +189,13 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
   for (const d of src.duplicates.slice(0, 20)) warn(`${src.manifest ? rel(pipeline, src.manifest) : 'manifest'}:${d.line}: ${d.id} is listed again (first on line ${d.first}); counted once`);
   phase('manifest');
 
-  const ledger = openLedger(paths, {
-    purpose: 'prepare',
-    maxRetries: config.rollout.max_retries,
-    compactEvery: config.ledger.compact_every,
-    waitMs: options.lockWaitMs ?? 0,
-  });
+  const ledger: PrepareLedger =
+    opened?.ledger ??
+    openLedger(paths, {
+      purpose: 'prepare',
+      ...ledgerRuleOptions(config),
+      waitMs: options.lockWaitMs ?? 0,
+    });
   let stagingMs = 0;
   try {
     phase('ledger_open');
@@ -311,5 +327,25 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
     };
   } finally {
     ledger.close();
+  }
+}
+
+/**
+ * prepare on the configured ledger backend. YAML: runPrepare. PostgreSQL: the
+ * digest and reconcile from the database, then runPrepare on the ledger's
+ * snapshot, its exclusions and registrations written at the end (an
+ * unreachable database fails here, before anything is staged).
+ */
+export async function runPrepareFor(pipeline: LoadedPipeline, options: PrepareOptions = {}): Promise<PrepareResult> {
+  if (pipeline.config.ledger.backend !== 'postgres') return runPrepare(pipeline, options);
+  const digestBefore = await effectivePipelineLedgerDigest(pipeline);
+  const ledger = await openPipelineLedger(pipeline, { purpose: 'prepare' });
+  try {
+    if (!isPostgres(ledger)) throw new Error('unreachable: backend is postgres');
+    const result = runPrepare(pipeline, options, { ledger: ledger.stagedForPrepare(), digestBefore });
+    await ledger.flush();
+    return result;
+  } finally {
+    await ledger.close();
   }
 }

@@ -21,7 +21,7 @@ const { createHash } = require('node:crypto');
 const stageGraph = require('../stage-graph.json');
 const { resolveConfigPathRaw } = require('../../../libs/config/src/config-paths.cjs');
 const { findTaskRoot, parseManifestText } = require('../../../libs/tasks/src/task-root.cjs');
-const { effectiveLedgerDigest } = require('../../../libs/ledger/src/ledger-digest.cjs');
+const { effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest } = require('../../../libs/ledger/src/ledger-digest.cjs');
 
 const workspaceRoot = resolve(__dirname, '../../..');
 
@@ -171,8 +171,12 @@ function extra(kind, pipeline, config) {
   switch (kind) {
     case 'task_source':
       return taskSourceSig(pipeline, config);
-    case 'ledger_state':
-      return effectiveLedgerDigest(artifacts);
+    case 'ledger_state': {
+      if (pick(config, 'ledger.backend') !== 'postgres') return effectiveLedgerDigest(artifacts);
+      // The shared ledger: the database answers a cheap digest (a promise; main awaits it).
+      const urlEnv = pick(config, 'ledger.postgres.url_env') || 'TRAJGEN_LEDGER_DATABASE_URL';
+      return postgresLedgerDigest(process.env[urlEnv], pipeline, 5000).then((current) => effectiveDigestOf(artifacts, current));
+    }
     case 'exclude_repos': {
       const f = pick(config, 'conversion.exclude_repos_file');
       const file = f === undefined ? '{workspaceRoot}/artifacts/data/excluded_repos.txt' : f;
@@ -224,7 +228,7 @@ function readConfig(pipeline, configFile) {
   return config;
 }
 
-function main() {
+async function main() {
   const [pipeline, stage] = process.argv.slice(2);
   const spec = stageGraph.targets[stage];
   if (!pipeline || !spec) {
@@ -245,9 +249,12 @@ function main() {
   }
   const out = { stage, config: sha(JSON.stringify(configPart)) };
   if (spec.fingerprint.length) loadContentCache(pipeline);
-  for (const kind of spec.fingerprint) out[kind] = extra(kind, pipeline, config);
+  for (const kind of spec.fingerprint) out[kind] = await extra(kind, pipeline, config);
   saveContentCache();
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-main();
+main().catch((error) => {
+  process.stderr.write(`fingerprint: ${error && error.message}\n`);
+  process.exit(1);
+});

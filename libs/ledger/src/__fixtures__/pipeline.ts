@@ -35,6 +35,8 @@ export interface FakeTrial {
   /** Leave result.json out (trial still running or killed). */
   unfinished?: boolean;
   finishedAt?: string;
+  /** Write verifier/reward.txt with this value (the verifier finished). */
+  rewardFile?: number;
 }
 
 /** Write a trial dir of `job` for `taskId`; returns the trial name. */
@@ -44,6 +46,10 @@ export function writeTrial(paths: PipelinePaths, job: string, taskId: string, t:
   const task = { path: `artifacts/p/tasks/tasks/${taskId}` };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ task, trial_name: trial }));
   if (t.trajectory !== false) writeFileSync(join(dir, 'agent', 'litellm-trajectory.jsonl'), `{"task":"${taskId}"}\n`);
+  if (t.rewardFile !== undefined) {
+    mkdirSync(join(dir, 'verifier'), { recursive: true });
+    writeFileSync(join(dir, 'verifier', 'reward.txt'), `${t.rewardFile}\n`);
+  }
   if (!t.unfinished) {
     const reward = t.reward === undefined ? 1 : t.reward;
     writeFileSync(

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
-import { runPrepare } from '@trajgen/tasks';
+import { runPrepare, runPrepareFor } from '@trajgen/tasks';
 
 export const REPO_ROOT = join(__dirname, '../../../..');
 export const DEMO_TASKS = join(REPO_ROOT, 'pipelines/demo/tasks');
@@ -21,6 +21,8 @@ export interface TestWorkspace {
   name: string;
   load(): LoadedPipeline;
   prepare(): void;
+  /** prepare on the configured ledger backend. */
+  prepareFor(): Promise<void>;
   /** Write an extra task dir (files relative to the task dir) and list it in the manifest. */
   addTask(id: string, files: Record<string, string>): void;
   read(rel: string): string;
@@ -34,6 +36,8 @@ export interface WorkspaceOptions {
   /** The rollout section (merged over a small default). */
   rollout?: Record<string, unknown>;
   proxy?: Record<string, unknown>;
+  /** The ledger section (e.g. backend: postgres). */
+  ledger?: Record<string, unknown>;
 }
 
 /** A minimal valid task: instruction, environment file, test.sh by the local-engine convention. */
@@ -78,6 +82,7 @@ export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
       ...(options.rollout ?? {}),
     },
     proxy: { backend: 'builtin', ...(options.proxy ?? {}) },
+    ...(options.ledger ? { ledger: options.ledger } : {}),
     training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'x-lora' },
   };
   writeFileSync(join(pipelineDir, 'config.yaml'), stringify(config));
@@ -88,6 +93,7 @@ export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
     prepare() {
       runPrepare(loadPipeline(root, name));
     },
+    prepareFor: async () => void (await runPrepareFor(loadPipeline(root, name))),
     addTask(id, files) {
       for (const [rel, text] of Object.entries(files)) {
         const p = join(taskRoot, id, rel);

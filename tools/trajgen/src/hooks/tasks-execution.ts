@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { PostTasksExecution, PostTasksExecutionContext, PreTasksExecution } from '@nx/devkit';
 import stageGraph from '../../stage-graph.json';
 import { INVOCATION_ENV } from '../executors/shared/run-marker';
+import { pushLocalHitsToRemote } from './remote-push';
 
 /**
  * The run recorder's Nx hooks. A pipeline run is recorded here and not in the
@@ -128,6 +129,12 @@ export const postTasksExecution: PostTasksExecution = async (_options, context) 
     const tasks = stageOutcomes(context);
     if (!tasks.length) return;
     materializeRestoredTraining(context.workspaceRoot, tasks);
+    try {
+      const pushed = await pushLocalHitsToRemote(tasks);
+      if (pushed.length) console.log(`trajgen: uploaded ${pushed.length} local cache hit${pushed.length === 1 ? '' : 's'} to the remote cache (${pushed.join(', ')}): Nx uploads only what it executes`);
+    } catch (error) {
+      warn('could not upload local cache hits to the remote cache', error);
+    }
     const executed = tasks.some((t) => EXECUTED.has(t.status));
     const reportWithoutHistory = tasks.some((t) => {
       const report = join(context.workspaceRoot, 'artifacts', t.project, 'report');

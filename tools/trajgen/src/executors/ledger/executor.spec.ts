@@ -61,26 +61,37 @@ describe('ledger executor', () => {
     expect(refused.success).toBe(false);
     expect(refused.output).toContain('Ledger edits need a note');
     expect(readLedger(ws.paths).get('f1')?.status).toBe('failed');
-    const r = await run({ resetFailed: true, skip: 'p2, never-seen', note: 'network fixed' });
+    const r = await run({ resetFailed: true, skip: 'p2', note: 'network fixed' });
     expect(r.success).toBe(true);
     expect(r.output).toContain('f1: failed → pending');
-    expect(r.output).toContain('never-seen: (none) → skipped');
     const v = readLedger(ws.paths);
-    expect(v.summary().counts).toMatchObject({ pending: 3, failed: 0, skipped: 2 });
+    expect(v.summary().counts).toMatchObject({ pending: 3, failed: 0, skipped: 1 });
     expect(v.get('p2')?.history.at(-1)).toMatchObject({ change: 'pending → skipped', note: 'network fixed', by: expect.stringContaining('@') });
     expect(v.get('f1')?.history.at(-1)?.note).toBe('network fixed (was failed after 1 attempt, last AgentTimeoutError in job-1)');
   });
 
-  it('refuses to reset a done task and changes nothing', async () => {
+  it('--reset returns a done task to pending on purpose: recorded in history, its trial retired (never adopted back)', async () => {
     seed();
-    const r = await run({ reset: 'd1,f1', note: 'again' });
+    const r = await run({ reset: 'd1', note: 'wrong answer accepted by a weak test; re-roll' });
+    expect(r.success, r.output).toBe(true);
+    expect(r.output).toContain('d1: done → pending');
+    const v = readLedger(ws.paths);
+    expect(v.get('d1')).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(v.get('d1')?.history.at(-1)).toMatchObject({ change: 'done → pending', note: expect.stringMatching(/re-roll \(was done after 1 attempt in job-1; reward 1; retired trial job-1\/d1__1\)/) });
+  });
+
+  it('--skip or --reset of an unknown id suggests the closest known id and changes nothing', async () => {
+    seed();
+    const r = await run({ skip: 'p1,f3', note: 'typo' });
     expect(r.success).toBe(false);
-    expect(r.output).toContain('No ledger edit was made: d1: is done; only failed or skipped tasks can be reset to pending (a done task is never handed out again)');
-    expect(readLedger(ws.paths).get('f1')?.status).toBe('failed');
+    expect(r.output).toContain('No ledger edit was made: f3: no such task in the ledger or the manifest. Did you mean "f1"?');
+    expect(readLedger(ws.paths).get('p1')?.status).toBe('pending');
+    const reset = await run({ reset: 'dl', note: 'typo' });
+    expect(reset.output).toContain('Did you mean "d1"?');
   });
 
   it('declares strict options', () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(['json', 'limit', 'note', 'reset', 'resetFailed', 'skip']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['export', 'import', 'json', 'limit', 'note', 'reset', 'resetFailed', 'skip']);
     expect(schema.additionalProperties).toBe(false);
   });
 });
