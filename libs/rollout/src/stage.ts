@@ -10,6 +10,7 @@ import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type Ru
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
 import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engine';
 import { runHarborEngine } from './harbor-engine';
+import { harborVersion, resolveHarbor, type HarborInstall } from './harbor-env';
 import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
@@ -83,6 +84,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   // What runs, checked before anything is claimed.
   let agent: LocalAgent | undefined;
   let executable: string | undefined;
+  let harbor: HarborInstall | undefined;
   let version: string;
   if (r.engine === 'local') {
     agent = localAgent(r.scaffold);
@@ -91,7 +93,13 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     if (r.agent.version && r.agent.version !== version) io.warn(`rollout.agent.version is ${r.agent.version} but the installed ${r.scaffold} CLI is ${version}; the local engine runs the installed one`);
     if (r.agent.temperature !== undefined) io.warn(`rollout.agent.temperature is not applied by the local engine (${r.scaffold} has no temperature setting); the harbor engine passes it to agents that take one`);
   } else {
-    version = r.agent.version ?? 'latest';
+    harbor = await resolveHarbor(ws, r.harbor, io, host);
+    io.log(`harbor ${harborVersion(harbor.executable) ?? '(version unknown)'} (${harbor.source === 'managed' ? `managed env ${relative(ws, harbor.executable)}` : harbor.executable})`);
+    if (r.harbor.environment === 'host' && (r.scaffold === 'claude-code' || r.scaffold === 'opencode')) {
+      // The host environment runs the project's own CLI (no install at trial time): name the job after its version.
+      version = await agentVersion(agentExecutable(localAgent(r.scaffold), ws));
+      if (r.agent.version && r.agent.version !== version) io.warn(`rollout.agent.version is ${r.agent.version} but the installed ${r.scaffold} CLI is ${version}; the host environment runs the installed one`);
+    } else version = r.agent.version ?? 'latest';
   }
   if (r.scaffold === 'opencode' && r.agent.max_turns !== undefined) io.warn('rollout.agent.max_turns has no effect on opencode (it has no turn limit)');
   const protocol = scaffoldProtocol(r.scaffold);
@@ -220,7 +228,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       }
       // The proxy: harbor containers must reach it (ROLL-03), the local engine's agents run here.
       let bindHost = config.proxy.host;
-      if (r.engine === 'harbor') {
+      if (r.engine === 'harbor' && r.harbor.environment !== 'host') {
         const reachable = r.harbor.proxy_host ?? (['127.0.0.1', 'localhost', '::1'].includes(bindHost) ? firstNonLoopbackIp() : bindHost);
         if (!reachable) throw new TrajgenError('No address for the proxy that containers can reach', { hint: 'Set rollout.harbor.proxy_host to an address of this host that the Harbor environments reach.' });
         bindHost = reachable;
@@ -365,24 +373,32 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           maxRetries: minRemaining,
           timeouts: { agentSec: r.timeouts.agent_sec, verifierSec: r.timeouts.verifier_sec, multiplier: r.timeouts.multiplier },
           environment: r.harbor.environment,
+          hostBinDirs: [join(ws, 'node_modules', '.bin')],
           agent: { version: r.agent.version, maxTurns: r.agent.max_turns, temperature: r.agent.temperature, env: r.agent.env, passEnv: r.agent.pass_env, kwargs: r.harbor.agent_kwargs },
         });
         const configFile = join(logsDir, 'harbor-job.json');
         writeJsonAtomic(configFile, harborConfig);
         // ROLL-05 for the harbor engine: beside the Harbor config (Harbor owns the job dir; an existing dir would make `harbor run` resume).
         atomicWriteFileSync(join(logsDir, 'trajgen-config.yaml'), pipeline.text);
-        log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${r.harbor.executable} run -c … -y`);
+        log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${harbor!.executable} run -c … -y`);
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(host)) if (v !== undefined) env[k] = v;
         Object.assign(env, harborProcessEnv(r.scaffold as HarborScaffold, { url: proxy.url, key: proxy.key }), {
           PYTHONPATH: [HARBOR_PYTHON_DIR, host.PYTHONPATH].filter(Boolean).join(':'),
           HARBOR_TELEMETRY: host.HARBOR_TELEMETRY ?? '0',
         });
+        if (r.harbor.environment === 'host') {
+          // The host environment's working copies, outside the workspace; removed with the run (and by the next run after a kill).
+          removeStaleScratch(pipeline.name, warn);
+          scratch = mkdtempSync(join(tmpdir(), `trajgen-${pipeline.name}-`));
+          writeFileSync(join(scratch, SCRATCH_OWNER), JSON.stringify({ pid: process.pid, host: hostname(), job }));
+          env.TRAJGEN_HOST_SCRATCH = scratch;
+        }
         const res = await runHarborEngine({
           jobDir,
           configFile,
           config: harborConfig,
-          executable: r.harbor.executable,
+          executable: harbor!.executable,
           env,
           tasks: claimed,
           attemptsDir: join(jobsDir, '.attempts', job),
