@@ -77,7 +77,10 @@ describe('harborJobConfig (checked against reference/harbor.md §3)', () => {
       // Secret-looking names only ever hold a reference.
       for (const [k, v] of Object.entries(env)) if (/KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL|AUTH/i.test(k)) expect(v, `${scaffold} ${k}`).toMatch(/^\$\{[A-Z_][A-Z0-9_]*\}$/);
       expect(env).toMatchObject({ FOO: 'bar', HF_HOME: '${HF_HOME}' });
-      expect(c.agents[0].kwargs).toMatchObject({ trajgen_trial_header: 'x-trajgen-trial', version: '2.1.197', extra: true });
+      expect(c.agents[0].kwargs).toMatchObject({ trajgen_trial_header: 'x-trajgen-trial', extra: true });
+      // Terminus-2 is not an installed agent: Harbor refuses a `version` kwarg for it.
+      if (scaffold === 'terminus-2') expect(c.agents[0].kwargs).not.toHaveProperty('version');
+      else expect(c.agents[0].kwargs.version).toBe('2.1.197');
     }
     const cc = harborJobConfig(input('claude-code')).agents[0];
     expect(cc.env).toMatchObject({ ANTHROPIC_BASE_URL: `\${${PROXY_ENV.url}}`, ANTHROPIC_API_KEY: `\${${PROXY_ENV.key}}` });
@@ -97,6 +100,14 @@ describe('harborJobConfig (checked against reference/harbor.md §3)', () => {
 
     const t2 = harborJobConfig(input('terminus-2')).agents[0];
     expect(t2).toMatchObject({ model_name: 'openai/my-alias', kwargs: { api_base: 'http://10.1.2.3:4567/v1', max_turns: 80, temperature: 0.7 } });
+  });
+
+  it('environment host: trajgen\'s host environment by import path, the project\'s CLIs on PATH, no install at trial time', () => {
+    const c = harborJobConfig(input('claude-code', { environment: 'host', hostBinDirs: ['/ws/node_modules/.bin'] }));
+    expect(c.environment).toEqual({ import_path: 'trajgen_harbor.host_env:HostEnvironment', delete: true, kwargs: { agent_bin_dirs: ['/ws/node_modules/.bin'] } });
+    expect(c.agents[0].kwargs).toMatchObject({ skip_install: true });
+    expect(c.agents[0].kwargs).not.toHaveProperty('version');
+    expect(harborJobConfig(input('terminus-2', { environment: 'host' })).agents[0].kwargs).not.toHaveProperty('skip_install');
   });
 
   it('is a pure function of its input (Harbor resume compares configs)', () => {

@@ -179,10 +179,12 @@ function routing(input: HarborJobConfigInput): { env: Record<string, string>; kw
   const { scaffold, model, agent } = input;
   const proxy = input.proxyUrl.replace(/\/+$/, '');
   const kwargs: Record<string, unknown> = { trajgen_trial_header: input.trialHeader };
-  if (input.environment === 'host') {
+  // Terminus-2 is not an installed agent: its options model has neither `version` nor `skip_install` (Harbor 0.26 refuses them).
+  if (scaffold !== 'terminus-2') {
     // On the host the project's own CLIs run (node_modules/.bin on PATH): nothing is downloaded at trial time.
-    if (scaffold !== 'terminus-2') kwargs.skip_install = true;
-  } else if (agent.version) kwargs.version = agent.version;
+    if (input.environment === 'host') kwargs.skip_install = true;
+    else if (agent.version) kwargs.version = agent.version;
+  }
   switch (scaffold) {
     case 'claude-code':
       if (agent.maxTurns !== undefined) kwargs.max_turns = agent.maxTurns;
