@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import {
   DEFAULT_RETRY_EXCLUDE_EXCEPTIONS,
-  HARBOR_PYTHON_DIR,
   HARBOR_SCAFFOLDS,
   PROXY_ENV,
   escapeGlob,
@@ -121,24 +118,5 @@ describe('harborJobConfig (checked against reference/harbor.md §3)', () => {
       [PROXY_ENV.key]: SECRET,
     });
     expect(harborProcessEnv('terminus-2', { url: 'http://h:1', key: SECRET }).OPENAI_API_KEY).toBe(SECRET);
-  });
-});
-
-describe('trajgen_harbor Python agent wrappers (against stub_harbor, a TEST DOUBLE of Harbor)', () => {
-  it('import and add the per-trial header for each scaffold', () => {
-    const r = spawnSync('python3', [join(HARBOR_PYTHON_DIR, 'tests', 'test_agents.py')], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: `${HARBOR_PYTHON_DIR}:${join(HARBOR_PYTHON_DIR, 'tests', 'stub_harbor')}` },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out['claude-code']).toMatchObject({ name: 'claude-code', trial: 'add-greeting__Ab3dEf9', command: 'claude --print do it' });
-    expect(out['claude-code'].env.ANTHROPIC_CUSTOM_HEADERS).toBe('x-other: 1\nx-trajgen-trial: add-greeting__Ab3dEf9');
-    expect(out['claude-code'].env.ANTHROPIC_BASE_URL).toBe('http://proxy');
-    expect(out.opencode.config).toEqual({ share: 'disabled', provider: { trajgen: { options: { headers: { 'x-trajgen-trial': 'add-greeting__Ab3dEf9' } } } } });
-    expect(out['openhands-sdk'].headers).toEqual({ 'x-route': 'add-greeting__Ab3dEf9' });
-    expect(out['terminus-2'].llm_kwargs).toEqual({ temperature: 0.5, extra_headers: { 'x-keep': '1', 'x-trajgen-trial': 'add-greeting__Ab3dEf9' } });
-    expect(out.bad_logs_dir).toMatch(/cannot take a trial name/);
-    expect(out.unknown).toMatch(/no attribute 'NoSuchAgent'/);
   });
 });

@@ -34,7 +34,7 @@ describe('generated job configs against the real Harbor (its own config models)'
     const proxy = harborProcessEnv('terminus-2', { url: 'http://127.0.0.1:4567', key: 'sk-test-key' });
     const r = spawnSync(python, [CHECKER, ...files], {
       encoding: 'utf8',
-      env: { ...process.env, ...proxy, PYTHONPATH: HARBOR_PYTHON_DIR, HARBOR_TELEMETRY: '0' },
+      env: { ...process.env, ...proxy, PYTHONPATH: HARBOR_PYTHON_DIR, HARBOR_TELEMETRY: '0', LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
       timeout: 300_000,
     });
     expect(r.status, r.stderr).toBe(0);
@@ -108,4 +108,36 @@ describe('generated job configs against the real Harbor (its own config models)'
     expect(results[badKey].ok).toBe(false);
     expect(results[badKey].errors.join('\n')).toMatch(/n_concurent_trials/);
   }, 300_000);
+
+  it('the agent wrappers load as subclasses of the real Harbor agents and add the per-trial header; the host environment maps paths, cleans the env, kills whole groups on timeout and cancel, leaves nothing running', () => {
+    const r = spawnSync(python, [join(HARBOR_PYTHON_DIR, 'tests', 'test_agents.py'), dir], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: HARBOR_PYTHON_DIR, HARBOR_TELEMETRY: '0', LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const { wrappers: w, host_env: h } = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    for (const s of HARBOR_SCAFFOLDS) expect(w[s], s).toMatchObject({ subclass: true, name: s });
+    expect(w['claude-code'].trial).toBe('add-greeting__Ab3dEf9');
+    expect(w['claude-code'].env.ANTHROPIC_CUSTOM_HEADERS).toBe('x-other: 1\nx-trajgen-trial: add-greeting__Ab3dEf9');
+    expect(w['claude-code'].env.ANTHROPIC_BASE_URL).toBe('http://proxy');
+    expect(w.opencode.config).toEqual({ provider: { trajgen: { options: { headers: { 'x-trajgen-trial': 'add-greeting__Ab3dEf9' } } } } });
+    expect(w['terminus-2'].llm_kwargs).toEqual({ extra_headers: { 'x-keep': '1', 'x-trajgen-trial': 'add-greeting__Ab3dEf9' } });
+    expect(w.unknown_option).toMatch(/Unknown option 'no_such_option'/);
+    expect(w.bad_logs_dir).toMatch(/cannot take a trial name/);
+
+    expect(h.type).toBe('trajgen-host');
+    expect(h.files).toEqual(['data.txt']); // a fresh copy of environment/, the Dockerfile left out
+    const [cwd, data, envLine] = h.exec.split('\n');
+    expect(cwd).toMatch(/\/app$/);
+    expect(data).toBe('hello');
+    const [home, secret, appDir, path] = envLine.split('|');
+    expect(home).toMatch(/\/home$/);
+    expect(secret).toBe(''); // the host's variables stay out
+    expect(appDir).toBe(cwd);
+    expect(path.split(':')[0]).toBe(join(dir, 'bin'));
+    expect(h.note_in_trial_dir).toBe('done\n'); // /logs/agent IS the trial's agent dir
+    expect(h).toMatchObject({ uploaded: true, mounted: true, timeout: 'Command timed out after 1 seconds', bg_alive_after_timeout: false, bg_alive_after_cancel: false, daemon_alive_before_stop: true, daemon_alive_after_stop: false, scratch_removed: true });
+    expect(h.timeout_s).toBeLessThan(10);
+  }, 180_000);
 });

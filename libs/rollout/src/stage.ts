@@ -386,6 +386,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         Object.assign(env, harborProcessEnv(r.scaffold as HarborScaffold, { url: proxy.url, key: proxy.key }), {
           PYTHONPATH: [HARBOR_PYTHON_DIR, host.PYTHONPATH].filter(Boolean).join(':'),
           HARBOR_TELEMETRY: host.HARBOR_TELEMETRY ?? '0',
+          // Harbor's LiteLLM would fetch its model cost map from the network at every start (seconds of retries offline).
+          LITELLM_LOCAL_MODEL_COST_MAP: host.LITELLM_LOCAL_MODEL_COST_MAP ?? 'True',
         });
         if (r.harbor.environment === 'host') {
           // The host environment's working copies, outside the workspace; removed with the run (and by the next run after a kill).
