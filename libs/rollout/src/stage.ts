@@ -9,7 +9,7 @@ import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/orac
 import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
 import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engine';
-import { runHarborEngine } from './harbor-engine';
+import { findResumableHarborJob, runHarborEngine, type ResumableHarborJob } from './harbor-engine';
 import { harborVersion, resolveHarbor, type HarborInstall } from './harbor-env';
 import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
@@ -114,10 +114,12 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   }
 
   const jobsDir = paths.jobs;
-  const job = jobName({ dataset: batch.dataset, agent: r.scaffold, version, model: r.model }, jobsDir);
-  const jobDir = join(jobsDir, job);
-  const logsDir = join(paths.logs, job);
-  const runLog = join(logsDir, 'rollout.log');
+  // `let`: a harbor rollout may instead resume the job a killed run left (decided once the ledger is open).
+  let job = jobName({ dataset: batch.dataset, agent: r.scaffold, version, model: r.model }, jobsDir);
+  let jobDir = join(jobsDir, job);
+  let logsDir = join(paths.logs, job);
+  let runLog = join(logsDir, 'rollout.log');
+  let resumed: ResumableHarborJob | undefined;
   const log = (line: string) => {
     io.log(line);
     try {
@@ -196,6 +198,21 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     const refusedIds = new Set(refused.map((x) => x.id));
     const loaded = new Map<string, TaskToRun>();
     for (const t of wanted) if (!refusedIds.has(t.id)) loaded.set(t.id, loadTask(ws, t));
+    if (r.engine === 'harbor') {
+      // A killed rollout's Harbor job whose unfinished tasks are exactly what the ledger hands out now: Harbor finishes it.
+      const candidate = findResumableHarborJob(jobsDir, paths.logs, open.reconcile.returned.map((i) => i.job));
+      const now = [...loaded.keys()].sort();
+      if (candidate && candidate.remaining.length && JSON.stringify([...candidate.remaining].sort()) === JSON.stringify(now)) {
+        resumed = candidate;
+        job = candidate.job;
+        jobDir = join(jobsDir, job);
+        logsDir = join(paths.logs, job);
+        runLog = join(logsDir, 'rollout.log');
+        log(`resuming Harbor job ${job} (killed mid-job): harbor job resume runs its ${now.length} unfinished task${now.length === 1 ? '' : 's'}`);
+      } else if (candidate) {
+        io.log(`not resuming Harbor job ${candidate.job}: its unfinished tasks (${candidate.remaining.join(', ') || 'none'}) are not what the ledger hands out now (${now.join(', ')}); a new job runs them`);
+      }
+    }
     claimed = ledger.claim([...loaded.keys()], { job });
     const claimedSet = new Set(claimed);
     for (const id of loaded.keys()) if (!claimedSet.has(id)) refused.push({ id, status: ledger.get(id)?.status ?? 'unknown' });
@@ -238,7 +255,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         upstream: { baseUrl: upstreamBase, protocol, apiKeyEnv: provider === 'oracle' ? undefined : r.llm_api.api_key_env, model: r.llm_api.model },
         routes: router,
         host: bindHost,
-        port: config.proxy.port,
+        // A resumed job's config may hold the proxy URL literally (OpenCode, Terminus-2 kwargs): listen where it says.
+        port: resumed?.proxyUrl && r.scaffold !== 'claude-code' ? Number(new URL(resumed.proxyUrl).port) : config.proxy.port,
         trialHeader: config.proxy.trial_header,
         requestTimeoutMs: config.proxy.request_timeout_sec * 1000,
         prices: r.llm_api.prices,
@@ -377,7 +395,9 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           agent: { version: r.agent.version, maxTurns: r.agent.max_turns, temperature: r.agent.temperature, env: r.agent.env, passEnv: r.agent.pass_env, kwargs: r.harbor.agent_kwargs },
         });
         const configFile = join(logsDir, 'harbor-job.json');
-        writeJsonAtomic(configFile, harborConfig);
+        // A resumed job keeps the config it was started with (Harbor resumes from its own copy in the job dir).
+        if (!resumed) writeJsonAtomic(configFile, harborConfig);
+        writeJsonAtomic(join(logsDir, 'harbor-proxy.json'), { url: proxy.url });
         // ROLL-05 for the harbor engine: beside the Harbor config (Harbor owns the job dir; an existing dir would make `harbor run` resume).
         atomicWriteFileSync(join(logsDir, 'trajgen-config.yaml'), pipeline.text);
         log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${harbor!.executable} run -c … -y`);
@@ -409,6 +429,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           signal: abort.signal,
           events,
           pollMs: options.harborPollMs,
+          resume: !!resumed,
         });
         notStarted = res.unfinished;
       }
