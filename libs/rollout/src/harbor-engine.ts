@@ -289,7 +289,8 @@ export interface ResumableHarborJob {
 
 /**
  * The Harbor job a killed rollout left behind, if Harbor can finish it: the
- * newest job the ledger's reconcile returned tasks from, whose Harbor job dir
+ * newest of `returnedFrom` (the last job of each pending task: reconcile keeps
+ * it when it returns a task from a killed job) whose Harbor job dir
  * (config.json) and our generated config (logs/<job>/harbor-job.json) exist.
  * `remaining` = its tasks with no trial result.json yet.
  */

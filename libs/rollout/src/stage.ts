@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { TrajgenError, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
@@ -16,6 +16,7 @@ import { runLocalEngine } from './local-engine';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
 import { killAllGroups } from './process';
 import { Progress, type ProgressSink } from './progress';
+import { refreshStaging } from '@trajgen/tasks';
 import { loadTask, readBatch, type BatchFileLike, type TaskToRun } from './tasks';
 import { usageOfFile } from './usage';
 
@@ -94,7 +95,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     if (r.agent.temperature !== undefined) io.warn(`rollout.agent.temperature is not applied by the local engine (${r.scaffold} has no temperature setting); the harbor engine passes it to agents that take one`);
   } else {
     harbor = await resolveHarbor(ws, r.harbor, io, host);
-    io.log(`harbor ${harborVersion(harbor.executable) ?? '(version unknown)'} (${harbor.source === 'managed' ? `managed env ${relative(ws, harbor.executable)}` : harbor.executable})`);
+    const shown = relative(ws, harbor.executable).startsWith('..') ? harbor.executable : relative(ws, harbor.executable);
+    io.log(`harbor ${harborVersion(harbor.executable) ?? '(version unknown)'} (${harbor.source === 'managed' ? `managed env ${shown}` : harbor.executable})`);
     if (r.harbor.environment === 'host' && (r.scaffold === 'claude-code' || r.scaffold === 'opencode')) {
       // The host environment runs the project's own CLI (no install at trial time): name the job after its version.
       version = await agentVersion(agentExecutable(localAgent(r.scaffold), ws));
@@ -200,7 +202,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     for (const t of wanted) if (!refusedIds.has(t.id)) loaded.set(t.id, loadTask(ws, t));
     if (r.engine === 'harbor') {
       // A killed rollout's Harbor job whose unfinished tasks are exactly what the ledger hands out now: Harbor finishes it.
-      const candidate = findResumableHarborJob(jobsDir, paths.logs, open.reconcile.returned.map((i) => i.job));
+      // The pending tasks' last job: reconcile (in prepare, or above) returned them from a killed job and kept its name.
+      const candidate = findResumableHarborJob(jobsDir, paths.logs, [...loaded.keys()].map((id) => ledger!.get(id)?.job ?? null));
       const now = [...loaded.keys()].sort();
       if (candidate && candidate.remaining.length && JSON.stringify([...candidate.remaining].sort()) === JSON.stringify(now)) {
         resumed = candidate;
@@ -373,7 +376,16 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         writer.finish();
       } else {
         const stagedDataset = join(paths.tasksStaging, batch.dataset);
-        if (!existsSync(stagedDataset)) throw new TrajgenError(`The staged dataset ${rel(ws, stagedDataset)} is missing`, { hint: 'Run prepare: it stages the batch there for Harbor.' });
+        if (!existsSync(stagedDataset)) {
+          // prepare restored from the Nx cache stages nothing (its staging dir is not an output): stage the claimed tasks now.
+          refreshStaging({
+            dir: stagedDataset,
+            mode: config.task_source.staging,
+            tasks: tasks.map((t) => ({ id: t.id, source: resolve(ws, batchById.get(t.id)!.source_path), checksum: t.checksum })),
+            keep: () => false,
+          });
+          log(`staged the ${tasks.length} claimed task${tasks.length === 1 ? '' : 's'} into ${rel(ws, stagedDataset)} for Harbor (prepare came from the cache)`);
+        }
         const minRemaining = Math.min(...claimed.map((id) => Math.max(0, r.max_retries - (attemptsUsed.get(id) ?? 0))));
         const harborConfig = harborJobConfig({
           jobName: job,
