@@ -168,4 +168,44 @@ describe('harbor e2e: the real Harbor (host environment) through nx', () => {
     }
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('trajgen-hkill-'))).toEqual([]);
   });
+
+  it('terminus-2 for real (Harbor\'s own agent, tmux on the host) with a small context limit: Harbor summarises, writes the sub-agent trajectories, the proxy records every call, rewards are right', () => {
+    const ids = ['add-greeting', 'fix-off-by-one'];
+    const cfg = parse(ws.read('pipelines/demo-harbor/config.yaml'));
+    cfg.meta_info.name = 'hterm';
+    cfg.task_source = { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' };
+    cfg.rollout.scaffold = 'terminus-2';
+    cfg.rollout.harbor.agent_kwargs = {
+      model_info: { max_input_tokens: 4000, max_output_tokens: 1000, input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5 },
+      proactive_summarization_threshold: 2500,
+    };
+    cfg.conversion.data_name = 'hterm';
+    ws.write('pipelines/hterm/config.yaml', stringify(cfg));
+    ws.write('pipelines/hterm/excluded_tasks.txt', '');
+    for (const id of ids) cpSync(join(ws.root, 'pipelines/demo/tasks', id), join(ws.root, 'pipelines/hterm/tasks', id), { recursive: true });
+    ws.write('pipelines/hterm/tasks/verifiable_tasks.txt', ids.join('\n') + '\n');
+    const run = ws.nx(['run', 'hterm:rollout'], { env, timeoutMs: 900_000 });
+    expect(run.code, run.output.slice(-4000)).toBe(0);
+    const p = pipelinePaths(ws.root, 'hterm');
+    const runJson = JSON.parse(ws.read('artifacts/hterm/rollout/run.json'));
+    const job = readJobDir(join(p.jobs, runJson.job));
+    expect(job.trials).toHaveLength(2);
+    for (const t of job.trials) {
+      const id = t.name.split('__')[0];
+      expect(t.result?.agent_info?.name, t.name).toBe('terminus-2');
+      expect(t.result?.verifier_result?.rewards?.reward, t.name).toBe(id === 'fix-off-by-one' ? 0 : 1);
+      const files = readdirSync(join(t.dir, 'agent'));
+      expect(files, t.name).toContain('trajectory.json');
+      expect(files.filter((f) => /^trajectory\.summarization-1-(summary|questions|answers)\.json$/.test(f)).sort(), t.name).toHaveLength(3);
+      const lines = jsonlLines(join(t.dir, 'agent', 'litellm-trajectory.jsonl'));
+      expect(lines.length, t.name).toBe(runJson.oracle.generation_by_trial[t.name]);
+      const atif = JSON.parse(readFileSync(join(t.dir, 'agent', 'trajectory.json'), 'utf8'));
+      expect(atif.agent.name).toBe('terminus-2');
+      expect(atif.steps.length).toBeGreaterThan(2);
+    }
+    // Nothing left running: no tmux server of a trial survives it.
+    expect(processesUnder(join(tmpdir(), 'trajgen-hterm-'))).toEqual([]);
+    expect(readLedger(p).summary().counts).toMatchObject({ done: 2, running: 0 });
+  });
 });
+

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { rolloutSchema } from '@trajgen/config';
 import { HARBOR_ENVIRONMENT_TYPES, HARBOR_PYTHON_DIR, HARBOR_SCAFFOLDS, harborJobConfig, harborProcessEnv, type HarborEnvironmentType } from '@trajgen/harbor';
-import { ensureHarborEnv } from './harbor-env';
+import { TrajgenError } from '@trajgen/core';
+import { ensureHarborEnv, findHarborPython, resolveHarbor } from './harbor-env';
 
 const ROOT = resolve(__dirname, '../../..');
 const CHECKER = join(HARBOR_PYTHON_DIR, 'tests', 'check_job_config.py');
@@ -140,4 +141,15 @@ describe('generated job configs against the real Harbor (its own config models)'
     expect(h).toMatchObject({ uploaded: true, mounted: true, timeout: 'Command timed out after 1 seconds', bg_alive_after_timeout: false, bg_alive_after_cancel: false, daemon_alive_before_stop: true, daemon_alive_after_stop: false, scratch_removed: true });
     expect(h.timeout_s).toBeLessThan(10);
   }, 180_000);
+
+  it('a missing Harbor is a clear error naming the fix; without a Python ≥ 3.12 the managed env says how to get one', async () => {
+    const err = await resolveHarbor(ROOT, { managed_env: false, executable: 'no-such-harbor-cli' }, { log: () => undefined }, { PATH: '/nonexistent' }).catch((e: unknown) => e as TrajgenError);
+    expect(err).toBeInstanceOf(TrajgenError);
+    expect((err as TrajgenError).message).toMatch(/"no-such-harbor-cli" is not installed/);
+    expect((err as TrajgenError).hint).toMatch(/managed_env: true/);
+    expect((err as TrajgenError).hint).toMatch(/harbor==0\.26\.0/);
+    expect(findHarborPython({ TRAJGEN_HARBOR_PYTHON: '/opt/py/bin/python3.12' })).toBe('/opt/py/bin/python3.12');
+    const found = findHarborPython({ PATH: process.env.PATH, PYENV_ROOT: process.env.PYENV_ROOT });
+    if (found) expect(spawnSync(found, ['-c', 'import sys; assert sys.version_info >= (3, 12)']).status, found).toBe(0);
+  });
 });
