@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TrajgenError, findExecutable } from '@trajgen/core';
-import { ensurePythonEnv, readEnvMarker, type EnvMarker } from '@trajgen/llamafactory';
+import { ensurePythonEnv, envIsCurrent, readEnvMarker, type EnvMarker } from '@trajgen/llamafactory';
 
 /**
  * Harbor for the harbor engine: from a managed venv (`rollout.harbor.managed_env:
@@ -72,13 +72,19 @@ export function harborInstallHint(): string {
 
 /** The managed Harbor env, created on first use (locked; a marker written last, so a torn install is redone). */
 export async function ensureHarborEnv(workspaceRoot: string, io: { log(line: string): void }): Promise<HarborInstall> {
+  // Warm path without probing interpreters (pyenv shims take a second each): the env records the Python it was made with.
+  const dir = managedHarborDir(workspaceRoot);
+  const existing = readEnvMarker(dir);
+  if (existing && !process.env.TRAJGEN_HARBOR_PYTHON && envIsCurrent(dir, HARBOR_REQUIREMENTS, existing.python)) {
+    return { executable: managedHarborExecutable(dir), source: 'managed', marker: existing, created: false };
+  }
   const python = findHarborPython();
   if (!python) {
     throw new TrajgenError('No Python ≥ 3.12 found to create the managed Harbor environment', {
       hint: 'Install python3.12 or newer (e.g. apt-get install python3.13-venv, or pyenv install 3.12) or point TRAJGEN_HARBOR_PYTHON at one.',
     });
   }
-  const env = await ensurePythonEnv({ dir: managedHarborDir(workspaceRoot), label: 'Harbor', requirements: HARBOR_REQUIREMENTS, python }, io);
+  const env = await ensurePythonEnv({ dir, label: 'Harbor', requirements: HARBOR_REQUIREMENTS, python }, io);
   return { executable: managedHarborExecutable(env.dir), source: 'managed', marker: env.marker, created: env.created };
 }
 

@@ -54,7 +54,8 @@ KILL_GRACE_SEC = 2.0
 # plus a watchdog in the same group that kills the group once the Harbor pid ($1) is gone.
 WATCHDOG = (
     'parent=$1; shift; "$@" & child=$!; '
-    '( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) & dog=$!; '
+    # The watchdog's stdio is /dev/null: holding the command's pipes, its `sleep` would delay EOF (and exec's return) by up to 1 s.
+    '( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & dog=$!; '
     "trap 'kill -TERM \"$child\" 2>/dev/null' TERM INT; "
     'while :; do wait "$child"; code=$?; kill -0 "$child" 2>/dev/null || break; done; '
     'kill "$dog" 2>/dev/null; exit "$code"'
