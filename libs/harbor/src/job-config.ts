@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS } from './types';
 
 /**
- * The Harbor CLI job config (JobConfig, Harbor v0.22 keys, reference/harbor.md
- * §3) that the rollout stage's `harbor` engine writes and runs with
- * `harbor run -c <file> -y`.
+ * The Harbor CLI job config (JobConfig, reference/harbor.md §3) that the rollout
+ * stage's `harbor` engine writes and runs with `harbor run -c <file> -y`.
+ * Checked against the installed harbor==0.26.0's own models for every scaffold
+ * × environment in libs/rollout/src/harbor-config.real.spec.ts.
  *
  * Secrets never appear in the file: the proxy URL and per-job key reach the
  * agents through `${VAR}` references in `agents[].env`, which Harbor resolves

@@ -4,6 +4,7 @@ import { TrajgenError, writeJsonAtomic } from '@trajgen/core';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, instanceIdOf, readTrialDir, type HarborJobConfig, type TrialResult } from '@trajgen/harbor';
 import { TRAJECTORY_FILE } from '@trajgen/proxy';
 import { isUsableTrial, type EngineEvents, type FinishedTrial } from './engine';
+import { harborInstallHint } from './harbor-env';
 import { runInProcessGroup } from './process';
 
 /**
@@ -221,7 +222,7 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
       });
       if (r.spawnError) {
         throw new TrajgenError(`Cannot start the Harbor CLI ${JSON.stringify(o.executable)}: ${r.spawnError.message}`, {
-          hint: 'Install Harbor (pip install harbor==0.22.*, Python ≥ 3.12) or set rollout.harbor.executable; or use rollout.engine: local for trusted tasks.',
+          hint: `${harborInstallHint()}; or use rollout.engine: local for trusted tasks.`,
         });
       }
       runs.push({ command: `${o.executable} ${args.join(' ')}`, code: r.code, signal: r.signal });
