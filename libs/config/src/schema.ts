@@ -179,11 +179,15 @@ export const rolloutSchema = z
       .prefault({}),
     harbor: z
       .strictObject({
-        executable: z.string().default('harbor').describe('Harbor CLI.'),
+        executable: z.string().default('harbor').describe('Harbor CLI (used when managed_env is false).'),
+        managed_env: z
+          .boolean()
+          .default(false)
+          .describe('Install Harbor (pinned) into artifacts/env/harbor on first use, with a Python ≥ 3.12, and run that one.'),
         environment: z
-          .enum(['docker', 'daytona', 'modal', 'e2b', 'runloop'])
+          .enum(['docker', 'daytona', 'modal', 'e2b', 'runloop', 'host'])
           .default('docker')
-          .describe('Harbor environment type: docker locally, or a cloud sandbox to scale out.'),
+          .describe('Harbor environment: docker locally, a cloud sandbox to scale out, or host (trajgen\'s own: no containers, trusted tasks only).'),
         proxy_host: z
           .string()
           .optional()

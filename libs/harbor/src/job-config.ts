@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS } from './types';
 
 /**
- * The Harbor CLI job config (JobConfig, Harbor v0.22 keys, reference/harbor.md
- * §3) that the rollout stage's `harbor` engine writes and runs with
- * `harbor run -c <file> -y`.
+ * The Harbor CLI job config (JobConfig, reference/harbor.md §3) that the rollout
+ * stage's `harbor` engine writes and runs with `harbor run -c <file> -y`.
+ * Checked against the installed harbor==0.26.0's own models for every scaffold
+ * × environment in libs/rollout/src/harbor-config.real.spec.ts.
  *
  * Secrets never appear in the file: the proxy URL and per-job key reach the
  * agents through `${VAR}` references in `agents[].env`, which Harbor resolves
@@ -23,8 +24,15 @@ import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS } from './types';
 export const HARBOR_SCAFFOLDS = ['claude-code', 'opencode', 'openhands-sdk', 'terminus-2'] as const;
 export type HarborScaffold = (typeof HARBOR_SCAFFOLDS)[number];
 
-export const HARBOR_ENVIRONMENT_TYPES = ['docker', 'daytona', 'modal', 'e2b', 'runloop'] as const;
+export const HARBOR_ENVIRONMENT_TYPES = ['docker', 'daytona', 'modal', 'e2b', 'runloop', 'host'] as const;
 export type HarborEnvironmentType = (typeof HARBOR_ENVIRONMENT_TYPES)[number];
+
+/**
+ * `host` is not a Harbor type: it is trajgen's own environment class
+ * (libs/harbor/python/trajgen_harbor/host_env.py, trusted tasks only), selected
+ * by import path — Harbor's mechanism for a custom environment.
+ */
+export const HARBOR_HOST_ENVIRONMENT_IMPORT_PATH = 'trajgen_harbor.host_env:HostEnvironment';
 
 /** Host variables the generated config refers to (`${NAME}`); the engine sets them when it spawns Harbor. */
 export const PROXY_ENV = {
@@ -80,6 +88,8 @@ export interface HarborJobConfigInput {
   maxRetries: number;
   timeouts: { agentSec: number; verifierSec: number; multiplier: number };
   environment: HarborEnvironmentType;
+  /** environment host only: dirs put first on PATH (the project's agent CLIs, node_modules/.bin). */
+  hostBinDirs?: string[];
   agent: {
     version?: string;
     maxTurns?: number;
@@ -102,7 +112,9 @@ export interface HarborJobConfig {
   n_concurrent_trials: number;
   quiet: boolean;
   retry: { max_retries: number; exclude_exceptions: string[] };
-  environment: { type: HarborEnvironmentType; delete: boolean };
+  environment:
+    | { type: Exclude<HarborEnvironmentType, 'host'>; delete: boolean }
+    | { import_path: string; delete: boolean; kwargs: { agent_bin_dirs: string[] } };
   verifier: { max_timeout_sec: number };
   agents: {
     name: null;
@@ -168,7 +180,12 @@ function routing(input: HarborJobConfigInput): { env: Record<string, string>; kw
   const { scaffold, model, agent } = input;
   const proxy = input.proxyUrl.replace(/\/+$/, '');
   const kwargs: Record<string, unknown> = { trajgen_trial_header: input.trialHeader };
-  if (agent.version) kwargs.version = agent.version;
+  // Terminus-2 is not an installed agent: its options model has neither `version` nor `skip_install` (Harbor 0.26 refuses them).
+  if (scaffold !== 'terminus-2') {
+    // On the host the project's own CLIs run (node_modules/.bin on PATH): nothing is downloaded at trial time.
+    if (input.environment === 'host') kwargs.skip_install = true;
+    else if (agent.version) kwargs.version = agent.version;
+  }
   switch (scaffold) {
     case 'claude-code':
       if (agent.maxTurns !== undefined) kwargs.max_turns = agent.maxTurns;
@@ -221,7 +238,10 @@ export function harborJobConfig(input: HarborJobConfigInput): HarborJobConfig {
     quiet: false,
     // The FULL default exclusion list: a shorter list would make verifier timeouts and reward-file errors retryable (prior art pain point 4).
     retry: { max_retries: input.maxRetries, exclude_exceptions: [...DEFAULT_RETRY_EXCLUDE_EXCEPTIONS] },
-    environment: { type: input.environment, delete: true },
+    environment:
+      input.environment === 'host'
+        ? { import_path: HARBOR_HOST_ENVIRONMENT_IMPORT_PATH, delete: true, kwargs: { agent_bin_dirs: input.hostBinDirs ?? [] } }
+        : { type: input.environment, delete: true },
     // Caps: effective timeout = min(task value, cap) × timeout_multiplier (§3.1), as in the local engine.
     verifier: { max_timeout_sec: input.timeouts.verifierSec },
     agents: [

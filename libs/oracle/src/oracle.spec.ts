@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import {
   decideTurn,
+  planFor,
   findShellTool,
   loadOracleTask,
   loadOracleTasks,
@@ -203,6 +204,42 @@ describe('policy', () => {
     expect(decideTurn(conv, fix, { wrongAnswer: true }).toolCall?.input.command).toBe(fix.wrongSteps![0].command);
     const next = decideTurn(readConversation('anthropic', { tools: [CLAUDE_BASH], messages: [{ role: 'user', content: 'x' }, ...Array(1).fill({ role: 'assistant', content: [{ type: 'tool_use', id: 'a', name: 'Bash', input: {} }] })] }), greet, { wrongAnswer: true });
     expect(next.toolCall?.input.command).toBe(greet.check);
+  });
+
+  it('answers Terminus-2 in its JSON keystroke format, one plan step per turn, confirms completion twice, and keeps its place across a context summarisation', () => {
+    // The opening of Harbor 0.26's terminus-json-plain prompt (what marks a Terminus conversation).
+    const prompt = `Format your response as JSON with the following structure:\n{"analysis": "...", "commands": [{"keystrokes": "ls -la\\n", "duration": 0.1}]}\n\nTask Description:\n${greet.instruction}`;
+    const history: Record<string, unknown>[] = [{ role: 'user', content: prompt }];
+    const plan: string[] = [];
+    const ask = () => decideTurn(readConversation('openai', { messages: history }), greet);
+    for (let i = 0; i < 20; i++) {
+      const turn = ask();
+      const answer = JSON.parse(turn.text) as { commands: { keystrokes: string; duration: number }[]; task_complete: boolean; analysis: string; plan: string };
+      expect(turn.toolCall).toBeUndefined();
+      if (turn.kind === 'final') {
+        expect(answer).toMatchObject({ commands: [], task_complete: true });
+        break;
+      }
+      expect(answer.task_complete).toBe(false);
+      expect(answer.commands).toHaveLength(1);
+      expect(answer.commands[0].keystrokes.endsWith('\n')).toBe(true);
+      plan.push(answer.commands[0].keystrokes.trimEnd());
+      history.push({ role: 'assistant', content: turn.text }, { role: 'user', content: `New Terminal Output:\nout-${i}` });
+      if (i === 1) {
+        // Harbor's summarisation: summary → questions → answers, then the history is replaced by the hand-off.
+        history.push({ role: 'user', content: 'You are about to hand off your work to another AI agent. Please provide a comprehensive summary' });
+        const summary = ask();
+        expect(summary.text).toContain('Oracle progress: 2 steps done');
+        history.splice(1);
+        history.push({ role: 'user', content: `You are picking up work from a previous AI agent on this task:\n**Summary from Previous Agent:**\n${summary.text}` });
+        const questions = ask();
+        history.push({ role: 'assistant', content: questions.text }, { role: 'user', content: 'Here are the answers the other agent provided.\n\nNone.\n\nContinue working on this task.' });
+      }
+    }
+    expect(plan).toEqual(planFor(greet, false).map((s) => s.command));
+    // "Are you sure…?" → complete again.
+    history.push({ role: 'assistant', content: JSON.stringify({ analysis: '', plan: '', commands: [], task_complete: true }) }, { role: 'user', content: 'Are you sure you want to mark the task as complete?' });
+    expect(JSON.parse(ask().text)).toMatchObject({ task_complete: true, commands: [] });
   });
 
   it('says so, without tools, when it cannot tell the task', () => {

@@ -1,4 +1,5 @@
 import type { OracleTask, ScriptStep } from './task';
+import { isTerminusConversation, terminusTurn } from './terminus';
 import { findShellTool, shellToolInput, toolSpecs, type ToolSpec } from './tools';
 
 export type WireProtocol = 'anthropic' | 'openai';
@@ -24,6 +25,8 @@ export interface Conversation {
   priorToolCalls: string[];
   /** Text of the most recent tool result, if any. */
   lastToolResult?: string;
+  /** Every assistant message's text, in order (Terminus-2 answers in JSON text). */
+  assistantTexts: string[];
 }
 
 export const LOOK_AROUND: ScriptStep = { command: 'ls -la', description: 'List the files in the working directory' };
@@ -50,7 +53,7 @@ function textOf(content: unknown): string {
 /** Read a request body of either protocol into a Conversation. */
 export function readConversation(protocol: WireProtocol, body: Record<string, unknown>): Conversation {
   const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
-  const conv: Conversation = { system: '', userTexts: [], tools: toolSpecs(body.tools), priorToolCalls: [] };
+  const conv: Conversation = { system: '', userTexts: [], tools: toolSpecs(body.tools), priorToolCalls: [], assistantTexts: [] };
   const systemParts: string[] = [];
   if (protocol === 'anthropic' && body.system !== undefined) systemParts.push(textOf(body.system));
   for (const m of messages) {
@@ -75,6 +78,8 @@ export function readConversation(protocol: WireProtocol, body: Record<string, un
       continue;
     }
     if (role === 'assistant') {
+      const text = textOf(content);
+      if (text) conv.assistantTexts.push(text);
       if (Array.isArray(content)) {
         for (const b of content) {
           const o = b as Record<string, unknown>;
@@ -113,6 +118,7 @@ export function titleFor(task: OracleTask | undefined): string {
  * (warm-ups, titles, topic detection) and get short plain text.
  */
 export function decideTurn(conv: Conversation, task: OracleTask | undefined, options: { wrongAnswer?: boolean } = {}): Turn {
+  if (isTerminusConversation(conv)) return terminusTurn(conv, task, task ? planFor(task, !!options.wrongAnswer) : undefined);
   const shell = findShellTool(conv.tools);
   if (!shell) return sideTurn(conv, task);
   if (!task) {

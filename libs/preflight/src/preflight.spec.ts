@@ -103,14 +103,14 @@ describe('runPreflight', () => {
     vi.stubEnv('PATH', dockerUp);
     pipeline({ rollout: { engine: 'harbor', scaffold: 'openhands-sdk' } });
     let results = await run();
-    expect(row(results, 'rollout', 'harbor CLI')).toMatchObject({ status: 'ok', detail: 'harbor 0.22.0' });
+    expect(row(results, 'rollout', 'harbor CLI')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^harbor 0\.22\.0 \(.*from PATH\)$/) });
     expect(row(results, 'rollout', 'docker engine')).toMatchObject({ status: 'ok', detail: 'server 28.1.1' });
 
     const dockerDown = join(root, 'bin-docker-down');
     fakeBin('docker', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?', 1, dockerDown);
     vi.stubEnv('PATH', dockerDown);
     results = await run();
-    expect(row(results, 'rollout', 'harbor CLI')).toMatchObject({ status: 'fail', fix: expect.stringContaining('install Harbor') });
+    expect(row(results, 'rollout', 'harbor CLI')).toMatchObject({ status: 'fail', fix: expect.stringContaining('rollout.harbor.managed_env: true') });
     expect(row(results, 'rollout', 'docker engine')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Cannot connect to the Docker daemon'), fix: expect.stringContaining('start a Docker engine') });
   });
 

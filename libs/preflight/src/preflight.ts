@@ -11,6 +11,7 @@ import {
 import { postgresLedgerDigest } from '@trajgen/ledger';
 import { trainingPreflight } from '@trajgen/trainer';
 import { findTaskRoot, parseManifestText } from '@trajgen/tasks';
+import { findHarborPython, harborInstallHint, harborVersion, managedHarborState, HARBOR_VERSION } from '@trajgen/rollout';
 import { commandVersion, httpProbe, isSymlink, which, type CheckResult } from './probes';
 
 const CLOUD_ENV_VARS: Record<string, string[]> = {
@@ -168,6 +169,24 @@ function taskSourceChecks(paths: PipelinePaths, config: PipelineConfig): CheckRe
   return [{ area: 'tasks', check: 'manifest', status: 'ok', detail: `${relative(paths.workspaceRoot, manifest)}: ${ids.length} ids` }];
 }
 
+/** Harbor from the managed env or PATH, with its version; a missing one names the command that fixes it. */
+function harborCheck(paths: PipelinePaths, config: PipelineConfig, env: NodeJS.ProcessEnv): CheckResult {
+  const h = config.rollout.harbor;
+  if (h.managed_env) {
+    const state = managedHarborState(paths.workspaceRoot);
+    const where = relative(paths.workspaceRoot, state.dir) || state.dir;
+    if (state.executable) return { area: 'rollout', check: 'harbor (managed)', status: 'ok', detail: `harbor ${harborVersion(state.executable) ?? '?'} in ${where} (created ${state.marker!.created_at})` };
+    const python = findHarborPython(env);
+    return python
+      ? { area: 'rollout', check: 'harbor (managed)', status: 'warn', detail: `not installed yet; rollout installs harbor==${HARBOR_VERSION} into ${where} with ${python}` }
+      : { area: 'rollout', check: 'harbor (managed)', status: 'fail', detail: 'no Python ≥ 3.12 to create it with', fix: 'install python3.12+ (apt-get install python3.13-venv, or pyenv) or set TRAJGEN_HARBOR_PYTHON' };
+  }
+  const found = which(h.executable);
+  return found
+    ? { area: 'rollout', check: 'harbor CLI', status: 'ok', detail: `${commandVersion(found).output} (${found}, from PATH)` }
+    : { area: 'rollout', check: 'harbor CLI', status: 'fail', detail: `${h.executable} not found on PATH`, fix: harborInstallHint() };
+}
+
 function rolloutChecks(paths: PipelinePaths, config: PipelineConfig, env: NodeJS.ProcessEnv): CheckResult[] {
   const out: CheckResult[] = [];
   const { engine, scaffold } = config.rollout;
@@ -185,14 +204,24 @@ function rolloutChecks(paths: PipelinePaths, config: PipelineConfig, env: NodeJS
       );
     }
   } else {
-    const harbor = which(config.rollout.harbor.executable);
-    out.push(
-      harbor
-        ? { area: 'rollout', check: 'harbor CLI', status: 'ok', detail: commandVersion(harbor).output }
-        : { area: 'rollout', check: 'harbor CLI', status: 'fail', detail: `${config.rollout.harbor.executable} not found on PATH`, fix: "install Harbor (uv tool install harbor, Python ≥ 3.12) or set rollout.harbor.executable" },
-    );
+    out.push(harborCheck(paths, config, env));
     const environment = config.rollout.harbor.environment;
-    if (environment === 'docker') {
+    if (environment === 'host') {
+      // trajgen's host environment runs the project's own agent CLIs (and Terminus-2 needs tmux), no containers.
+      const bin = AGENT_BINARIES[scaffold];
+      if (bin) {
+        const found = which(bin, [localBin]);
+        out.push(
+          found
+            ? { area: 'rollout', check: `${scaffold} CLI`, status: 'ok', detail: `${relative(paths.workspaceRoot, found) || found} ${commandVersion(found).output}` }
+            : { area: 'rollout', check: `${scaffold} CLI`, status: 'fail', detail: `${bin} not found`, fix: 'npm install (the agent CLIs are project dependencies)' },
+        );
+      }
+      if (scaffold === 'terminus-2') {
+        const tmux = which('tmux');
+        out.push(tmux ? { area: 'rollout', check: 'tmux', status: 'ok', detail: commandVersion(tmux, ['-V']).output } : { area: 'rollout', check: 'tmux', status: 'fail', detail: 'tmux not found on PATH', fix: 'apt-get install -y tmux (Terminus-2 drives a tmux session)' });
+      }
+    } else if (environment === 'docker') {
       const docker = which('docker');
       const info = docker ? commandVersion(docker, ['info', '--format', '{{.ServerVersion}}']) : { ok: false, output: 'docker not found' };
       out.push(

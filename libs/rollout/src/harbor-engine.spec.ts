@@ -1,8 +1,10 @@
 /**
- * The harbor engine's orchestration against `fake-harbor`, a TEST DOUBLE of
- * the Harbor CLI (src/__fixtures__/fake-harbor.cjs): config file → `run -c -y`,
- * results recorded as they appear, Harbor-style retries kept, crash → resume,
- * cancel. The proxy, the oracle and the ledger are the real ones.
+ * The harbor engine's orchestration for `environment: docker` against
+ * `fake-harbor`, a TEST DOUBLE of the Harbor CLI (src/__fixtures__/fake-harbor.cjs):
+ * there is no Docker engine here, and Harbor's in-job retries, crash → resume
+ * and n_attempts > 1 are its Docker-trial behaviours. The real Harbor (host
+ * environment) runs in test/e2e/harbor.test.ts and
+ * harbor-config.real.spec.ts. The proxy, the oracle and the ledger are the real ones.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -29,7 +31,7 @@ function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise
   });
 }
 
-describe('harbor engine against fake-harbor (a test double of the Harbor CLI)', () => {
+describe('harbor engine with environment docker against fake-harbor (a TEST DOUBLE of Harbor running Docker trials, which cannot run here)', () => {
   let ws: TestWorkspace | undefined;
   afterEach(() => ws?.remove());
 

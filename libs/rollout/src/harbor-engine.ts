@@ -4,6 +4,7 @@ import { TrajgenError, writeJsonAtomic } from '@trajgen/core';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, instanceIdOf, readTrialDir, type HarborJobConfig, type TrialResult } from '@trajgen/harbor';
 import { TRAJECTORY_FILE } from '@trajgen/proxy';
 import { isUsableTrial, type EngineEvents, type FinishedTrial } from './engine';
+import { harborInstallHint } from './harbor-env';
 import { runInProcessGroup } from './process';
 
 /**
@@ -21,8 +22,14 @@ import { runInProcessGroup } from './process';
  * resumed with `harbor job resume -p <job>` (§5.7) — trial dirs Harbor would
  * delete on resume (no result.json, or CancelledError) are copied first.
  *
- * Tested against `fake-harbor` (a test double, src/__fixtures__/fake-harbor.cjs);
- * no real Harbor ran where this was written.
+ * A rollout killed mid-job (even SIGKILL: the watchdog takes Harbor down, the
+ * host environment's commands die with Harbor) is finished by the next run
+ * with `harbor job resume` on the same job when the ledger hands out exactly
+ * the job's unfinished tasks (`findResumableHarborJob`, `resume`).
+ *
+ * Runs the real Harbor in test/e2e/harbor.test.ts (host environment); the
+ * retry and crash paths Harbor only takes in containers are also tested
+ * against `fake-harbor`, a test double of the CLI (src/__fixtures__/fake-harbor.cjs).
  */
 
 export interface HarborEngineOptions {
@@ -46,6 +53,8 @@ export interface HarborEngineOptions {
   maxResumes?: number;
   /** SIGTERM → SIGKILL grace when cancelling (Harbor cancels its trials on SIGTERM). Default 30 000. */
   stopGraceMs?: number;
+  /** The job dir exists from a killed rollout: start with `harbor job resume -p` instead of `harbor run`. */
+  resume?: boolean;
 }
 
 export interface HarborEngineResult {
@@ -169,7 +178,7 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
     }
   };
 
-  const keepUnfinished = () => {
+  function keepUnfinished() {
     // `harbor job resume` deletes trial dirs without result.json (§5.7): copy those holding a trajectory first.
     let names: string[] = [];
     try {
@@ -184,7 +193,8 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
       if (existsSync(join(dir, 'result.json'))) continue;
       if (existsSync(join(dir, 'agent', TRAJECTORY_FILE)) || existsSync(join(dir, 'agent', 'trajectory.json'))) keep({ trial: name, dir }, 'interrupted');
     }
-  };
+  }
+
 
   const lines = (prefix: string) => {
     let buf = '';
@@ -212,7 +222,7 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
       });
       if (r.spawnError) {
         throw new TrajgenError(`Cannot start the Harbor CLI ${JSON.stringify(o.executable)}: ${r.spawnError.message}`, {
-          hint: 'Install Harbor (pip install harbor==0.22.*, Python ≥ 3.12) or set rollout.harbor.executable; or use rollout.engine: local for trusted tasks.',
+          hint: `${harborInstallHint()}; or use rollout.engine: local for trusted tasks.`,
         });
       }
       runs.push({ command: `${o.executable} ${args.join(' ')}`, code: r.code, signal: r.signal });
@@ -223,7 +233,8 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
     }
   };
 
-  let r = await runHarbor(['run', '-c', o.configFile, '-y']);
+  if (o.resume) keepUnfinished();
+  let r = await runHarbor(o.resume ? ['job', 'resume', '-p', o.jobDir] : ['run', '-c', o.configFile, '-y']);
   for (let resumes = 0; ; resumes++) {
     // Resume keeps trials with a result (except CancelledError ones, which it runs again).
     const kept = (id: string) => [...provisional.values()].filter((p) => p.taskId === id && p.result.exception_info?.exception_type !== 'CancelledError').length;
@@ -238,7 +249,7 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
     keepUnfinished();
     r = await runHarbor(['job', 'resume', '-p', o.jobDir]);
   }
-  if (!o.signal.aborted && runs.length && runs[0].code !== 0 && !existsSync(join(o.jobDir, 'config.json'))) {
+  if (!o.signal.aborted && !o.resume && runs.length && runs[0].code !== 0 && !existsSync(join(o.jobDir, 'config.json'))) {
     // Harbor refused to start the job (bad config, missing environment extra, …): nothing ran.
     let tail = '';
     try {
@@ -262,4 +273,54 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
 /** Read a Harbor job config file (JSON) back, e.g. to show what ran. */
 export function readHarborConfig(path: string): HarborJobConfig {
   return JSON.parse(readFileSync(path, 'utf8')) as HarborJobConfig;
+}
+
+/** Inverse of escapeGlob: `a[*]b` → `a*b`. */
+function unescapeGlob(name: string): string {
+  return name.replace(/\[([[*?])\]/g, '$1');
+}
+
+export interface ResumableHarborJob {
+  job: string;
+  /** The job's tasks without a trial result: what `harbor job resume` runs. */
+  remaining: string[];
+  /** The proxy URL the job config was written with (kwargs may hold it literally). */
+  proxyUrl?: string;
+}
+
+/**
+ * The Harbor job a killed rollout left behind, if Harbor can finish it: the
+ * newest of `returnedFrom` (the last job of each pending task: reconcile keeps
+ * it when it returns a task from a killed job) whose Harbor job dir
+ * (config.json) and our generated config (logs/<job>/harbor-job.json) exist.
+ * `remaining` = its tasks with no trial result.json yet.
+ */
+export function findResumableHarborJob(jobsDir: string, logsRoot: string, returnedFrom: (string | null)[]): ResumableHarborJob | undefined {
+  const jobs = [...new Set(returnedFrom.filter((j): j is string => !!j))].sort().reverse();
+  for (const job of jobs) {
+    const jobDir = join(jobsDir, job);
+    const ours = join(logsRoot, job, 'harbor-job.json');
+    if (!existsSync(join(jobDir, 'config.json')) || !existsSync(ours)) continue;
+    let config: HarborJobConfig;
+    try {
+      config = readHarborConfig(ours);
+    } catch {
+      continue;
+    }
+    const tasks = (config.datasets[0]?.task_names ?? []).map(unescapeGlob);
+    const done = new Set<string>();
+    for (const d of readdirSync(jobDir, { withFileTypes: true })) {
+      if (!d.isDirectory() || d.name.startsWith('.')) continue;
+      const t = readTrialDir(join(jobDir, d.name), d.name);
+      if (t.result && t.result.exception_info?.exception_type !== 'CancelledError') done.add(instanceIdOf(t));
+    }
+    let proxyUrl: string | undefined;
+    try {
+      proxyUrl = (JSON.parse(readFileSync(join(logsRoot, job, 'harbor-proxy.json'), 'utf8')) as { url?: string }).url;
+    } catch {
+      proxyUrl = undefined;
+    }
+    return { job, remaining: tasks.filter((t) => !done.has(t)), proxyUrl };
+  }
+  return undefined;
 }

@@ -30,3 +30,16 @@ export { readBatch, loadTask, effectiveTimeouts, HARBOR_DEFAULT_VERIFIER_TIMEOUT
 export { assembleTrialResult, exceptionInfo, timing, type TrialFacts } from './trial-result';
 export { usageOfLines, usageOfFile, addUsage, emptyUsage, type TrialUsage } from './usage';
 export { shouldRetry, isUsableTrial, trajectoryFileOf, type FinishedTrial, type EngineEvents } from './engine';
+export {
+  ensureHarborEnv,
+  resolveHarbor,
+  harborVersion,
+  harborInstallHint,
+  findHarborPython,
+  managedHarborDir,
+  managedHarborExecutable,
+  managedHarborState,
+  HARBOR_VERSION,
+  HARBOR_REQUIREMENTS,
+  type HarborInstall,
+} from './harbor-env';

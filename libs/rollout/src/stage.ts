@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { TrajgenError, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
@@ -9,13 +9,15 @@ import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/orac
 import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
 import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engine';
-import { runHarborEngine } from './harbor-engine';
+import { findResumableHarborJob, runHarborEngine, type ResumableHarborJob } from './harbor-engine';
+import { harborVersion, resolveHarbor, type HarborInstall } from './harbor-env';
 import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
 import { completeVerifiedTrials } from './complete';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
 import { killAllGroups } from './process';
 import { Progress, type ProgressSink } from './progress';
+import { refreshStaging } from '@trajgen/tasks';
 import { loadTask, readBatch, type BatchFileLike, type TaskToRun } from './tasks';
 import { usageOfFile } from './usage';
 
@@ -84,6 +86,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   // What runs, checked before anything is claimed.
   let agent: LocalAgent | undefined;
   let executable: string | undefined;
+  let harbor: HarborInstall | undefined;
   let version: string;
   if (r.engine === 'local') {
     agent = localAgent(r.scaffold);
@@ -92,7 +95,14 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     if (r.agent.version && r.agent.version !== version) io.warn(`rollout.agent.version is ${r.agent.version} but the installed ${r.scaffold} CLI is ${version}; the local engine runs the installed one`);
     if (r.agent.temperature !== undefined) io.warn(`rollout.agent.temperature is not applied by the local engine (${r.scaffold} has no temperature setting); the harbor engine passes it to agents that take one`);
   } else {
-    version = r.agent.version ?? 'latest';
+    harbor = await resolveHarbor(ws, r.harbor, io, host);
+    const shown = relative(ws, harbor.executable).startsWith('..') ? harbor.executable : relative(ws, harbor.executable);
+    io.log(`harbor ${harborVersion(harbor.executable) ?? '(version unknown)'} (${harbor.source === 'managed' ? `managed env ${shown}` : harbor.executable})`);
+    if (r.harbor.environment === 'host' && (r.scaffold === 'claude-code' || r.scaffold === 'opencode')) {
+      // The host environment runs the project's own CLI (no install at trial time): name the job after its version.
+      version = await agentVersion(agentExecutable(localAgent(r.scaffold), ws));
+      if (r.agent.version && r.agent.version !== version) io.warn(`rollout.agent.version is ${r.agent.version} but the installed ${r.scaffold} CLI is ${version}; the host environment runs the installed one`);
+    } else version = r.agent.version ?? 'latest';
   }
   if (r.scaffold === 'opencode' && r.agent.max_turns !== undefined) io.warn('rollout.agent.max_turns has no effect on opencode (it has no turn limit)');
   const protocol = scaffoldProtocol(r.scaffold);
@@ -107,10 +117,12 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   }
 
   const jobsDir = paths.jobs;
-  const job = jobName({ dataset: batch.dataset, agent: r.scaffold, version, model: r.model }, jobsDir);
-  const jobDir = join(jobsDir, job);
-  const logsDir = join(paths.logs, job);
-  const runLog = join(logsDir, 'rollout.log');
+  // `let`: a harbor rollout may instead resume the job a killed run left (decided once the ledger is open).
+  let job = jobName({ dataset: batch.dataset, agent: r.scaffold, version, model: r.model }, jobsDir);
+  let jobDir = join(jobsDir, job);
+  let logsDir = join(paths.logs, job);
+  let runLog = join(logsDir, 'rollout.log');
+  let resumed: ResumableHarborJob | undefined;
   const log = (line: string) => {
     io.log(line);
     try {
@@ -198,6 +210,22 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
     const refusedIds = new Set(refused.map((x) => x.id));
     const loaded = new Map<string, TaskToRun>();
     for (const t of wanted) if (!refusedIds.has(t.id)) loaded.set(t.id, loadTask(ws, t));
+    if (r.engine === 'harbor') {
+      // A killed rollout's Harbor job whose unfinished tasks are exactly what the ledger hands out now: Harbor finishes it.
+      // The pending tasks' last job: reconcile (in prepare, or above) returned them from a killed job and kept its name.
+      const candidate = findResumableHarborJob(jobsDir, paths.logs, [...loaded.keys()].map((id) => ledger!.get(id)?.job ?? null));
+      const now = [...loaded.keys()].sort();
+      if (candidate && candidate.remaining.length && JSON.stringify([...candidate.remaining].sort()) === JSON.stringify(now)) {
+        resumed = candidate;
+        job = candidate.job;
+        jobDir = join(jobsDir, job);
+        logsDir = join(paths.logs, job);
+        runLog = join(logsDir, 'rollout.log');
+        log(`resuming Harbor job ${job} (killed mid-job): harbor job resume runs its ${now.length} unfinished task${now.length === 1 ? '' : 's'}`);
+      } else if (candidate) {
+        io.log(`not resuming Harbor job ${candidate.job}: its unfinished tasks (${candidate.remaining.join(', ') || 'none'}) are not what the ledger hands out now (${now.join(', ')}); a new job runs them`);
+      }
+    }
     // A shared (PostgreSQL) ledger hands tasks out a few at a time, so that machines rolling out one pipeline split the work.
     const chunk = waitsForOthers ? r.n_concurrent : undefined;
     claimed = await ledger.claim([...loaded.keys()], { job, limit: chunk });
@@ -215,6 +243,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       mkdirSync(logsDir, { recursive: true });
       log(`job ${job}: ${claimed.length} task${claimed.length === 1 ? '' : 's'}, engine ${r.engine}, ${r.scaffold} ${version}, model ${r.model}, provider ${provider}, proxy ${config.proxy.backend}, n_concurrent ${r.n_concurrent}`);
       const tasks = claimed.map((id) => loaded.get(id)!);
+      const batchById = new Map(batch.tasks.map((t) => [t.id, t]));
       // With a shared ledger the oracle must know every task this run may get (claims come in chunks).
       const oracleTasks = shared ? [...loaded.values()] : tasks;
       const attemptsUsed = new Map(claimed.map((id) => [id, ledger!.get(id)?.attempts ?? 0]));
@@ -235,7 +264,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       }
       // The proxy: harbor containers must reach it (ROLL-03), the local engine's agents run here.
       let bindHost = config.proxy.host;
-      if (r.engine === 'harbor') {
+      if (r.engine === 'harbor' && r.harbor.environment !== 'host') {
         const reachable = r.harbor.proxy_host ?? (['127.0.0.1', 'localhost', '::1'].includes(bindHost) ? firstNonLoopbackIp() : bindHost);
         if (!reachable) throw new TrajgenError('No address for the proxy that containers can reach', { hint: 'Set rollout.harbor.proxy_host to an address of this host that the Harbor environments reach.' });
         bindHost = reachable;
@@ -245,7 +274,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         upstream: { baseUrl: upstreamBase, protocol, apiKeyEnv: provider === 'oracle' ? undefined : r.llm_api.api_key_env, model: r.llm_api.model },
         routes: router,
         host: bindHost,
-        port: config.proxy.port,
+        // A resumed job's config may hold the proxy URL literally (OpenCode, Terminus-2 kwargs): listen where it says.
+        port: resumed?.proxyUrl && r.scaffold !== 'claude-code' ? Number(new URL(resumed.proxyUrl).port) : config.proxy.port,
         trialHeader: config.proxy.trial_header,
         requestTimeoutMs: config.proxy.request_timeout_sec * 1000,
         prices: r.llm_api.prices,
@@ -398,7 +428,16 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         writer.finish();
       } else {
         const stagedDataset = join(paths.tasksStaging, batch.dataset);
-        if (!existsSync(stagedDataset)) throw new TrajgenError(`The staged dataset ${rel(ws, stagedDataset)} is missing`, { hint: 'Run prepare: it stages the batch there for Harbor.' });
+        if (!existsSync(stagedDataset)) {
+          // prepare restored from the Nx cache stages nothing (its staging dir is not an output): stage the claimed tasks now.
+          refreshStaging({
+            dir: stagedDataset,
+            mode: config.task_source.staging,
+            tasks: tasks.map((t) => ({ id: t.id, source: resolve(ws, batchById.get(t.id)!.source_path), checksum: t.checksum })),
+            keep: () => false,
+          });
+          log(`staged the ${tasks.length} claimed task${tasks.length === 1 ? '' : 's'} into ${rel(ws, stagedDataset)} for Harbor (prepare came from the cache)`);
+        }
         const minRemaining = Math.min(...claimed.map((id) => Math.max(0, r.max_retries - (attemptsUsed.get(id) ?? 0))));
         const harborConfig = harborJobConfig({
           jobName: job,
@@ -416,24 +455,36 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           maxRetries: minRemaining,
           timeouts: { agentSec: r.timeouts.agent_sec, verifierSec: r.timeouts.verifier_sec, multiplier: r.timeouts.multiplier },
           environment: r.harbor.environment,
+          hostBinDirs: [join(ws, 'node_modules', '.bin')],
           agent: { version: r.agent.version, maxTurns: r.agent.max_turns, temperature: r.agent.temperature, env: r.agent.env, passEnv: r.agent.pass_env, kwargs: r.harbor.agent_kwargs },
         });
         const configFile = join(logsDir, 'harbor-job.json');
-        writeJsonAtomic(configFile, harborConfig);
+        // A resumed job keeps the config it was started with (Harbor resumes from its own copy in the job dir).
+        if (!resumed) writeJsonAtomic(configFile, harborConfig);
+        writeJsonAtomic(join(logsDir, 'harbor-proxy.json'), { url: proxy.url });
         // ROLL-05 for the harbor engine: beside the Harbor config (Harbor owns the job dir; an existing dir would make `harbor run` resume).
         atomicWriteFileSync(join(logsDir, 'trajgen-config.yaml'), pipeline.text);
-        log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${r.harbor.executable} run -c … -y`);
+        log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${harbor!.executable} run -c … -y`);
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(host)) if (v !== undefined) env[k] = v;
         Object.assign(env, harborProcessEnv(r.scaffold as HarborScaffold, { url: proxy.url, key: proxy.key }), {
           PYTHONPATH: [HARBOR_PYTHON_DIR, host.PYTHONPATH].filter(Boolean).join(':'),
           HARBOR_TELEMETRY: host.HARBOR_TELEMETRY ?? '0',
+          // Harbor's LiteLLM would fetch its model cost map from the network at every start (seconds of retries offline).
+          LITELLM_LOCAL_MODEL_COST_MAP: host.LITELLM_LOCAL_MODEL_COST_MAP ?? 'True',
         });
+        if (r.harbor.environment === 'host') {
+          // The host environment's working copies, outside the workspace; removed with the run (and by the next run after a kill).
+          removeStaleScratch(pipeline.name, warn);
+          scratch = mkdtempSync(join(tmpdir(), `trajgen-${pipeline.name}-`));
+          writeFileSync(join(scratch, SCRATCH_OWNER), JSON.stringify({ pid: process.pid, host: hostname(), job }));
+          env.TRAJGEN_HOST_SCRATCH = scratch;
+        }
         const res = await runHarborEngine({
           jobDir,
           configFile,
           config: harborConfig,
-          executable: r.harbor.executable,
+          executable: harbor!.executable,
           env,
           tasks: claimed,
           attemptsDir: join(jobsDir, '.attempts', job),
@@ -442,6 +493,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
           signal: abort.signal,
           events,
           pollMs: options.harborPollMs,
+          resume: !!resumed,
         });
         notStarted = res.unfinished;
       }

@@ -10,23 +10,21 @@ the header for the trial they run in:
     trajgen_harbor.agents:TrajgenClaudeCode    ANTHROPIC_CUSTOM_HEADERS ("Name: value" lines)
     trajgen_harbor.agents:TrajgenOpenCode      OPENCODE_CONFIG_CONTENT (provider options.headers, merged
                                                by OpenCode over the opencode.json Harbor writes)
-    trajgen_harbor.agents:TrajgenOpenHandsSDK  LLM_EXTRA_HEADERS (JSON) -- UNVERIFIED: Harbor v0.22's
-                                               runner documents no header setting; without the header the
-                                               proxy refuses the call (HTTP 400) rather than misfile it
-    trajgen_harbor.agents:TrajgenTerminus2     llm_kwargs.extra_headers (a documented constructor kwarg)
+    trajgen_harbor.agents:TrajgenOpenHandsSDK  LLM_EXTRA_HEADERS (JSON)
+    trajgen_harbor.agents:TrajgenTerminus2     llm_kwargs.extra_headers (Terminus2Options.llm_kwargs)
 
-Facts relied on (reference/harbor.md §3.5, §6): Harbor constructs one agent per
-trial with `logs_dir = <trial dir>/agent` (the host side of /logs/agent), so the
-trial name is the parent directory's name; installed agents run their CLI through
-`environment.exec(..., env=...)` during `run(instruction, environment, context)`;
-agent kwargs arrive as constructor keyword arguments. The generated config passes
-the header name as the extra kwarg `trajgen_trial_header`, removed here before
-Harbor's constructor sees it.
+Facts relied on, read in the installed Harbor (0.26.0): Harbor constructs one
+agent per trial with `logs_dir = <trial dir>/agent`, so the trial name is the
+parent directory's name; installed agents run their CLI through
+`environment.exec(..., env=...)` inside `run(instruction, environment,
+context)`; agent kwargs are validated against the agent's `options_model`
+(extra keys forbidden) both by the constructor and by the class-level
+`preflight` that `harbor run` calls before queueing trials. The generated config
+passes the header name as the extra kwarg `trajgen_trial_header`, removed here
+(in `parse_options` and in the constructor) before Harbor's validation sees it.
 
-Harbor cannot be installed where trajgen is developed: these wrappers are tested
-for syntax, imports and header injection against a stub `harbor` package (a
-named test double, libs/harbor/python/tests/stub_harbor), never against a real
-Harbor run.
+Tested against the real Harbor (libs/harbor/src/harbor-real.spec.ts and the
+demo-harbor e2e test).
 
 The classes are created on first access (module __getattr__), so importing one
 wrapper never needs the other agents' modules.
@@ -141,11 +139,23 @@ class _TrialHeader:
     def _trajgen_constructor_args(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
         return args, kwargs
 
+    @classmethod
+    def parse_options(cls, kwargs: Optional[Mapping[str, Any]] = None, *rest: Any, **more: Any) -> Any:
+        # Harbor's preflight validates the job's kwargs against the agent's options model (extra keys forbidden).
+        cleaned = {k: v for k, v in dict(kwargs or {}).items() if k != HEADER_KWARG}
+        return super().parse_options(cleaned, *rest, **more)  # type: ignore[misc]
+
     def _trajgen_env(self, env: Optional[Mapping[str, str]]) -> Dict[str, str]:
         return dict(env or {})
 
     async def run(self, instruction: Any, environment: Any, context: Any) -> Any:
-        return await super().run(instruction, _EnvOverlay(environment, self._trajgen_env), context)  # type: ignore[misc]
+        scoped = getattr(environment, "scoped_exec_env", None)
+        if scoped is None:
+            # An environment without Harbor's scoped exec env: filter its exec() calls instead.
+            return await super().run(instruction, _EnvOverlay(environment, self._trajgen_env), context)  # type: ignore[misc]
+        # Nested inside the Trial's own overlay (the job's agents[].env, also our extra_env): ours wins, merged with it.
+        with scoped(self._trajgen_env(getattr(self, "_extra_env", None))):
+            return await super().run(instruction, environment, context)  # type: ignore[misc]
 
 
 class _ClaudeCodeHeader(_TrialHeader):
@@ -201,7 +211,7 @@ def _load_base(module: str, candidates: Tuple[str, ...]) -> type:
     try:
         mod = importlib.import_module(module)
     except ImportError as error:
-        raise ImportError(f"trajgen_harbor: cannot import {module} ({error}); is Harbor (v0.22) installed in this Python?") from error
+        raise ImportError(f"trajgen_harbor: cannot import {module} ({error}); is Harbor (0.26) installed in this Python?") from error
     for name in candidates:
         cls = getattr(mod, name, None)
         if isinstance(cls, type):

@@ -2,8 +2,10 @@
 /*
  * fake-harbor — a TEST DOUBLE of the Harbor CLI. NOT HARBOR.
  *
- * Harbor cannot be installed where trajgen is developed, so the harbor
- * engine's process orchestration is tested against this script. It
+ * It stands in for Harbor running trials in Docker (no Docker engine where
+ * trajgen is tested): retries, crashes and resume, cancel, n_attempts > 1 of
+ * the harbor engine's orchestration. The real Harbor 0.26.0 runs in the
+ * host-environment tests (test/e2e/harbor.test.ts). It
  * implements only the surface the engine uses, as reference/harbor.md
  * describes it:
  *

@@ -1,1 +1,0 @@
-"""TEST DOUBLE of the harbor package (see ../README.md)."""
