@@ -2,7 +2,8 @@ import { toolPropertyOrders, type ImMessage } from '@trajgen/im';
 import { readLines } from './jsonl';
 import { addUsage, emptyUsage, readCall, systemText, toolNames, type Call, type Usage } from './raw/call';
 import { isPrefixLazy, LazyInput, piecesDigest } from './fingerprint';
-import { removeToolUseErrorTurns, trimTrailingTools, wireToIm, assistantToIm, reasoningOfWire } from './messages';
+import { removeToolUseErrorTurns, trimTrailingTools, wireToIm, assistantToIm, reasoningOfWire, callIdsKey, emptyHarnessCounts, stripBillingHeader, type HarnessCounts } from './messages';
+import type { WireMessage } from './raw/call';
 
 /**
  * Conversations from a proxy log (reference/trajectories.md §3):
@@ -35,6 +36,8 @@ export interface RecordFacts {
   tools: string[];
   /** An auxiliary call recognised by its prompt: OpenCode's title generator, a compaction summary request. */
   auxiliary?: 'title' | 'compaction';
+  /** The client said so itself (Claude Code's `cc_is_subagent=true` in the billing header line). */
+  claimsSubagent?: boolean;
 }
 
 export interface LogCounts {
@@ -60,6 +63,8 @@ export interface Survivor {
   errorTurnsRemoved: number;
   /** Usage summed over every call of this stream (the records it extends, itself included). */
   usage: Usage;
+  /** Harness text removed while converting (billing header lines, reminders in tool turns). */
+  removed: HarnessCounts;
 }
 
 export interface Reconstruction {
@@ -114,8 +119,18 @@ interface Open {
   reasoning: string;
   /** Reasoning of earlier turns, by message index, from the responses of the records this one extends. */
   restored: Map<number, string>;
+  /** Reasoning of the responses this stream absorbed, by their tool-call ids. */
+  byCallIds: Map<string, string>;
   usage: Usage;
   tie?: string;
+}
+
+/** Tool-call ids of an assistant wire message (Anthropic tool_use blocks or OpenAI tool_calls). */
+function callIds(m: WireMessage): string[] {
+  const ids: string[] = [];
+  if (Array.isArray(m.content)) for (const b of m.content as { type?: string; id?: unknown }[]) if (b && (b.type === 'tool_use' || b.type === 'server_tool_use') && typeof b.id === 'string') ids.push(b.id);
+  if (Array.isArray(m.tool_calls)) for (const t of m.tool_calls as { id?: unknown }[]) if (t && typeof t.id === 'string') ids.push(t.id);
+  return ids;
 }
 
 function tieKey(o: Open): string {
@@ -133,6 +148,9 @@ function earlier(a: Open, b: Open): boolean {
 function absorb(later: Open, gone: Open): void {
   addUsage(later.usage, gone.usage);
   for (const [i, r] of gone.restored) if (!later.restored.has(i)) later.restored.set(i, r);
+  for (const [k, r] of gone.byCallIds) if (!later.byCallIds.has(k)) later.byCallIds.set(k, r);
+  const ids = gone.reasoning && gone.call.response ? callIds(gone.call.response) : [];
+  if (ids.length && !later.byCallIds.has(callIdsKey(ids))) later.byCallIds.set(callIdsKey(ids), gone.reasoning);
   const at = gone.input.length;
   if (gone.reasoning && at < later.input.length && !later.restored.has(at) && gone.response.same(0, later.input, at)) later.restored.set(at, gone.reasoning);
 }
@@ -172,6 +190,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
       response: new LazyInput([{ ...call.response, role: 'assistant' }]),
       reasoning: reasoningOfWire(call.response),
       restored: new Map(),
+      byCallIds: new Map(),
       usage: { ...emptyUsage(), ...(call.usage ?? {}) },
     };
     if (options.lastRecordOnly) {
@@ -212,13 +231,15 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
 
   const survivors: Survivor[] = kept.map((o) => {
     const call = o.call;
-    const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored };
+    const removed = emptyHarnessCounts();
+    o.facts.claimsSubagent = stripBillingHeader(systemText(call.messages).slice(0, 2000)).subagent;
+    const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored, reasoningByCallIds: o.byCallIds, removed };
     let messages = wireToIm(call.messages, ctx);
     const final = call.response ? assistantToIm(call.response, ctx) : undefined;
     if (final) messages.push(final);
     const cleaned = removeToolUseErrorTurns(messages);
     messages = trimTrailingTools(cleaned.messages);
-    return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage: options.lastRecordOnly ? totalUsage : o.usage };
+    return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage: options.lastRecordOnly ? totalUsage : o.usage, removed };
   });
   return { counts, survivors, totalUsage };
 }
