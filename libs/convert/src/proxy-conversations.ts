@@ -123,6 +123,7 @@ export function convertProxyLog(
   options: { titleGenerators?: boolean; textProtocol?: 'terminus-json' } = {},
 ): ScaffoldOutput {
   const rec = reconstructFromLog(path, {
+    source,
     sideCall: (r) => r.nInput <= 2 || r.auxiliary === 'compaction' || (Boolean(options.titleGenerators) && r.auxiliary === 'title'),
   });
   if (rec.counts.lines === 0) throw new ConvertRejection('empty_trajectory', `${source} is empty`);

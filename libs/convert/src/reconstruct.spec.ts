@@ -118,12 +118,21 @@ describe('reconstruction from proxy logs', () => {
     expect(v.kind === 'converted' && v.rows).toHaveLength(1);
   });
 
-  it('skips unreadable lines and counts them', () => {
-    const p = join(tmp(), 'log.jsonl');
-    writeFileSync(p, [...openCodeRecords().map((l) => JSON.stringify(l)), '{"torn": ', 'not json', '{"no_request": 1}'].join('\n'));
-    const rec = reconstructFromLog(p);
-    expect(rec.counts.bad_lines).toBe(3);
-    expect(rec.survivors).toHaveLength(1);
+  it('a damaged log is never converted as if complete: damaged_trajectory naming the file and the line', () => {
+    const good = openCodeRecords().map((l) => JSON.stringify(l));
+    const cases: [string, string[], RegExp][] = [
+      ['torn last line', [...good, '{"success": true, "request_bo'], /log\.jsonl line \d+ \(the last\): not JSON .*cut off mid-write/],
+      ['non-JSON line in the middle', [good[0], 'not json', ...good.slice(1)], /log\.jsonl line 2: not JSON/],
+      ['a line that is not a model call', [...good.slice(0, 2), '{"no_request": 1}', ...good.slice(2)], /log\.jsonl line 3: not a model call \(no request_body\)/],
+      ['a successful call without a response', [...good, JSON.stringify({ ...openCodeRecords()[0], response_body: {} })], /line \d+: a successful call without a response message/],
+    ];
+    for (const [what, lines, message] of cases) {
+      const p = join(tmp(), 'log.jsonl');
+      writeFileSync(p, lines.join('\n') + '\n');
+      expect(() => reconstructFromLog(p, { source: 'log.jsonl' }), what).toThrow(message);
+      const v = convertRawFile(p);
+      expect(v, what).toMatchObject({ kind: 'rejected', reason: 'damaged_trajectory' });
+    }
   });
 });
 

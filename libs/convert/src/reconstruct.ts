@@ -4,6 +4,7 @@ import { addUsage, emptyUsage, readCall, systemText, toolNames, type Call, type 
 import { isPrefixLazy, LazyInput, piecesDigest } from './fingerprint';
 import { removeToolUseErrorTurns, trimTrailingTools, wireToIm, assistantToIm, reasoningOfWire, callIdsKey, emptyHarnessCounts, stripBillingHeader, type HarnessCounts } from './messages';
 import type { WireMessage } from './raw/call';
+import { ConvertRejection } from './types';
 
 /**
  * Conversations from a proxy log (reference/trajectories.md §3):
@@ -79,6 +80,20 @@ export interface ReconstructOptions {
   sideCall?: (r: RecordFacts) => boolean;
   /** Keep only the last successful record (OpenHands-SDK, reference §6.4). */
   lastRecordOnly?: boolean;
+  /** How the file is named in a damaged_trajectory message (default: its path). */
+  source?: string;
+}
+
+/**
+ * A log with a line that is not a model call, a cut-off last line, or a
+ * successful call without a response is not converted as if complete: the
+ * calls it lost may be any turn of any stream (reference §3 would silently
+ * build a shorter conversation from the rest).
+ */
+function damaged(source: string, lineNo: number, what: string, last: boolean): ConvertRejection {
+  const where = last ? `line ${lineNo} (the last)` : `line ${lineNo}`;
+  const hint = last && what.startsWith('not JSON') ? ' — the file was cut off mid-write (a killed proxy or a full disk)' : '';
+  return new ConvertRejection('damaged_trajectory', `${source} ${where}: ${what}${hint}; the trial is dropped rather than converted from what is left`);
 }
 
 const TITLE_GENERATOR = /title generator/i;
@@ -160,18 +175,23 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
   const totalUsage = emptyUsage();
   let open: Open[] = [];
   let last: Open | undefined;
+  const source = options.source ?? path;
+  let unreadable: { lineNo: number; what: string } | undefined;
   for (const line of readLines(path)) {
     counts.lines++;
+    if (unreadable) throw damaged(source, unreadable.lineNo, unreadable.what, false);
     let parsed: unknown;
     try {
       parsed = JSON.parse(line.text);
-    } catch {
+    } catch (e) {
       counts.bad_lines++;
+      unreadable = { lineNo: line.lineNo, what: `not JSON (${(e as Error).message})` };
       continue;
     }
     const call = readCall(parsed);
     if ('problem' in call) {
       counts.bad_lines++;
+      unreadable = { lineNo: line.lineNo, what: `not a model call (${call.problem})` };
       continue;
     }
     if (!call.success) {
@@ -180,7 +200,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
     }
     if (!call.response) {
       counts.no_response++;
-      continue;
+      throw damaged(source, line.lineNo, 'a successful call without a response message', false);
     }
     addUsage(totalUsage, call.usage);
     const rec: Open = {
@@ -218,6 +238,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
     open = still;
   }
 
+  if (unreadable) throw damaged(source, unreadable.lineNo, unreadable.what, true);
   let kept = options.lastRecordOnly ? (last ? [last] : []) : open.sort((a, b) => (earlier(a, b) ? -1 : earlier(b, a) ? 1 : 0));
   if (!options.lastRecordOnly) {
     const isSide = options.sideCall ?? ((r: RecordFacts) => r.nInput <= 2 || r.auxiliary === 'compaction');

@@ -27,6 +27,8 @@ export interface TrialRef {
   config?: TrialConfig;
   /** A finished trial (has result.json, or is listed in trials.json). */
   finished: boolean;
+  /** result.json is there but unreadable (truncated, not JSON): why. Such a trial is dropped, counted, with a warning. */
+  resultProblem?: string;
 }
 
 export interface TrialList {
@@ -42,6 +44,7 @@ interface TrialsJsonEntry {
   reward?: number | null;
   exception_type?: string | null;
   files?: Record<string, string>;
+  result_problem?: string;
 }
 
 function byJobTrial(a: TrialRef, b: TrialRef): number {
@@ -73,6 +76,7 @@ export function readTrialsJson(file: string, jobsDir: string): TrialRef[] {
       exceptionType: t.exception_type ?? null,
       files: t.files && typeof t.files === 'object' ? t.files : undefined,
       finished: true,
+      ...(typeof t.result_problem === 'string' ? { resultProblem: t.result_problem } : {}),
     };
   });
 }
@@ -101,7 +105,8 @@ export function scanJobs(jobsDir: string): TrialRef[] {
         exceptionType: r?.exception_info?.exception_type ?? null,
         result: r,
         config: t.config,
-        finished: Boolean(r),
+        finished: Boolean(r) || Boolean(t.problem),
+        ...(!r && t.problem ? { resultProblem: t.problem } : {}),
       });
     }
   }

@@ -15,9 +15,13 @@ export function atomicWriteFileSync(path: string, data: string | Buffer): void {
   try {
     writeFileSync(fd, data);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // Out of disk (or any write error): no temp file is left behind.
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw error;
   }
+  closeSync(fd);
   try {
     renameSync(tmp, path);
   } catch (error) {

@@ -161,8 +161,8 @@ export function convertTerminusTrial(trialDir: string): ScaffoldOutput {
   const files = names.map((name) => {
     try {
       return { name, traj: JSON.parse(readFileSync(join(agentDir, name), 'utf8')) as unknown };
-    } catch {
-      return { name, traj: undefined };
+    } catch (e) {
+      throw new ConvertRejection('damaged_trajectory', `agent/${name} is not JSON (${(e as Error).message}); a cut-off write? The trial is dropped rather than converted from the other files`);
     }
   });
   return convertAtifFiles(files);
