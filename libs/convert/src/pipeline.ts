@@ -1,6 +1,6 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { acquireLock, TrajgenError } from '@trajgen/core';
+import { acquireLock, TrajgenError, writeFileDurablySync } from '@trajgen/core';
 import { resolveConfigPath, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
 import { loadRepoExclusion, type RepoExclusion } from './exclude';
 import { FileDigests, MemoWriter, memoKey, readMemo, type MemoOutcome } from './memo';
@@ -352,19 +352,6 @@ function diskFull(e: unknown, writing: string, output: string): unknown {
   });
 }
 
-function writeFileDurably(path: string, text: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(path, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-}
-
 export async function convertPipeline(paths: PipelinePaths, config: ConversionConfig, options: ConvertPipelineOptions = {}): Promise<ConvertResult> {
   const log = options.log ?? (() => undefined);
   const dataName = config.data_name ?? 'data';
@@ -534,7 +521,7 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     const statsTmp = join(paths.imData, `.${dataName}.stats.json.${process.pid}.tmp`);
     let index: OutputIndex;
     try {
-      writeFileDurably(statsTmp, JSON.stringify(stats, null, 2) + '\n');
+      writeFileDurablySync(statsTmp, JSON.stringify(stats, null, 2) + '\n');
     } catch (e) {
       writer.abort();
       throw diskFull(e, rel(statsTmp), rel(statsFile));
