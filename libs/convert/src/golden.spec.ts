@@ -34,7 +34,7 @@ const TRIALS: TrialSpec[] = [
   },
   {
     job: 'job-b', trial: 'hello-world__DDDDDDD', taskId: 'hello-world', agent: 'terminus-2', reward: 1,
-    files: { 'agent/trajectory.json': { copy: join(REAL_FIXTURES, 'harbor/hello-world-invalid-json.trajectory.json') } },
+    files: { 'agent/trajectory.json': { copy: join(__dirname, '__fixtures__/real/harbor/hello-world-invalid-json.trajectory.json') } },
   },
 ];
 
