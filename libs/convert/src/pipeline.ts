@@ -373,7 +373,8 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     const version = converterVersion();
     timer.lap('version');
     const memoOptions = { scaffold: config.scaffold, reasoning_check: config.reasoning_check, reasoning_ratio_threshold: config.reasoning_ratio_threshold };
-    const list = listTrials(paths.workspaceRoot, paths.rolloutOut, paths.jobs);
+    const fromJobs = (config.from_jobs ?? []).map((p) => resolveConfigPath(paths, p));
+    const list = listTrials(paths.workspaceRoot, paths.rolloutOut, paths.jobs, fromJobs);
     timer.lap('list');
     if (!list.trials.length) log(`convert: no trials found in ${list.source}`);
 

@@ -90,8 +90,13 @@ function rewardFromJob(job: JobResult | undefined, trial: string): number | null
 }
 
 export function scanJobs(jobsDir: string): TrialRef[] {
+  return scanJobDirs(listJobDirs(jobsDir));
+}
+
+/** Trials of the given Harbor job dirs (conversion.from_jobs, or a pipeline's own jobs/*). */
+export function scanJobDirs(jobDirs: readonly string[]): TrialRef[] {
   const out: TrialRef[] = [];
-  for (const jobDir of listJobDirs(jobsDir)) {
+  for (const jobDir of jobDirs) {
     const job = readJobDir(jobDir);
     for (const t of job.trials) {
       const r = t.result;
@@ -113,7 +118,11 @@ export function scanJobs(jobsDir: string): TrialRef[] {
   return out;
 }
 
-export function listTrials(workspaceRoot: string, rolloutDir: string, jobsDir: string): TrialList {
+export function listTrials(workspaceRoot: string, rolloutDir: string, jobsDir: string, fromJobs: readonly string[] = []): TrialList {
+  if (fromJobs.length) {
+    // Existing jobs as the source: read them on disk every run (no index can go stale; the memo keeps it cheap).
+    return { source: `from_jobs: ${fromJobs.map((d) => relative(workspaceRoot, d) || d).join(', ')}`, trials: scanJobDirs(fromJobs).sort(byJobTrial) };
+  }
   const trialsJson = join(rolloutDir, 'trials.json');
   if (existsSync(trialsJson)) {
     const trials = readTrialsJson(trialsJson, jobsDir);
