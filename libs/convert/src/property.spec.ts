@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { ImAssistantMessage, ImRow } from '@trajgen/im';
 import { convertRawFile } from './inspect';
 import { SYNTHETIC } from './__fixtures__/workspace';
+import { convertTerminusTrial } from './terminus-2';
 
 /**
  * Converter property, for every trajectory fixture in the repo: what the rows
@@ -20,6 +22,22 @@ const REAL = join(__dirname, '__fixtures__/real/harbor');
 const FIXTURES = [...readdirSync(SYNTHETIC).filter((n) => n.endsWith('.jsonl')).map((n) => join(SYNTHETIC, n)), ...readdirSync(REAL).filter((n) => n.endsWith('.json')).map((n) => join(REAL, n))];
 
 type Json = Record<string, any>;
+
+/** Every `trajectory.json` below a folder: Harbor trial layouts (main + continuations + summarisations beside it). */
+function trajectoryDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name === 'trajectory.json') out.push(d);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+/** Real Harbor Terminus-2 trial files written by the real-tools work (absent until that branch is merged). */
+const HARBOR_TRIALS = trajectoryDirs(join(__dirname, '__fixtures__/harbor-real'));
 const ERROR_RESULT = /<tool_use_error>|The arguments provided to the tool are invalid/;
 
 function rowsOf(path: string): ImRow[] {
@@ -59,6 +77,28 @@ function expectCallsAnswered(row: ImRow, where: string) {
 
 describe('converter property: rows equal what the raw file implies, for every fixture', () => {
   it('covers every fixture', () => expect(FIXTURES.length).toBeGreaterThanOrEqual(4));
+
+  for (const dir of HARBOR_TRIALS) {
+    it(`harbor trial ${basename(dirname(dir))}/${basename(dir)}: one main row over trajectory.json and its continuations, one row per summarisation file`, () => {
+      const trial = mkdtempSync(join(tmpdir(), 'tg-prop-'));
+      try {
+        mkdirSync(join(trial, 'agent'));
+        for (const n of readdirSync(dir)) if (/^trajectory.*\.json$/.test(n)) cpSync(join(dir, n), join(trial, 'agent', n));
+        const files = readdirSync(join(trial, 'agent'));
+        const out = convertTerminusTrial(trial);
+        const steps = (n: string) => (JSON.parse(readFileSync(join(trial, 'agent', n), 'utf8')).steps as Json[]).filter((s) => !s.is_copied_context);
+        const mainFiles = files.filter((n) => /^trajectory(\.cont-\d+)?\.json$/.test(n));
+        const parsed = mainFiles.flatMap(steps).filter((s) => s.source === 'agent' && (s.tool_calls?.length || /^(Analysis|Plan):|^\{/.test(String(s.message ?? '').trim())));
+        const main = out.conversations.filter((c) => c.agentType === 'main');
+        expect(main).toHaveLength(1);
+        expect(main[0].messages.filter((m) => m.role === 'assistant')).toHaveLength(parsed.length);
+        expect(out.conversations.filter((c) => c.agentType === 'subagent')).toHaveLength(files.filter((n) => /summarization/.test(n)).length);
+        for (const c of out.conversations) for (const m of c.messages) if (m.role === 'assistant' && c.agentType === 'main') expect(() => JSON.parse(m.content)).not.toThrow();
+      } finally {
+        rmSync(trial, { recursive: true, force: true });
+      }
+    });
+  }
 
   for (const path of FIXTURES) {
     const name = path.split('/').pop()!;
