@@ -131,6 +131,7 @@ describe('pipeline config schema', () => {
       .replace(/<%= description %>/g, 'x')
       .replace(/<%= engine %>/g, 'harbor')
       .replace(/<%= scaffold %>/g, 'opencode')
+      .replace(/<%- JSON.stringify\(fromJobs\) %>/g, '["../../elsewhere/job-1"]')
       .replace(/<%= scaffold === 'claude-code' \? '([^']*)' : '([^']*)' %>/g, '$2');
     const gen = validatePipelineConfigText(template, 'gen', 'gen');
     expect(gen.issues).toEqual([]);

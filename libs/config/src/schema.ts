@@ -246,6 +246,12 @@ export const conversionSchema = z
       .default('{workspaceRoot}/artifacts/data/excluded_repos.txt')
       .describe('Benchmark repos never trained on ("" disables).'),
     max_instances: positiveInt.nullable().default(null).describe('Cap on converted instances (null: all).'),
+    from_jobs: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Existing Harbor job dirs to convert instead of this pipeline\'s own rollouts (relative to the pipeline folder, or absolute, or {workspaceRoot}/…). Non-empty: prepare and rollout do nothing, convert reads these dirs.',
+      ),
   })
   .prefault({});
 

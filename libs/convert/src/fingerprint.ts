@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { stableStringify } from '@trajgen/core';
 import { joinTextParts } from '@trajgen/im';
 import type { WireMessage } from './raw/call';
+import { stripBillingHeader } from './messages';
 
 /**
  * Canonical forms of request messages for the prefix test of
@@ -92,6 +93,8 @@ class PieceBuilder {
     this.texts = [];
     if (!joined) return;
     if (this.system && joined.includes('cch=')) joined = joined.replace(CCH, 'cch=;');
+    // Claude Code's per-request billing hash line is not part of the prompt (see stripBillingHeader).
+    if (this.system && joined.startsWith('x-anthropic-billing-header:')) joined = stripBillingHeader(joined).text;
     this.out.push('T', joined);
   }
   call(id: unknown, name: unknown, args: unknown): void {

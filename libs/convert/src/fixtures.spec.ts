@@ -17,7 +17,7 @@ const EXPECTED: Record<string, Expect> = {
   'harbor/LICENSE': { rejected: 'not_a_trajectory', because: /neither JSON nor a JSONL proxy log/ },
   'llama-factory/LICENSE': { rejected: 'not_a_trajectory', because: /neither JSON nor a JSONL proxy log/ },
   'openhands-sdk/LICENSE': { rejected: 'not_a_trajectory', because: /neither JSON nor a JSONL proxy log/ },
-  'harbor/hello-world-invalid-json.trajectory.json': { converts: 'terminus-2', rows: 1, roles: 'suauauaua' },
+  'harbor/hello-world-invalid-json.trajectory.json': { converts: 'terminus-2', rows: 1, roles: 'suauaua' },
   'harbor/hello-world-timeout.trajectory.json': { converts: 'terminus-2', rows: 1, roles: 'suauaua' },
   'harbor/trajectory_pass.json': { rejected: 'unsupported_format', because: /^ATIF from claude-code lacks system prompt and tool definitions \(Harbor issue #3333\)/ },
   'llama-factory/dataset_info.json': { rejected: 'not_a_trajectory', because: /LLaMA-Factory dataset registry/ },

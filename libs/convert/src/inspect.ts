@@ -31,19 +31,22 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 function detectProxyScaffold(path: string): ScaffoldName | undefined {
   let n = 0;
+  let calls = 0;
   for (const line of readLines(path)) {
     if (++n > 64) break;
     let call;
     try {
       call = readCall(JSON.parse(line.text));
     } catch {
-      return undefined;
+      // A damaged line: detection reads on, the converter names the damage.
+      continue;
     }
-    if ('problem' in call) return undefined;
+    if ('problem' in call) continue;
+    calls++;
     const names = toolNames(call.tools);
     if (names.length) return scaffoldFromRequest(names, systemText(call.messages));
   }
-  return n ? 'terminus-2' : undefined;
+  return calls ? 'terminus-2' : undefined;
 }
 
 function classify(path: string): { scaffold: ScaffoldName; format: string; run: () => ScaffoldOutput } | ConvertRejection {

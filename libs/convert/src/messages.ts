@@ -24,7 +24,49 @@ export interface ConvertContext {
   orders: Map<string, string[]>;
   /** Reasoning restored from the matching response, by wire-message index. */
   restoredReasoning?: Map<number, string>;
+  /**
+   * Reasoning of the responses of this stream, by their tool-call ids
+   * (`callIdsKey`): Claude Code resends earlier turns without thinking and
+   * with some inputs normalised (Edit gains `replace_all: false`), so a
+   * resent turn is matched to the response that produced it by its ids.
+   */
+  reasoningByCallIds?: Map<string, string>;
+  /** What was removed from the conversation's text, counted for the stats. */
+  removed?: HarnessCounts;
 }
+
+export interface HarnessCounts {
+  /** `x-anthropic-billing-header: …` lines stripped from system prompts. */
+  billing_headers_removed: number;
+  /** `<system-reminder>` blocks sent in the same user turn as tool results (never glued onto an observation). */
+  system_reminders_dropped: number;
+}
+
+export function emptyHarnessCounts(): HarnessCounts {
+  return { billing_headers_removed: 0, system_reminders_dropped: 0 };
+}
+
+/** The key of a response or resent turn by its tool-call ids, in order. */
+export function callIdsKey(ids: readonly string[]): string {
+  return ids.join('\u0000');
+}
+
+/**
+ * Claude Code 2.1 starts its system prompt with
+ * `x-anthropic-billing-header: cc_version=…; cc_entrypoint=…; [cc_is_subagent=true;]`
+ * — a per-build hash for Anthropic's billing, not an instruction: a random
+ * token the model would learn. The line is removed; `cc_is_subagent=true`
+ * is the CLI's own statement that this request is a sub-agent's.
+ */
+const BILLING_HEADER = /^\s*x-anthropic-billing-header:[^\n]*(\n|$)/;
+
+export function stripBillingHeader(text: string): { text: string; removed: boolean; subagent: boolean } {
+  const m = BILLING_HEADER.exec(text);
+  if (!m) return { text, removed: false, subagent: false };
+  return { text: text.slice(m[0].length).replace(/^\s+/, ''), removed: true, subagent: /cc_is_subagent=true/.test(m[0]) };
+}
+
+const REMINDER_BLOCK = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
 
 function textOfParts(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -81,6 +123,7 @@ export function assistantToIm(m: WireMessage, ctx: ConvertContext, restored?: st
   }
   let reasoning = joinTextParts(thoughts) || reasoningOf(m);
   if (!reasoning && restored) reasoning = restored;
+  if (!reasoning && calls.length && ctx.reasoningByCallIds) reasoning = ctx.reasoningByCallIds.get(callIdsKey(calls.map((c) => c.id))) ?? '';
   if (content.trim() === '(empty)') content = '';
   if (!content && !reasoning && !calls.length) return undefined;
   const out: ImAssistantMessage = { role: 'assistant', content, reasoning_content: reasoning };
@@ -90,12 +133,17 @@ export function assistantToIm(m: WireMessage, ctx: ConvertContext, restored?: st
 
 /**
  * A user wire message → tool messages (its tool results, in order) then one
- * user message (its text). Text sent in the same turn as tool results (Claude
- * Code adds `<system-reminder>` blocks there) is appended to the last tool
- * result instead: `tool → user` breaks the IM role order (tool → tool|assistant),
- * and the reference pipeline drops such trajectories whole.
+ * user message (its text). Text sent in the same turn as tool results:
+ *  - `<system-reminder>` blocks (Claude Code's harness nudges: "the task tools
+ *    haven't been used recently", file-change notices) are dropped and
+ *    counted (`system_reminders_dropped`): they are not what the tool
+ *    returned, and `tool → user` breaks the IM role order (tool →
+ *    tool|assistant), which the reference pipeline answers by dropping the
+ *    whole trajectory;
+ *  - any other text (a person typing while tools ran) is appended to the
+ *    last tool result, the one place the model saw it before answering.
  */
-function userToIm(m: WireMessage): ImMessage[] {
+function userToIm(m: WireMessage, removed?: HarnessCounts): ImMessage[] {
   if (typeof m.content === 'string') return m.content.trim() ? [{ role: 'user', content: m.content }] : [];
   if (!Array.isArray(m.content)) return [];
   const tools: ImMessage[] = [];
@@ -107,9 +155,14 @@ function userToIm(m: WireMessage): ImMessage[] {
     else if (typeof b.text === 'string') texts.push(b.text);
     else if (typeof b.content === 'string') texts.push(b.content);
   }
-  const text = joinTextParts(texts);
+  let text = joinTextParts(texts);
   if (!text) return tools;
   if (!tools.length) return [{ role: 'user', content: text }];
+  text = text.replace(REMINDER_BLOCK, () => {
+    if (removed) removed.system_reminders_dropped++;
+    return '';
+  }).trim();
+  if (!text) return tools;
   const last = tools[tools.length - 1];
   last.content = joinTextParts([last.content, text]);
   return tools;
@@ -155,7 +208,9 @@ export function wireToIm(messages: readonly WireMessage[], ctx: ConvertContext):
     switch (m.role) {
       case 'system':
       case 'developer': {
-        const text = textOfParts(m.content);
+        const stripped = stripBillingHeader(textOfParts(m.content));
+        if (stripped.removed && ctx.removed) ctx.removed.billing_headers_removed++;
+        const text = stripped.text;
         if (!text) break;
         const prev = out[out.length - 1];
         if (leading()) {
@@ -167,13 +222,13 @@ export function wireToIm(messages: readonly WireMessage[], ctx: ConvertContext):
         break;
       }
       case 'user': {
-        const converted = userToIm(m);
+        const converted = userToIm(m, ctx.removed);
         if (pendingReminders.length) {
-          const target = converted.find((x) => x.role === 'user') ?? converted[converted.length - 1];
-          if (target) {
-            target.content = target.role === 'user' ? joinTextParts([...pendingReminders, target.content]) : joinTextParts([target.content, ...pendingReminders]);
-            pendingReminders = [];
-          }
+          const target = converted.find((x) => x.role === 'user');
+          if (target) target.content = joinTextParts([...pendingReminders, target.content]);
+          // A turn of tool results only: the reminder is never glued onto an observation.
+          else if (ctx.removed) ctx.removed.system_reminders_dropped += pendingReminders.length;
+          if (target || converted.length) pendingReminders = [];
         }
         out.push(...converted);
         break;

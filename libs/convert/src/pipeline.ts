@@ -1,6 +1,6 @@
 import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { acquireLock, writeJsonAtomic } from '@trajgen/core';
+import { acquireLock, TrajgenError, writeFileDurablySync } from '@trajgen/core';
 import { resolveConfigPath, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
 import { loadRepoExclusion, type RepoExclusion } from './exclude';
 import { FileDigests, MemoWriter, memoKey, readMemo, type MemoOutcome } from './memo';
@@ -283,7 +283,12 @@ class OutputWriter {
   }
 
   commit(): OutputIndex {
-    this.flush();
+    try {
+      this.flush();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
     if (this.fd !== undefined) closeSync(this.fd);
     const old = this.old;
     if (old) closeSync(old.fd);
@@ -296,19 +301,30 @@ class OutputWriter {
       const fd = openSync(this.file, 'r+');
       try {
         this.appendTail(fd, old.size);
+      } catch (e) {
+        // Half an append (a full disk): back to exactly the previous output, which the previous stats describe.
+        ftruncateSync(fd, old.size);
+        rmSync(this.tmp, { force: true });
+        throw e;
       } finally {
         closeSync(fd);
       }
       rmSync(this.tmp, { force: true });
     } else if (old && this.prefix > 0) {
       const staged = `${this.tmp}.full`;
-      copyFileSync(this.file, staged);
-      const fd = openSync(staged, 'r+');
       try {
-        ftruncateSync(fd, this.prefix);
-        this.appendTail(fd, this.prefix);
-      } finally {
-        closeSync(fd);
+        copyFileSync(this.file, staged);
+        const fd = openSync(staged, 'r+');
+        try {
+          ftruncateSync(fd, this.prefix);
+          this.appendTail(fd, this.prefix);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (e) {
+        rmSync(staged, { force: true });
+        rmSync(this.tmp, { force: true });
+        throw e;
       }
       renameSync(staged, this.file);
       rmSync(this.tmp, { force: true });
@@ -325,6 +341,15 @@ class OutputWriter {
     if (this.old) closeSync(this.old.fd);
     rmSync(this.tmp, { force: true });
   }
+}
+
+/** A write error as the user should read it: out of disk names the file and what to do; anything else as it is. */
+function diskFull(e: unknown, writing: string, output: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  return new TrajgenError(`convert: out of disk space while writing ${writing} (${code})`, {
+    hint: `Free space on the filesystem holding ${output} (df -h), or move artifacts/ to a larger disk, then rerun. The previous ${output} and its stats are unchanged and no temp file was left.`,
+  });
 }
 
 export async function convertPipeline(paths: PipelinePaths, config: ConversionConfig, options: ConvertPipelineOptions = {}): Promise<ConvertResult> {
@@ -348,7 +373,8 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     const version = converterVersion();
     timer.lap('version');
     const memoOptions = { scaffold: config.scaffold, reasoning_check: config.reasoning_check, reasoning_ratio_threshold: config.reasoning_ratio_threshold };
-    const list = listTrials(paths.workspaceRoot, paths.rolloutOut, paths.jobs);
+    const fromJobs = (config.from_jobs ?? []).map((p) => resolveConfigPath(paths, p));
+    const list = listTrials(paths.workspaceRoot, paths.rolloutOut, paths.jobs, fromJobs);
     timer.lap('list');
     if (!list.trials.length) log(`convert: no trials found in ${list.source}`);
 
@@ -401,6 +427,16 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     try {
       for (const t of list.trials) {
         stats.trials.seen++;
+        if (t.resultProblem) {
+          // Its reward is unknown, so it cannot be selected or rejected by outcome: a counted drop, said out loud.
+          stats.trials.selected++;
+          const abs = join(paths.jobs, t.job, t.trial, 'result.json');
+          const file = rel(abs);
+          const problem = t.resultProblem.split(abs).join('result.json');
+          log(`convert: warning: ${file} is unreadable (${problem}); trial ${t.job}/${t.trial} dropped as damaged_result`);
+          drop(t, 'damaged_result', `${file}: ${problem}`);
+          continue;
+        }
         const sel = selectByOutcome(t, config.instance_status);
         if (!sel.selected) {
           bump(stats.not_selected, sel.why);
@@ -476,18 +512,33 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     } catch (e) {
       writer.abort();
       await memoWriter.drain().catch(() => undefined);
-      throw e;
+      throw diskFull(e, rel(writer.tmp), rel(outputFile));
     }
     stats.instances = instances.size;
+    timer.lap('trials');
+    // Stats first, to a temp file beside their place; then the rows; then the stats are renamed in.
+    // A full disk at any point leaves the previous rows and stats as they were (and no temp file).
+    const statsFile = join(paths.imData, `${dataName}.stats.json`);
+    const statsTmp = join(paths.imData, `.${dataName}.stats.json.${process.pid}.tmp`);
+    let index: OutputIndex;
+    try {
+      writeFileDurablySync(statsTmp, JSON.stringify(stats, null, 2) + '\n');
+    } catch (e) {
+      writer.abort();
+      throw diskFull(e, rel(statsTmp), rel(statsFile));
+    }
+    try {
+      index = writer.commit();
+    } catch (e) {
+      rmSync(statsTmp, { force: true });
+      throw diskFull(e, rel(outputFile), rel(outputFile));
+    }
+    renameSync(statsTmp, statsFile);
     // Replace only this stage's outputs: the score stage's *.scored.jsonl stay.
     for (const name of readdirSync(paths.imData)) {
-      if (isOwnOutput(name) && name !== `${dataName}.jsonl`) rmSync(join(paths.imData, name), { force: true });
+      if (isOwnOutput(name) && name !== `${dataName}.jsonl` && name !== `${dataName}.stats.json`) rmSync(join(paths.imData, name), { force: true });
     }
-    timer.lap('trials');
-    const index = writer.commit();
     timer.lap('write_output');
-    const statsFile = join(paths.imData, `${dataName}.stats.json`);
-    writeJsonAtomic(statsFile, stats);
     if (writer.changed || Object.keys(index.entries).length !== previousEntries) writeIndex(indexFile, index);
     digests.save();
     timer.lap('write_stats_index');

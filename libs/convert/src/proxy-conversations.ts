@@ -31,16 +31,72 @@ function firstUserText(s: Survivor): string {
   return s.messages.find((m) => m.role === 'user')?.content ?? '';
 }
 
+/** A spawn call (Agent/Task/task) of some stream: its id and the prompt it gave the sub-agent. */
+interface SpawnCall {
+  stream: number;
+  id: string;
+  prompt: string;
+}
+
+function spawnCalls(survivors: readonly Survivor[]): SpawnCall[] {
+  const out: SpawnCall[] = [];
+  survivors.forEach((s, stream) => {
+    for (const m of s.messages) {
+      if (m.role !== 'assistant') continue;
+      for (const c of m.tool_calls ?? []) {
+        if (!SPAWN_TOOLS.has(c.function.name.toLowerCase())) continue;
+        let prompt = '';
+        try {
+          const args = JSON.parse(c.function.arguments) as { prompt?: unknown };
+          if (typeof args.prompt === 'string') prompt = args.prompt.trim();
+        } catch {
+          // Unparseable arguments: this call links nothing.
+        }
+        if (prompt) out.push({ stream, id: c.id, prompt });
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * Main or sub-agent, and the parent's tool call, per stream. Claude Code 2.1
+ * offers its general-purpose sub-agent the same tools as the main agent
+ * (Agent, Edit, Write …), so the tool list alone cannot tell them apart.
+ * The evidence, strongest first:
+ *  1. the stream's first user message holds the `prompt` of a spawn call
+ *     (Agent/Task/task) made in another stream → a sub-agent of that call
+ *     (`_parent_tool_call_id`);
+ *  2. the client says so (Claude Code's `cc_is_subagent=true`);
+ *  3. else the tool-list rule of classifyStreams.
+ */
+export function linkStreams(survivors: readonly Survivor[]): { kind: AgentType; parent?: string }[] {
+  const byTools = classifyStreams(survivors.map((s) => s.facts.tools));
+  const spawns = spawnCalls(survivors);
+  const used = new Set<string>();
+  return survivors.map((s, i) => {
+    const first = firstUserText(s);
+    const parent = spawns.find((c) => c.stream !== i && !used.has(c.id) && first.includes(c.prompt));
+    if (parent) {
+      used.add(parent.id);
+      return { kind: 'subagent', parent: parent.id };
+    }
+    if (s.facts.claimsSubagent) return { kind: 'subagent' };
+    return { kind: byTools[i] };
+  });
+}
+
 export function survivorsToConversations(rec: Reconstruction, textProtocol?: 'terminus-json'): Conversation[] {
-  const kinds = classifyStreams(rec.survivors.map((s) => s.facts.tools));
+  const links = linkStreams(rec.survivors);
   return rec.survivors.map((s, i) => {
     const extra: Record<string, unknown> = { _conversation: i };
+    if (links[i].parent) extra._parent_tool_call_id = links[i].parent;
     if (CONTINUATION.test(firstUserText(s).trimStart())) extra._segment = 'post-compaction';
     if (s.errorTurnsRemoved) extra._error_turns_removed = s.errorTurnsRemoved;
     return {
       messages: s.messages,
       tools: s.call.tools,
-      agentType: textProtocol ? 'main' : kinds[i],
+      agentType: textProtocol ? 'main' : links[i].kind,
       genParams: s.call.params,
       usage: s.usage,
       textProtocol,
@@ -55,6 +111,8 @@ export function countsOf(rec: Reconstruction): Record<string, number> {
     ...rec.counts,
     conversations: rec.survivors.length,
     error_turns_removed: rec.survivors.reduce((n, s) => n + s.errorTurnsRemoved, 0),
+    billing_headers_removed: rec.survivors.reduce((n, s) => n + s.removed.billing_headers_removed, 0),
+    system_reminders_dropped: rec.survivors.reduce((n, s) => n + s.removed.system_reminders_dropped, 0),
   };
 }
 
@@ -65,6 +123,7 @@ export function convertProxyLog(
   options: { titleGenerators?: boolean; textProtocol?: 'terminus-json' } = {},
 ): ScaffoldOutput {
   const rec = reconstructFromLog(path, {
+    source,
     sideCall: (r) => r.nInput <= 2 || r.auxiliary === 'compaction' || (Boolean(options.titleGenerators) && r.auxiliary === 'title'),
   });
   if (rec.counts.lines === 0) throw new ConvertRejection('empty_trajectory', `${source} is empty`);

@@ -6,7 +6,7 @@ import { convertRawFile } from './inspect';
 import { reconstructFromLog } from './reconstruct';
 import { reassembleResponse, parseSseText } from './raw/stream';
 import { readCall } from './raw/call';
-import { wireToIm, removeToolUseErrorTurns, trimTrailingTools } from './messages';
+import { wireToIm, removeToolUseErrorTurns, trimTrailingTools, emptyHarnessCounts } from './messages';
 import { classifyStreams } from './proxy-conversations';
 import { buildImRow, validateImRow } from '@trajgen/im';
 import { SYNTHETIC, shuffled } from './__fixtures__/workspace';
@@ -70,6 +70,24 @@ describe('reconstruction from proxy logs', () => {
     ]);
   });
 
+  it('restores reasoning by tool-call ids when the client resends a call normalised (Edit + replace_all: false), and strips the billing header', () => {
+    const tools = [{ name: 'Edit', input_schema: { type: 'object', properties: { file_path: {}, old_string: {}, new_string: {}, replace_all: {} } } }];
+    const system = (hash: string) => [{ type: 'text', text: `x-anthropic-billing-header: cc_version=2.1.197.${hash}; cc_entrypoint=sdk-cli;` }, { type: 'text', text: 'You are an agent.' }];
+    const edit = { file_path: 'f', old_string: 'a', new_string: 'b' };
+    const first = { success: true, request_time: 1, request_body: { system: system('aaa'), tools, messages: [{ role: 'user', content: 'fix f' }] }, response_body: { content: [{ type: 'thinking', thinking: 'Replace a by b.', signature: 's' }, { type: 'tool_use', id: 'toolu_E', name: 'Edit', input: edit }] } };
+    const resent = [{ type: 'tool_use', id: 'toolu_E', name: 'Edit', input: { ...edit, replace_all: false } }];
+    const second = { success: true, request_time: 2, request_body: { system: system('bbb'), tools, messages: [...first.request_body.messages, { role: 'assistant', content: resent }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_E', content: 'ok' }] }] }, response_body: { content: [{ type: 'thinking', thinking: 'Done.', signature: 's' }, { type: 'text', text: 'Fixed.' }] } };
+    const p = join(tmp(), 'normalised.jsonl');
+    writeFileSync(p, [first, second].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const v = convertRawFile(p);
+    if (v.kind !== 'converted') throw new Error(v.message);
+    expect(v.rows).toHaveLength(1);
+    const [sys, , call] = v.rows[0].messages;
+    expect(sys.content).toBe('You are an agent.');
+    expect(call).toMatchObject({ role: 'assistant', reasoning_content: 'Replace a by b.', tool_calls: [{ id: 'toolu_E' }] });
+    expect(v.counts.billing_headers_removed).toBe(1);
+  });
+
   it('reads the LiteLLM-logger (OpenAI-shaped) variant of the same calls into the same messages', () => {
     const p = join(tmp(), basename(CC));
     writeFileSync(p, claudeCodeRecords().map((l) => JSON.stringify(toLiteLlmShape(l))).join('\n') + '\n');
@@ -100,12 +118,21 @@ describe('reconstruction from proxy logs', () => {
     expect(v.kind === 'converted' && v.rows).toHaveLength(1);
   });
 
-  it('skips unreadable lines and counts them', () => {
-    const p = join(tmp(), 'log.jsonl');
-    writeFileSync(p, [...openCodeRecords().map((l) => JSON.stringify(l)), '{"torn": ', 'not json', '{"no_request": 1}'].join('\n'));
-    const rec = reconstructFromLog(p);
-    expect(rec.counts.bad_lines).toBe(3);
-    expect(rec.survivors).toHaveLength(1);
+  it('a damaged log is never converted as if complete: damaged_trajectory naming the file and the line', () => {
+    const good = openCodeRecords().map((l) => JSON.stringify(l));
+    const cases: [string, string[], RegExp][] = [
+      ['torn last line', [...good, '{"success": true, "request_bo'], /log\.jsonl line \d+ \(the last\): not JSON .*cut off mid-write/],
+      ['non-JSON line in the middle', [good[0], 'not json', ...good.slice(1)], /log\.jsonl line 2: not JSON/],
+      ['a line that is not a model call', [...good.slice(0, 2), '{"no_request": 1}', ...good.slice(2)], /log\.jsonl line 3: not a model call \(no request_body\)/],
+      ['a successful call without a response', [...good, JSON.stringify({ ...openCodeRecords()[0], response_body: {} })], /line \d+: a successful call without a response message/],
+    ];
+    for (const [what, lines, message] of cases) {
+      const p = join(tmp(), 'log.jsonl');
+      writeFileSync(p, lines.join('\n') + '\n');
+      expect(() => reconstructFromLog(p, { source: 'log.jsonl' }), what).toThrow(message);
+      const v = convertRawFile(p);
+      expect(v, what).toMatchObject({ kind: 'rejected', reason: 'damaged_trajectory' });
+    }
   });
 });
 
@@ -181,20 +208,26 @@ describe('streamed responses', () => {
 describe('message conversion rules', () => {
   const ctx = { orders: new Map([['Edit', ['file_path', 'old_string', 'new_string']]]) };
 
-  it('folds text sent in the same turn as tool results into the last result (tool → user would break the role order)', () => {
+  it('drops and counts a system reminder sent with tool results: never glued onto the observation; other text is', () => {
+    const removed = emptyHarnessCounts();
     const msgs = wireToIm(
       [
         { role: 'user', content: 'task' },
         { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'Edit', input: '{"new_string":"b","file_path":"f","old_string":"a"}' }] },
         { role: 'user', content: [{ type: 'text', text: '<system-reminder>r</system-reminder>', cache_control: {} }, { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }] }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't2', name: 'Bash', input: { command: 'ls' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't2', content: 'a' }, { type: 'text', text: 'also check b' }] },
       ],
-      ctx,
+      { ...ctx, removed },
     );
     expect(msgs).toEqual([
       { role: 'user', content: 'task' },
       { role: 'assistant', content: '', reasoning_content: '', tool_calls: [{ id: 't1', type: 'function', function: { name: 'Edit', arguments: '{"file_path":"f","old_string":"a","new_string":"b"}' } }] },
-      { role: 'tool', content: 'ok\n\n<system-reminder>r</system-reminder>', tool_call_id: 't1' },
+      { role: 'tool', content: 'ok', tool_call_id: 't1' },
+      { role: 'assistant', content: '', reasoning_content: '', tool_calls: [{ id: 't2', type: 'function', function: { name: 'Bash', arguments: '{"command":"ls"}' } }] },
+      { role: 'tool', content: 'a\n\nalso check b', tool_call_id: 't2' },
     ]);
+    expect(removed.system_reminders_dropped).toBe(1);
   });
 
   it('carries a system message from the middle of the conversation as a reminder in a user turn', () => {

@@ -2,7 +2,9 @@ import { toolPropertyOrders, type ImMessage } from '@trajgen/im';
 import { readLines } from './jsonl';
 import { addUsage, emptyUsage, readCall, systemText, toolNames, type Call, type Usage } from './raw/call';
 import { isPrefixLazy, LazyInput, piecesDigest } from './fingerprint';
-import { removeToolUseErrorTurns, trimTrailingTools, wireToIm, assistantToIm, reasoningOfWire } from './messages';
+import { removeToolUseErrorTurns, trimTrailingTools, wireToIm, assistantToIm, reasoningOfWire, callIdsKey, emptyHarnessCounts, stripBillingHeader, type HarnessCounts } from './messages';
+import type { WireMessage } from './raw/call';
+import { ConvertRejection } from './types';
 
 /**
  * Conversations from a proxy log (reference/trajectories.md §3):
@@ -35,6 +37,8 @@ export interface RecordFacts {
   tools: string[];
   /** An auxiliary call recognised by its prompt: OpenCode's title generator, a compaction summary request. */
   auxiliary?: 'title' | 'compaction';
+  /** The client said so itself (Claude Code's `cc_is_subagent=true` in the billing header line). */
+  claimsSubagent?: boolean;
 }
 
 export interface LogCounts {
@@ -60,6 +64,8 @@ export interface Survivor {
   errorTurnsRemoved: number;
   /** Usage summed over every call of this stream (the records it extends, itself included). */
   usage: Usage;
+  /** Harness text removed while converting (billing header lines, reminders in tool turns). */
+  removed: HarnessCounts;
 }
 
 export interface Reconstruction {
@@ -74,6 +80,20 @@ export interface ReconstructOptions {
   sideCall?: (r: RecordFacts) => boolean;
   /** Keep only the last successful record (OpenHands-SDK, reference §6.4). */
   lastRecordOnly?: boolean;
+  /** How the file is named in a damaged_trajectory message (default: its path). */
+  source?: string;
+}
+
+/**
+ * A log with a line that is not a model call, a cut-off last line, or a
+ * successful call without a response is not converted as if complete: the
+ * calls it lost may be any turn of any stream (reference §3 would silently
+ * build a shorter conversation from the rest).
+ */
+function damaged(source: string, lineNo: number, what: string, last: boolean): ConvertRejection {
+  const where = last ? `line ${lineNo} (the last)` : `line ${lineNo}`;
+  const hint = last && what.startsWith('not JSON') ? ' — the file was cut off mid-write (a killed proxy or a full disk)' : '';
+  return new ConvertRejection('damaged_trajectory', `${source} ${where}: ${what}${hint}; the trial is dropped rather than converted from what is left`);
 }
 
 const TITLE_GENERATOR = /title generator/i;
@@ -114,8 +134,18 @@ interface Open {
   reasoning: string;
   /** Reasoning of earlier turns, by message index, from the responses of the records this one extends. */
   restored: Map<number, string>;
+  /** Reasoning of the responses this stream absorbed, by their tool-call ids. */
+  byCallIds: Map<string, string>;
   usage: Usage;
   tie?: string;
+}
+
+/** Tool-call ids of an assistant wire message (Anthropic tool_use blocks or OpenAI tool_calls). */
+function callIds(m: WireMessage): string[] {
+  const ids: string[] = [];
+  if (Array.isArray(m.content)) for (const b of m.content as { type?: string; id?: unknown }[]) if (b && (b.type === 'tool_use' || b.type === 'server_tool_use') && typeof b.id === 'string') ids.push(b.id);
+  if (Array.isArray(m.tool_calls)) for (const t of m.tool_calls as { id?: unknown }[]) if (t && typeof t.id === 'string') ids.push(t.id);
+  return ids;
 }
 
 function tieKey(o: Open): string {
@@ -133,6 +163,9 @@ function earlier(a: Open, b: Open): boolean {
 function absorb(later: Open, gone: Open): void {
   addUsage(later.usage, gone.usage);
   for (const [i, r] of gone.restored) if (!later.restored.has(i)) later.restored.set(i, r);
+  for (const [k, r] of gone.byCallIds) if (!later.byCallIds.has(k)) later.byCallIds.set(k, r);
+  const ids = gone.reasoning && gone.call.response ? callIds(gone.call.response) : [];
+  if (ids.length && !later.byCallIds.has(callIdsKey(ids))) later.byCallIds.set(callIdsKey(ids), gone.reasoning);
   const at = gone.input.length;
   if (gone.reasoning && at < later.input.length && !later.restored.has(at) && gone.response.same(0, later.input, at)) later.restored.set(at, gone.reasoning);
 }
@@ -142,18 +175,23 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
   const totalUsage = emptyUsage();
   let open: Open[] = [];
   let last: Open | undefined;
+  const source = options.source ?? path;
+  let unreadable: { lineNo: number; what: string } | undefined;
   for (const line of readLines(path)) {
     counts.lines++;
+    if (unreadable) throw damaged(source, unreadable.lineNo, unreadable.what, false);
     let parsed: unknown;
     try {
       parsed = JSON.parse(line.text);
-    } catch {
+    } catch (e) {
       counts.bad_lines++;
+      unreadable = { lineNo: line.lineNo, what: `not JSON (${(e as Error).message})` };
       continue;
     }
     const call = readCall(parsed);
     if ('problem' in call) {
       counts.bad_lines++;
+      unreadable = { lineNo: line.lineNo, what: `not a model call (${call.problem})` };
       continue;
     }
     if (!call.success) {
@@ -162,7 +200,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
     }
     if (!call.response) {
       counts.no_response++;
-      continue;
+      throw damaged(source, line.lineNo, 'a successful call without a response message', false);
     }
     addUsage(totalUsage, call.usage);
     const rec: Open = {
@@ -172,6 +210,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
       response: new LazyInput([{ ...call.response, role: 'assistant' }]),
       reasoning: reasoningOfWire(call.response),
       restored: new Map(),
+      byCallIds: new Map(),
       usage: { ...emptyUsage(), ...(call.usage ?? {}) },
     };
     if (options.lastRecordOnly) {
@@ -199,6 +238,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
     open = still;
   }
 
+  if (unreadable) throw damaged(source, unreadable.lineNo, unreadable.what, true);
   let kept = options.lastRecordOnly ? (last ? [last] : []) : open.sort((a, b) => (earlier(a, b) ? -1 : earlier(b, a) ? 1 : 0));
   if (!options.lastRecordOnly) {
     const isSide = options.sideCall ?? ((r: RecordFacts) => r.nInput <= 2 || r.auxiliary === 'compaction');
@@ -212,13 +252,15 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
 
   const survivors: Survivor[] = kept.map((o) => {
     const call = o.call;
-    const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored };
+    const removed = emptyHarnessCounts();
+    o.facts.claimsSubagent = stripBillingHeader(systemText(call.messages).slice(0, 2000)).subagent;
+    const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored, reasoningByCallIds: o.byCallIds, removed };
     let messages = wireToIm(call.messages, ctx);
     const final = call.response ? assistantToIm(call.response, ctx) : undefined;
     if (final) messages.push(final);
     const cleaned = removeToolUseErrorTurns(messages);
     messages = trimTrailingTools(cleaned.messages);
-    return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage: options.lastRecordOnly ? totalUsage : o.usage };
+    return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage: options.lastRecordOnly ? totalUsage : o.usage, removed };
   });
   return { counts, survivors, totalUsage };
 }

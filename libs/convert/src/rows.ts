@@ -39,6 +39,24 @@ function isDuplicate(row: ImRow, kept: readonly ImRow[]): boolean {
   return false;
 }
 
+/**
+ * Usage for `unique_info._usage`. When no call of the conversation reported
+ * usage (a logger that stores none, an ATIF file without final_metrics) the
+ * counts are unknown: `null`, never 0 — a 0 would read as "free".
+ */
+function usageOf(u: Conversation['usage']): Record<string, number | null> {
+  if (u.calls === 0) return { prompt_tokens: null, completion_tokens: null, total_tokens: null, cache_read_tokens: null, cache_creation_tokens: null, cost_usd: null, calls: 0 };
+  return {
+    prompt_tokens: u.prompt_tokens,
+    completion_tokens: u.completion_tokens,
+    total_tokens: u.total_tokens,
+    cache_read_tokens: u.cache_read_tokens,
+    cache_creation_tokens: u.cache_creation_tokens,
+    cost_usd: round(u.cost_usd),
+    calls: u.calls,
+  };
+}
+
 export function buildRows(conversations: readonly Conversation[], ctx: RowContext): BuiltRows {
   const rows: ImRow[] = [];
   let duplicates = 0;
@@ -54,15 +72,7 @@ export function buildRows(conversations: readonly Conversation[], ctx: RowContex
         _agent_type: c.agentType,
         _score: null,
         _gen_params: { ...c.genParams },
-        _usage: {
-          prompt_tokens: u.prompt_tokens,
-          completion_tokens: u.completion_tokens,
-          total_tokens: u.total_tokens,
-          cache_read_tokens: u.cache_read_tokens,
-          cache_creation_tokens: u.cache_creation_tokens,
-          cost_usd: round(u.cost_usd),
-          calls: u.calls,
-        },
+        _usage: usageOf(u),
         ...ctx.extra,
         ...c.extra,
       },

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serialiseImRow, type ReasoningCheck } from '@trajgen/im';
 import { buildRows } from './rows';
@@ -10,7 +10,7 @@ import { convertTerminusTrial } from './terminus-2';
 import { scaffoldFromAgentName, scaffoldFromContent } from './detect';
 import { readTaskMetadata, resolveTaskDir } from './task-metadata';
 import type { TrialRef } from './trials';
-import { ConvertRejection, type Conversation, type ScaffoldName, type ScaffoldOutput } from './types';
+import { ConvertRejection, SCAFFOLD_NAMES, type Conversation, type ScaffoldName, type ScaffoldOutput } from './types';
 
 export interface TrialConvertOptions {
   scaffold: 'auto' | ScaffoldName;
@@ -76,6 +76,23 @@ function chooseScaffold(ref: TrialRef, config: TrialConfig | undefined, result: 
   return undefined;
 }
 
+/** What was recorded about a trial whose scaffold is unknown: the agent name and version, where they came from, the raw files present. */
+function unknownScaffoldMessage(ref: TrialRef, config: TrialConfig | undefined, result: TrialResult | undefined): string {
+  const recorded: string[] = [];
+  if (ref.agent) recorded.push(`agent "${ref.agent}" (trial index)`);
+  if (result?.agent_info?.name) recorded.push(`agent "${result.agent_info.name}"${result.agent_info.version ? ` version ${result.agent_info.version}` : ''} (result.json agent_info)`);
+  if (config?.agent?.name) recorded.push(`agent "${config.agent.name}" (config.json agent.name)`);
+  if (typeof config?.agent?.import_path === 'string') recorded.push(`import_path "${config.agent.import_path}" (config.json)`);
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(ref.dir, 'agent')).sort().map((n) => `agent/${n}`);
+  } catch {
+    // no agent/ dir: "none"
+  }
+  const what = recorded.length ? [...new Set(recorded)].join(', ') : 'no agent name';
+  return `recorded: ${what}; raw files: ${files.length ? files.slice(0, 6).join(', ') : 'none'} — none is a scaffold trajgen converts (${SCAFFOLD_NAMES.join(', ')}) nor a recognisable log; set conversion.scaffold to force one`;
+}
+
 export function convertTrial(ref: TrialRef, options: TrialConvertOptions): TrialOutcome {
   const base = { job: ref.job, trial: ref.trial, instance_id: ref.instanceId };
   const result = ref.result ?? readJson<TrialResult>(join(ref.dir, 'result.json'));
@@ -84,7 +101,7 @@ export function convertTrial(ref: TrialRef, options: TrialConvertOptions): Trial
   if (!existsSync(ref.dir)) return dropped('missing_trial_dir', `trial dir ${ref.dir} does not exist`);
 
   const chosen = chooseScaffold(ref, config, result, options.scaffold);
-  if (!chosen) return dropped('unknown_scaffold', 'no agent name recorded and no recognisable log (agent/litellm-trajectory.jsonl, agent/completions/, agent/trajectory.json); set conversion.scaffold');
+  if (!chosen) return dropped('unknown_scaffold', unknownScaffoldMessage(ref, config, result));
   const withScaffold = { scaffold: chosen.scaffold, scaffold_from: chosen.from };
 
   let out: ScaffoldOutput;

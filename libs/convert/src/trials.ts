@@ -27,6 +27,8 @@ export interface TrialRef {
   config?: TrialConfig;
   /** A finished trial (has result.json, or is listed in trials.json). */
   finished: boolean;
+  /** result.json is there but unreadable (truncated, not JSON): why. Such a trial is dropped, counted, with a warning. */
+  resultProblem?: string;
 }
 
 export interface TrialList {
@@ -42,6 +44,7 @@ interface TrialsJsonEntry {
   reward?: number | null;
   exception_type?: string | null;
   files?: Record<string, string>;
+  result_problem?: string;
 }
 
 function byJobTrial(a: TrialRef, b: TrialRef): number {
@@ -73,6 +76,7 @@ export function readTrialsJson(file: string, jobsDir: string): TrialRef[] {
       exceptionType: t.exception_type ?? null,
       files: t.files && typeof t.files === 'object' ? t.files : undefined,
       finished: true,
+      ...(typeof t.result_problem === 'string' ? { resultProblem: t.result_problem } : {}),
     };
   });
 }
@@ -86,8 +90,13 @@ function rewardFromJob(job: JobResult | undefined, trial: string): number | null
 }
 
 export function scanJobs(jobsDir: string): TrialRef[] {
+  return scanJobDirs(listJobDirs(jobsDir));
+}
+
+/** Trials of the given Harbor job dirs (conversion.from_jobs, or a pipeline's own jobs/*). */
+export function scanJobDirs(jobDirs: readonly string[]): TrialRef[] {
   const out: TrialRef[] = [];
-  for (const jobDir of listJobDirs(jobsDir)) {
+  for (const jobDir of jobDirs) {
     const job = readJobDir(jobDir);
     for (const t of job.trials) {
       const r = t.result;
@@ -101,14 +110,19 @@ export function scanJobs(jobsDir: string): TrialRef[] {
         exceptionType: r?.exception_info?.exception_type ?? null,
         result: r,
         config: t.config,
-        finished: Boolean(r),
+        finished: Boolean(r) || Boolean(t.problem),
+        ...(!r && t.problem ? { resultProblem: t.problem } : {}),
       });
     }
   }
   return out;
 }
 
-export function listTrials(workspaceRoot: string, rolloutDir: string, jobsDir: string): TrialList {
+export function listTrials(workspaceRoot: string, rolloutDir: string, jobsDir: string, fromJobs: readonly string[] = []): TrialList {
+  if (fromJobs.length) {
+    // Existing jobs as the source: read them on disk every run (no index can go stale; the memo keeps it cheap).
+    return { source: `from_jobs: ${fromJobs.map((d) => relative(workspaceRoot, d) || d).join(', ')}`, trials: scanJobDirs(fromJobs).sort(byJobTrial) };
+  }
   const trialsJson = join(rolloutDir, 'trials.json');
   if (existsSync(trialsJson)) {
     const trials = readTrialsJson(trialsJson, jobsDir);

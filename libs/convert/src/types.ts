@@ -14,7 +14,7 @@ export interface Conversation {
   genParams: GenParams;
   usage: Usage;
   /** terminus-2 rows are checked as a JSON text protocol instead of tool calls. */
-  textProtocol?: 'terminus-json';
+  textProtocol?: 'terminus-json' | 'terminus-summary';
   /** Extra `unique_info` keys (conversation index, segment kind, …). */
   extra?: Record<string, unknown>;
   /** The latest timestamp seen for this conversation (date fallback when the trial has none). */

@@ -11,13 +11,7 @@ export function atomicWriteFileSync(path: string, data: string | Buffer): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileDurablySync(tmp, data);
   try {
     renameSync(tmp, path);
   } catch (error) {
@@ -25,6 +19,20 @@ export function atomicWriteFileSync(path: string, data: string | Buffer): void {
     throw error;
   }
   fsyncDirSync(dir);
+}
+
+/** Write and fsync a (temp) file; on any error (a full disk) the file is removed before the error is rethrown. */
+export function writeFileDurablySync(path: string, data: string | Buffer): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
+  }
+  closeSync(fd);
 }
 
 export function fsyncDirSync(dir: string): void {

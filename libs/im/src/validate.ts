@@ -29,7 +29,7 @@ export interface ValidationOptions {
    * every assistant turn a JSON object, instead of the tool-call and
    * reasoning checks (as in the reference).
    */
-  textProtocol?: 'terminus-json';
+  textProtocol?: 'terminus-json' | 'terminus-summary';
 }
 
 type Json = Record<string, unknown>;
@@ -161,8 +161,12 @@ export function checkReasoning(messages: readonly ImMessage[], mode: ReasoningCh
   return undefined;
 }
 
-/** terminus-2 text protocol: strict user/assistant alternation, each assistant turn a JSON object. */
-export function checkTerminusJson(messages: readonly ImMessage[]): ValidationProblem | undefined {
+/**
+ * terminus-2 text protocol: strict user/assistant alternation, each assistant
+ * turn a JSON object. `freeTextLast`: a context-summarisation sub-agent
+ * (summary, questions, answers) ends with its free-text answer, not a command.
+ */
+export function checkTerminusJson(messages: readonly ImMessage[], freeTextLast = false): ValidationProblem | undefined {
   const start = messages[0]?.role === 'system' ? 1 : 0;
   for (let i = start; i < messages.length; i++) {
     const expected = (i - start) % 2 === 0 ? 'user' : 'assistant';
@@ -171,6 +175,10 @@ export function checkTerminusJson(messages: readonly ImMessage[]): ValidationPro
   if (messages[messages.length - 1]?.role !== 'assistant') return { reason: 'role_order', message: 'the last message must be assistant' };
   for (let i = start + 1; i < messages.length; i += 2) {
     const text = splitLeadingThink(messages[i].content)[1].trim();
+    if (freeTextLast && i === messages.length - 1) {
+      if (!text) return { reason: 'terminus_json', message: `the summarisation answer (message ${i}) is empty`, index: i };
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -188,8 +196,8 @@ export function validateImRow(row: unknown, options: ValidationOptions = {}): Va
   if (format.length) return format;
   const messages = (row as { messages: ImMessage[] }).messages;
   const problems: ValidationProblem[] = [];
-  if (options.textProtocol === 'terminus-json') {
-    const t = checkTerminusJson(messages);
+  if (options.textProtocol === 'terminus-json' || options.textProtocol === 'terminus-summary') {
+    const t = checkTerminusJson(messages, options.textProtocol === 'terminus-summary');
     if (t) problems.push(t);
     return problems;
   }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import {
   pipelinePaths,
   resolveConfigPath,
@@ -62,10 +62,15 @@ export async function runPreflight(workspaceRoot: string, name: string, options:
 
   results.push(...workspaceChecks(paths));
   results.push(await remoteCacheCheck(env, timeout));
-  results.push(await ledgerCheck(name, config, env, timeout));
-  results.push(...taskSourceChecks(paths, config));
-  results.push(...rolloutChecks(paths, config, env));
-  results.push(await upstreamCheck(config, env, timeout));
+  if (config.conversion.from_jobs.length) {
+    // Existing jobs as the source: no tasks, no agent, no model to reach — the job dirs are what must be right.
+    results.push(...fromJobsChecks(paths, config));
+  } else {
+    results.push(await ledgerCheck(name, config, env, timeout));
+    results.push(...taskSourceChecks(paths, config));
+    results.push(...rolloutChecks(paths, config, env));
+    results.push(await upstreamCheck(config, env, timeout));
+  }
   // The train stage owns its checks: LLaMA-Factory or the embedded trainer's env, base model, template, YAML keys, output dir, resume.
   results.push(...trainingPreflight(paths, config));
   return results;
@@ -137,6 +142,54 @@ async function remoteCacheCheck(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
   }
   if (probe.status === 404 || probe.status === 200) return { area: 'workspace', check: 'remote cache', status: 'ok', detail: `${server} answers (${token ? 'token accepted' : 'no token'})` };
   return { area: 'workspace', check: 'remote cache', status: 'fail', detail: `${server} answered HTTP ${probe.status} to GET /v1/cache/<hash>: Nx treats that as a misconfigured endpoint and aborts`, fix: 'point NX_SELF_HOSTED_REMOTE_CACHE_SERVER at the server root (it serves /v1/cache/{hash})' };
+}
+
+const RAW_TRAJECTORIES = ['agent/litellm-trajectory.jsonl', 'agent/trajectory.json', 'agent/completions'];
+
+/** conversion.from_jobs: each entry an existing Harbor job dir with finished trials; job names unique (they key the rows). */
+function fromJobsChecks(paths: PipelinePaths, config: PipelineConfig): CheckResult[] {
+  const out: CheckResult[] = [];
+  const names = new Map<string, string>();
+  config.conversion.from_jobs.forEach((entry, i) => {
+    const check = `conversion.from_jobs[${i}]`;
+    const dir = resolveConfigPath(paths, entry);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      out.push({ area: 'jobs', check, status: 'fail', detail: `${dir} is not a directory`, fix: 'point it at a Harbor job dir (the folder holding config.json, result.json and one folder per trial)' });
+      return;
+    }
+    if (!existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'result.json'))) {
+      const inner = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'config.json')) || existsSync(join(dir, n, 'result.json')));
+      out.push({
+        area: 'jobs',
+        check,
+        status: 'fail',
+        detail: `${dir} has no config.json or result.json: not a Harbor job dir`,
+        fix: inner.length ? `it holds job dirs: list them instead (${inner.slice(0, 3).join(', ')}${inner.length > 3 ? ', …' : ''})` : 'point it at a Harbor job dir',
+      });
+      return;
+    }
+    const name = basename(dir);
+    if (names.has(name)) {
+      out.push({ area: 'jobs', check, status: 'fail', detail: `job name ${name} also names ${names.get(name)}`, fix: 'rows are keyed by job and trial name: rename one of the job dirs' });
+      return;
+    }
+    names.set(name, dir);
+    const trials = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+    const finished = trials.filter((t) => existsSync(join(dir, t.name, 'result.json')));
+    const withRaw = finished.filter((t) => RAW_TRAJECTORIES.some((f) => existsSync(join(dir, t.name, f))));
+    if (!finished.length) {
+      out.push({ area: 'jobs', check, status: 'fail', detail: `${dir}: no finished trial (no <trial>/result.json among ${trials.length} dirs)`, fix: 'wait for the job to finish, or list another job dir' });
+      return;
+    }
+    const missing = finished.length - withRaw.length;
+    out.push({
+      area: 'jobs',
+      check,
+      status: missing ? 'warn' : 'ok',
+      detail: `${name}: ${finished.length} finished trials${missing ? `, ${missing} without a raw trajectory (${RAW_TRAJECTORIES.join(', ')}): convert drops them as no_trajectory` : ''}`,
+    });
+  });
+  return out;
 }
 
 function taskSourceChecks(paths: PipelinePaths, config: PipelineConfig): CheckResult[] {

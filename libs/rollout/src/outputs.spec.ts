@@ -50,6 +50,18 @@ function trial(job: JobWriter, name: string, task: string, opts: { reward?: numb
 }
 
 describe('rollout/trials.json', () => {
+  it('lists a finished trial whose result.json is truncated, with the problem (never a silent disappearance)', () => {
+    const jobs = temp(join(tmpdir(), 'tg-index-'));
+    const j = new JobWriter(jobs, 'job-a', {}, 2);
+    trial(j, 'ok__1', 'ok', { jsonl: '{"a":1}\n' });
+    trial(j, 'torn__2', 'torn', { jsonl: '{"a":2}\n' });
+    writeFileSync(join(j.dir, 'torn__2', 'result.json'), '{"id": "torn__2-id", "verif');
+    const index = buildTrialsIndex(jobs);
+    expect(index.trials.map((t) => t.trial)).toEqual(['ok__1', 'torn__2']);
+    expect(index.trials[0].result_problem).toBeUndefined();
+    expect(index.trials[1]).toMatchObject({ reward: null, agent: 'claude-code', result_problem: expect.stringMatching(/^result\.json is not valid JSON/) });
+  });
+
   it('indexes every finished trial of every job, sorted by job then trial, deterministically, with file digests', () => {
     const jobs = temp(join(tmpdir(), 'tg-index-'));
     // Written out of order on purpose.

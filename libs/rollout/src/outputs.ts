@@ -18,6 +18,8 @@ export interface TrialsIndexEntry {
   exception_type: string | null;
   /** `agent/litellm-trajectory.jsonl` / `agent/trajectory.json` → `sha256:<hex>` when present. */
   files: Record<string, string>;
+  /** The trial finished but its result.json is unreadable (truncated, not JSON): why. Convert drops it, counted. */
+  result_problem?: string;
 }
 
 export interface TrialsIndex {
@@ -44,7 +46,8 @@ export function buildTrialsIndex(jobsDir: string, previous?: TrialsIndex): Trial
   for (const jobPath of listJobDirs(jobsDir)) {
     const job = readJobDir(jobPath);
     for (const t of job.trials) {
-      if (!t.result) continue;
+      // A result.json that is there but unreadable is a finished trial with a damaged record: listed, never silently left out.
+      if (!t.result && !t.problem) continue;
       const present = TRAJECTORY_FILES.filter((f) => {
         try {
           return statSync(join(t.dir, f)).isFile();
@@ -60,10 +63,12 @@ export function buildTrialsIndex(jobsDir: string, previous?: TrialsIndex): Trial
         job: job.name,
         trial: t.name,
         task_id: instanceIdOf(t),
-        agent: t.result.agent_info?.name ?? t.result.config?.agent?.name ?? 'unknown',
-        reward: primaryReward(t.result),
-        exception_type: t.result.exception_info?.exception_type ?? null,
+        agent: t.result?.agent_info?.name ?? t.result?.config?.agent?.name ?? t.config?.agent?.name ?? 'unknown',
+        reward: t.result ? primaryReward(t.result) : null,
+        exception_type: t.result?.exception_info?.exception_type ?? null,
         files,
+        // Trial-relative: trials.json is a declared output and holds no absolute path.
+        ...(t.result ? {} : { result_problem: (t.problem ?? '').split(join(t.dir, 'result.json')).join('result.json') }),
       });
     }
   }

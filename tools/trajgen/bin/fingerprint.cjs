@@ -134,6 +134,48 @@ function treeSig(path) {
   return sha(parts.join('\n'));
 }
 
+/**
+ * conversion.from_jobs: every trial of every listed Harbor job dir by content —
+ * the files convert reads (libs/convert memo.ts rawInputFiles: config.json,
+ * result.json, agent/litellm-trajectory.jsonl, agent/trajectory*.json,
+ * agent/completions/*.json) — keyed by job and trial name, never by path or
+ * mtime. A new or changed trial changes it; nothing new leaves it as it was.
+ */
+function jobDirsSig(pipeline, config) {
+  const dirs = pick(config, 'conversion.from_jobs');
+  if (!Array.isArray(dirs) || !dirs.length) return 'none';
+  const h = createHash('sha256');
+  for (const d of dirs) {
+    const jobDir = resolveConfigPathRaw(workspaceRoot, pipeline, String(d));
+    const job = jobDir.split('/').filter(Boolean).pop();
+    if (!existsSync(jobDir)) {
+      h.update(`${job}:absent\n`);
+      continue;
+    }
+    h.update(`${job}|${contentSig(join(jobDir, 'result.json'))}\n`);
+    let trials = [];
+    try {
+      trials = readdirSync(jobDir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    } catch {
+      h.update(`${job}:unreadable\n`);
+    }
+    for (const t of trials) {
+      const dir = join(jobDir, t);
+      const files = ['config.json', 'result.json'];
+      const list = (sub, keep) => {
+        try {
+          return readdirSync(join(dir, sub)).filter(keep).sort().map((n) => `${sub}/${n}`);
+        } catch {
+          return [];
+        }
+      };
+      files.push(...list('agent', (n) => n === 'litellm-trajectory.jsonl' || /^trajectory(\..+)?\.json$/.test(n)), ...list('agent/completions', (n) => n.endsWith('.json')));
+      for (const f of files) h.update(`${job}/${t}/${f}:${contentSig(join(dir, f))}\n`);
+    }
+  }
+  return h.digest('hex');
+}
+
 function taskSourceSig(pipeline, config) {
   const ts = (config && config.task_source) || {};
   const source = resolveConfigPathRaw(workspaceRoot, pipeline, ts.path || 'tasks');
@@ -171,6 +213,8 @@ function extra(kind, pipeline, config) {
   switch (kind) {
     case 'task_source':
       return taskSourceSig(pipeline, config);
+    case 'from_jobs':
+      return jobDirsSig(pipeline, config);
     case 'ledger_state': {
       if (pick(config, 'ledger.backend') !== 'postgres') return effectiveLedgerDigest(artifacts);
       // The shared ledger: the database answers a cheap digest (a promise; main awaits it).

@@ -8,7 +8,7 @@
  * the non-streaming Anthropic shape (reference/trajectories.md §1.1–1.2).
  */
 import { appendFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 type Json = Record<string, any>;
@@ -26,6 +26,30 @@ function script(body: Json, workdir: string): Json[] {
   }
   if (turns === 1) return [{ type: 'tool_use', id: 'toolu_01B', name: 'Bash', input: { command: `cat ${workdir}/hello.txt`, description: 'Show the file' } }];
   return [{ type: 'text', text: 'Done: hello.txt contains "hi".' }];
+}
+
+/** An Anthropic message as the SSE events of a streamed answer (text, thinking with its signature, tool input as one JSON delta). */
+export function writeAnthropicSse(res: ServerResponse, message: Json): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const ev = (type: string, o: Json) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`);
+  ev('message_start', { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 100, output_tokens: 1 } } });
+  (message.content as Json[]).forEach((b, index) => {
+    if (b.type === 'text') {
+      ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      ev('content_block_delta', { index, delta: { type: 'text_delta', text: b.text } });
+    } else if (b.type === 'thinking') {
+      ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '' } });
+      ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: b.thinking } });
+      ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: b.signature } });
+    } else if (b.type === 'tool_use') {
+      ev('content_block_start', { index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
+      ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) } });
+    }
+    ev('content_block_stop', { index });
+  });
+  ev('message_delta', { delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: 20 } });
+  ev('message_stop', {});
+  res.end();
 }
 
 export async function startFakeAnthropic(logFile: string, workdir: string): Promise<{ url: string; close: () => Promise<void> }> {
@@ -58,26 +82,7 @@ export async function startFakeAnthropic(logFile: string, workdir: string): Prom
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(message));
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const ev = (type: string, o: Json) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`);
-      ev('message_start', { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 100, output_tokens: 1 } } });
-      content.forEach((b, index) => {
-        if (b.type === 'text') {
-          ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
-          ev('content_block_delta', { index, delta: { type: 'text_delta', text: b.text } });
-        } else if (b.type === 'thinking') {
-          ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '' } });
-          ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: b.thinking } });
-          ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: b.signature } });
-        } else if (b.type === 'tool_use') {
-          ev('content_block_start', { index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
-          ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) } });
-        }
-        ev('content_block_stop', { index });
-      });
-      ev('message_delta', { delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: 20 } });
-      ev('message_stop', {});
-      res.end();
+      writeAnthropicSse(res, message);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

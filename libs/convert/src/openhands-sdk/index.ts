@@ -27,7 +27,7 @@ function finish(messages: ImMessage[], tools: unknown[]): { messages: ImMessage[
 
 /** From `agent/litellm-trajectory.jsonl`: the last successful record with a response. */
 export function convertOpenHandsProxyLog(path: string, source: string): ScaffoldOutput {
-  const rec = reconstructFromLog(path, { lastRecordOnly: true });
+  const rec = reconstructFromLog(path, { lastRecordOnly: true, source });
   const s = rec.survivors[0];
   if (!s) throw new ConvertRejection('empty_trajectory', `${source} has no successful call with a response (${rec.counts.lines} lines, ${rec.counts.failed_calls} failed)`);
   const { messages, tools, textMode } = finish(s.messages, s.call.tools);
@@ -86,8 +86,9 @@ export function convertPerCallLogs(logs: PerCallLog[], source: string): Scaffold
     let log: unknown;
     try {
       log = entry.log ?? entry.load?.();
-    } catch {
-      log = undefined;
+    } catch (e) {
+      // A cut-off call log: the call it held may be any turn (its reasoning, or the last one).
+      throw new ConvertRejection('damaged_trajectory', `agent/completions/${entry.name} is not JSON (${(e as Error).message}); the trial is dropped rather than converted from what is left`);
     }
     if (!isPerCallLog(log)) {
       bad++;

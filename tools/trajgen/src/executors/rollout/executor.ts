@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { rolloutPipeline } from '@trajgen/rollout';
 import { runStage } from '../shared/run-stage';
+import { skipForExistingJobs } from '../shared/from-jobs';
 import type { RolloutExecutorOptions } from './schema';
 
 /**
@@ -9,5 +10,5 @@ import type { RolloutExecutorOptions } from './schema';
  * write rollout/trials.json and rollout/run.json (libs/rollout, docs/rollout.md).
  */
 export default async function rolloutExecutor(_options: RolloutExecutorOptions, context: ExecutorContext) {
-  return runStage(context, 'rollout', async (pipeline, io) => (await rolloutPipeline(pipeline, io)).summary);
+  return runStage(context, 'rollout', async (pipeline, io) => skipForExistingJobs(pipeline, 'rollout', pipeline.paths.rolloutOut) ?? (await rolloutPipeline(pipeline, io)).summary);
 }
