@@ -113,9 +113,12 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
   if (t.llamafactory.managed_env) {
     const dir = managedLlamaFactoryDir(paths.workspaceRoot);
     const marker = readEnvMarker(dir);
-    if (marker && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
+    const current = !!marker && JSON.stringify([...marker.requirements].sort()) === JSON.stringify([...LLAMAFACTORY_REQUIREMENTS].sort());
+    if (marker && current && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
       cli = join(dir, 'bin', 'llamafactory-cli');
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${relative(paths.workspaceRoot, dir)} (created ${marker.created_at})` });
+      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${relative(paths.workspaceRoot, dir) || dir}: ${marker.requirements.join(' ')} (created ${marker.created_at})` });
+    } else if (marker) {
+      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} holds ${marker.requirements.join(' ')}; train recreates it with ${spec}` });
     } else if (options.probeIndex === false) {
       out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} does not exist yet; train installs ${spec} into it` });
     } else {
