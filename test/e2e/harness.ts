@@ -104,6 +104,7 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
     CI: 'true',
     // One Python env for the embedded trainer per machine, not one per temporary workspace.
     TRAJGEN_HF_TRAINER_ENV: process.env.TRAJGEN_HF_TRAINER_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'hf-trainer'),
+    TRAJGEN_LLAMAFACTORY_ENV: process.env.TRAJGEN_LLAMAFACTORY_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'llamafactory'),
     FORCE_COLOR: '0',
     GIT_AUTHOR_NAME: 'trajgen-test',
     GIT_AUTHOR_EMAIL: 'test@trajgen.invalid',

@@ -4,3 +4,15 @@ export { atomicWriteFileSync, fsyncDirSync, writeJsonAtomic, resetDir } from './
 export { editDistance, closestMatch, formatTable, formatDuration, formatBytes } from './text';
 export { acquireLock, withLock, type HeldLock, type LockHolder, type LockOptions } from './lock';
 export { findExecutable } from './exec';
+export {
+  ensurePythonEnv,
+  envPython,
+  envDigest,
+  envIsCurrent,
+  readEnvMarker,
+  basePython,
+  PIP_FLAGS,
+  type PythonEnv,
+  type PythonEnvSpec,
+  type EnvMarker,
+} from './python-env';

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainingConfig } from '@trajgen/config';
-import { ensurePythonEnv } from './python-env';
+import { TrajgenError, ensurePythonEnv } from '@trajgen/core';
 import { llamafactoryLaunchPlan, type LaunchPlan } from './launch';
 import { collectRankErrors, logStamp, runTrainingProcess, trainingFailure, type ProcessIO, type TrainingProcessResult } from './process';
 import { which } from './which';
@@ -69,7 +69,16 @@ export async function ensureLlamaFactoryEnv(workspaceRoot: string, io: ProcessIO
 /** The llamafactory-cli to run: the managed env's, or the configured executable found on PATH. */
 export async function resolveLlamaFactoryCli(workspaceRoot: string, training: TrainingConfig, io: ProcessIO): Promise<string> {
   if (training.llamafactory.managed_env) return ensureLlamaFactoryEnv(workspaceRoot, io);
-  return which(training.llamafactory.executable) ?? training.llamafactory.executable;
+  const exe = training.llamafactory.executable;
+  const found = which(exe) ?? (exe.includes('/') && existsSync(exe) ? exe : undefined);
+  if (!found) {
+    throw new TrajgenError(`LLaMA-Factory is not installed: ${exe} not found${exe.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable)`, {
+      hint:
+        `Set training.llamafactory.managed_env: true (train installs ${LLAMAFACTORY_REQUIREMENTS.join(' ')} into artifacts/env/llamafactory on first use), ` +
+        `or run: pip install ${LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ')} and put its llamafactory-cli on PATH.`,
+    });
+  }
+  return found;
 }
 
 export interface LlamaFactoryRun {
@@ -93,7 +102,7 @@ export async function runLlamaFactoryTrain(options: {
   outputDir: string;
   run: string;
   io: ProcessIO;
-  /** Override the CLI (tests: the fake-llamafactory-cli test double). */
+  /** Override the CLI (tests: the llamafactory-cli-test-double test double). */
   executable?: string;
 }): Promise<LlamaFactoryRun> {
   const ts = logStamp();

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { TrajgenError } from '@trajgen/core';
+import { TrajgenError, readEnvMarker, PIP_FLAGS } from '@trajgen/core';
 import { resolveConfigPath, resolveOutputDir, type PipelineConfig, type PipelinePaths } from '@trajgen/config';
 import { LLAMAFACTORY_REQUIREMENTS, managedLlamaFactoryDir } from './backend';
-import { readEnvMarker, PIP_FLAGS } from './python-env';
 import { buildTrainingArgs } from './training-yaml';
 import { dirEntries, resolveResumeCheckpoint } from './output-dir';
 import { which } from './which';

@@ -10,7 +10,7 @@ export const LF_FIXTURES = join(REPO_ROOT, '../shared/fixtures/real/llama-factor
 export const GLAIVE = join(LF_FIXTURES, 'glaive_toolcall_en_demo.json');
 export const REAL_DATASET_INFO = join(LF_FIXTURES, 'dataset_info.json');
 /** The test double standing in for LLaMA-Factory's CLI (LLaMA-Factory cannot be installed here). */
-export const FAKE_LLAMAFACTORY_CLI = join(__dirname, 'fake-llamafactory-cli');
+export const LLAMAFACTORY_CLI_TEST_DOUBLE = join(__dirname, 'llamafactory-cli-test-double');
 
 export interface TempWorkspace {
   root: string;

@@ -1,7 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TrajgenError, acquireLock, formatDuration, sha256, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError } from './errors';
+import { acquireLock } from './lock';
+import { formatDuration } from './text';
+import { sha256 } from './digest';
+import { writeJsonAtomic } from './fs';
 
 /** pip flags for every install: fail fast when an index is unreachable (no retries, short timeouts). */
 export const PIP_FLAGS = ['--retries', '0', '--timeout', '5', '--disable-pip-version-check'];
