@@ -12,7 +12,7 @@ describe('llamafactoryPreflight', () => {
     const { paths, config: c } = ws.load();
     const row = llamafactoryPreflight(paths, c).find((r) => r.check === 'llamafactory-cli')!;
     expect(row).toMatchObject({ status: 'fail', detail: 'llamafactory-cli-not-installed not found on PATH (training.llamafactory.executable); LLaMA-Factory is not installed' });
-    expect(row.fix).toBe("pip install 'llamafactory[torch,metrics]' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)");
+    expect(row.fix).toBe("pip install 'torch==2.13.0' 'torchvision==0.28.0' 'torchaudio==2.11.1' 'llamafactory==0.9.5' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)");
   });
 
   it('accepts an installed CLI; notes the managed env that train will create; torchrun and GPU rows for distributed modes', () => {
@@ -24,7 +24,7 @@ describe('llamafactoryPreflight', () => {
     ws.write('pipelines/p/config.yaml', config('  llamafactory: {managed_env: true}\n'));
     const managed = llamafactoryPreflight(ws.load().paths, ws.load().config, { probeIndex: false }).find((r) => r.check === 'llamafactory (managed)')!;
     expect(managed).toMatchObject({ status: 'warn' });
-    expect(managed.detail).toMatch(/artifacts\/env\/llamafactory does not exist yet; train installs llamafactory\[torch,metrics\] into it/);
+    expect(managed.detail).toMatch(/artifacts\/env\/llamafactory does not exist yet; train installs torch==2.13.0 .*llamafactory==0\.9\.5 into it/);
   });
 });
 

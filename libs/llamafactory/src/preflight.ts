@@ -108,6 +108,7 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
   const t = config.training;
   const out: TrainingCheck[] = [];
   const spec = LLAMAFACTORY_REQUIREMENTS.join(' ');
+  const pipArgs = LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ');
   let cli: string | undefined;
   if (t.llamafactory.managed_env) {
     const dir = managedLlamaFactoryDir(paths.workspaceRoot);
@@ -130,7 +131,7 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
               check: 'llamafactory (managed)',
               status: 'fail',
               detail: `not installed, and not installable here: ${probe.detail}`,
-              fix: `install '${spec}' on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
+              fix: `pip install ${pipArgs} on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
             },
       );
     }
@@ -144,7 +145,7 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
             check: 'llamafactory-cli',
             status: 'fail',
             detail: `${t.llamafactory.executable} not found${t.llamafactory.executable.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable); LLaMA-Factory is not installed`,
-            fix: `pip install '${spec}' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
+            fix: `pip install ${pipArgs} in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
           },
     );
   }

@@ -265,7 +265,7 @@ describe('the real LiteLLM proxy (managed env) with our config and logger callba
     const messages = { model: 'trajgen-oracle', max_tokens: 64, metadata: { user_id: 'user-1' }, system: [{ type: 'text', text: 'sys' }], messages: [{ role: 'user', content: 'hi' }] };
     const ok = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers, body: JSON.stringify(messages) });
     expect(ok.status, await ok.clone().text()).toBe(200);
-    expect((await ok.json()).content).toEqual(ANTHROPIC_MESSAGE.content);
+    expect(((await ok.json()) as { content: unknown }).content).toEqual(ANTHROPIC_MESSAGE.content);
     const bad = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { ...headers, 'x-api-key': 'sk-wrong' }, body: JSON.stringify(messages) });
     expect(bad.status).toBe(401);
     const noTrial = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { ...headers, 'x-trajgen-trial': '' }, body: JSON.stringify(messages) });
