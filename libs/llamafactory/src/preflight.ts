@@ -116,7 +116,8 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
     const current = !!marker && JSON.stringify([...marker.requirements].sort()) === JSON.stringify([...LLAMAFACTORY_REQUIREMENTS].sort());
     if (marker && current && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
       cli = join(dir, 'bin', 'llamafactory-cli');
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${relative(paths.workspaceRoot, dir) || dir}: ${marker.requirements.join(' ')} (created ${marker.created_at})` });
+      const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
+      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${shown}: ${marker.requirements.join(' ')} (created ${marker.created_at})` });
     } else if (marker) {
       out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} holds ${marker.requirements.join(' ')}; train recreates it with ${spec}` });
     } else if (options.probeIndex === false) {

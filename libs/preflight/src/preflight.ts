@@ -197,11 +197,12 @@ function rolloutChecks(paths: PipelinePaths, config: PipelineConfig, env: NodeJS
     const dir = managedLitellmDir(paths.workspaceRoot);
     const marker = readEnvMarker(dir);
     const spec = LITELLM_REQUIREMENTS.join(' ');
+    const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
     const current = !!marker && JSON.stringify(marker.requirements) === JSON.stringify(LITELLM_REQUIREMENTS) && existsSync(managedLitellmExecutable(paths.workspaceRoot));
     out.push(
       current
-        ? { area: 'proxy', check: 'litellm (managed)', status: 'ok', detail: `${relative(paths.workspaceRoot, dir) || dir}: ${spec} (created ${marker!.created_at})` }
-        : { area: 'proxy', check: 'litellm (managed)', status: 'warn', detail: `not installed yet; rollout installs '${spec}' into ${relative(paths.workspaceRoot, dir) || dir} on first use (a few minutes, once)` },
+        ? { area: 'proxy', check: 'litellm (managed)', status: 'ok', detail: `${shown}: ${spec} (created ${marker!.created_at})` }
+        : { area: 'proxy', check: 'litellm (managed)', status: 'warn', detail: `not installed yet; rollout installs '${spec}' into ${shown} on first use (a few minutes, once)` },
     );
   } else if (config.proxy.backend === 'litellm') {
     const litellm = which(config.proxy.litellm.executable);
