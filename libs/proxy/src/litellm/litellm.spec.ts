@@ -213,6 +213,7 @@ describe('LiteLLM process faults (fake-litellm test double: crashes, hangs and S
 
   it('names a missing executable and refuses port 4000', async () => {
     await expect(start('ok', { executable: join(base, 'no-such-litellm') })).rejects.toThrow(/Cannot start LiteLLM: .*no-such-litellm/);
+    await expect(start('ok', { executable: join(base, 'no-such-litellm') })).rejects.toMatchObject({ hint: expect.stringContaining("pip install 'litellm[proxy]==1.106.12'") });
     await expect(
       startLitellmProxy({ upstream: { baseUrl: upstream.url, protocol: 'anthropic' }, routes: new JobTrialRouter(base), port: 4000, litellm: { dir: base, job: 'j', models: ['m'], executable: FAKE_LITELLM } }),
     ).rejects.toThrow(/never uses port 4000/);
