@@ -1,35 +1,14 @@
-// The YAML keys LLaMA-Factory's `train` parser accepts; config.yaml's `training:` keys are checked against
-// them (with "did you mean"). Field names only, gathered from these public sources:
-//
-// Sources read (stored public-repository index; "id" = index file id where the index did not report repo/commit):
-//
-// hiyouga/LLaMA-Factory
-//   src/llamafactory/hparams/parser.py        @ 0a5dea64f2c2f0c76537769f3af4fc664af1cc58  (_TRAIN_ARGS = Model, Data, Training,
-//                                               Finetuning, Generating, Profiler); also @ f74d33f7..., @ 003a2acb... (older)
-//   src/llamafactory/hparams/profiler_args.py @ 0a5dea64f2c2f0c76537769f3af4fc664af1cc58
-//   src/llamafactory/hparams/model_args.py    @ 00577a85775a2a78b14641ff8f68c58c6f46b027  (Base/Quantization/Processor/Export/
-//                                               Vllm/SGLang mixins); KTransformersArguments from index id 67461132150
-//                                               (newer AMX-MoE version, post PR #10738; cross-checked with id 58425090709);
-//                                               @ cc22c045... (old, not used)
-//   src/llamafactory/hparams/training_args.py @ 00577a85... (older Ray fields) and index ids 5412021084 (Fp8Arguments +
-//                                               ray.remote RayArguments, used), 623645124, 54974489769 (variants)
-//   src/llamafactory/hparams/finetuning_args.py @ 00577a85... plus ASFT/EAFT/HyperParallel fields seen in newer
-//                                               derived copies (index ids 58543234984, 62043344505); @ f9ced615... (old)
-//   src/llamafactory/hparams/data_args.py     index id 63127932665 (+ @ 072bfe29...; field set identical in newer copies)
-//   src/llamafactory/hparams/generating_args.py @ cd9847ff41c5d141eae5fcb57cede9a2be21b102
-// huggingface/transformers
-//   src/transformers/training_args.py         @ 00349ae87eddc872ffa21a8a54f264375a0056a8  (5.x line; used)
-//                                               @ fd798335c275520af034c678b35e8167820c7c80  (4.5x, compared only)
-//   src/transformers/training_args_seq2seq.py index id 66327719381 (recent); @ 08792eac... (old, not used)
-//
-// Only init fields are listed; init=False fields (compute_dtype, device_map, model_max_length, block_diag_attn,
-// kt_hf_config) and underscore-prefixed names are excluded. Field names only; no code or help text copied.
-// Group "training" = LLaMA-Factory's own additions parsed alongside transformers' fields: RayArguments, Fp8Arguments,
-// TrainingArguments.overwrite_output_dir, and ProfilerArguments (its own dataclass in _TRAIN_ARGS).
+// GENERATED from the installed LLaMA-Factory by libs/llamafactory/python/llamafactory_train_keys.py --ts
+// (llamafactory 0.9.5, transformers 5.6.0): do not edit by hand.
+// The YAML keys LLaMA-Factory's `train` parser accepts (the init fields of the dataclasses in
+// llamafactory.hparams.parser._TRAIN_ARGS); config.yaml's `training:` keys are checked against them.
+// libs/llamafactory/src/train-keys.spec.ts fails when the managed env's LLaMA-Factory disagrees. Regenerate:
+//   artifacts/env/llamafactory/bin/python libs/llamafactory/python/llamafactory_train_keys.py --ts \
+//     > libs/config/src/llamafactory-keys.ts
 
-/** Keys accepted by LLaMA-Factory's train parser (v0 engine, ~v0.9.5 mainline; transformers 5.x TrainingArguments). */
+/** Keys accepted by LLaMA-Factory 0.9.5's train parser, by group. */
 export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' | 'generating' | 'training' | 'hf_training'> = {
-  // --- model (78) ---
+  // --- model (76) ---
   adapter_folder: 'model',
   adapter_name_or_path: 'model',
   add_special_tokens: 'model',
@@ -57,11 +36,9 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   infer_backend: 'model',
   infer_dtype: 'model',
   init_special_tokens: 'model',
-  kt_cpu_activation: 'model',
   kt_expert_checkpoint_path: 'model',
   kt_lora_expert_intermediate_size: 'model',
   kt_lora_expert_num: 'model',
-  kt_non_expert_weight_path: 'model',
   kt_use_lora_experts: 'model',
   kt_weight_path: 'model',
   low_cpu_mem_usage: 'model',
@@ -108,7 +85,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   vllm_gpu_util: 'model',
   vllm_max_lora_rank: 'model',
   vllm_maxlen: 'model',
-  // --- data (27) ---
+  // --- data (28) ---
   buffer_size: 'data',
   cutoff_len: 'data',
   data_shared_file_system: 'data',
@@ -130,6 +107,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   packing: 'data',
   preprocessing_batch_size: 'data',
   preprocessing_num_workers: 'data',
+  preserve_thinking: 'data',
   streaming: 'data',
   template: 'data',
   tokenized_path: 'data',
@@ -245,7 +223,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   temperature: 'generating',
   top_k: 'generating',
   top_p: 'generating',
-  // --- training (17) ---
+  // --- training (18) ---
   enable_torch_profiler: 'training',
   fp8: 'training',
   fp8_backend: 'training',
@@ -253,6 +231,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   master_addr: 'training',
   master_port: 'training',
   overwrite_output_dir: 'training',
+  profile_modules: 'training',
   profiler_active_steps: 'training',
   profiler_output_dir: 'training',
   profiler_profile_memory: 'training',
@@ -263,7 +242,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   profiler_with_stack: 'training',
   ray_init_kwargs: 'training',
   ray_num_workers: 'training',
-  // --- hf_training (114) ---
+  // --- hf_training (117) ---
   accelerator_config: 'hf_training',
   adam_beta1: 'hf_training',
   adam_beta2: 'hf_training',
@@ -283,6 +262,7 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   ddp_broadcast_buffers: 'hf_training',
   ddp_bucket_cap_mb: 'hf_training',
   ddp_find_unused_parameters: 'hf_training',
+  ddp_static_graph: 'hf_training',
   ddp_timeout: 'hf_training',
   debug: 'hf_training',
   deepspeed: 'hf_training',
@@ -370,7 +350,9 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   torch_compile_backend: 'hf_training',
   torch_compile_mode: 'hf_training',
   torch_empty_cache_steps: 'hf_training',
+  trackio_bucket_id: 'hf_training',
   trackio_space_id: 'hf_training',
+  trackio_static_space_id: 'hf_training',
   train_sampling_strategy: 'hf_training',
   use_cache: 'hf_training',
   use_cpu: 'hf_training',
@@ -378,21 +360,4 @@ export const LLAMAFACTORY_KEYS: Record<string, 'model' | 'data' | 'finetuning' |
   warmup_ratio: 'hf_training',
   warmup_steps: 'hf_training',
   weight_decay: 'hf_training',
-  // --- hf_training, transformers 4.x only (still accepted when LLaMA-Factory runs on 4.x) ---
-  adafactor: 'hf_training',
-  fp16_opt_level: 'hf_training',
-  fsdp_min_num_params: 'hf_training',
-  fsdp_transformer_layer_cls_to_wrap: 'hf_training',
-  group_by_length: 'hf_training',
-  half_precision_backend: 'hf_training',
-  jit_mode_eval: 'hf_training',
-  no_cuda: 'hf_training',
-  past_index: 'hf_training',
-  save_safetensors: 'hf_training',
-  tp_size: 'hf_training',
-  tpu_metrics_debug: 'hf_training',
-  tpu_num_cores: 'hf_training',
-  use_ipex: 'hf_training',
-  use_legacy_prediction_loop: 'hf_training',
-  use_mps_device: 'hf_training',
 };

@@ -216,7 +216,11 @@ export const proxySchema = z
       .describe('Header each agent sends with its trial name; the proxy routes log lines by it.'),
     litellm: z
       .strictObject({
-        executable: z.string().default('litellm').describe('LiteLLM CLI.'),
+        managed_env: z
+          .boolean()
+          .default(true)
+          .describe('Install litellm[proxy] into artifacts/env/litellm on first use and run its litellm (false: run executable).'),
+        executable: z.string().default('litellm').describe('LiteLLM CLI, when managed_env is false.'),
         startup_timeout_sec: z.number().positive().default(120).describe('Wait for /health/readiness at most this long.'),
         num_workers: positiveInt.default(1).describe('LiteLLM workers (1 keeps one writer per trajectory file).'),
       })

@@ -5,3 +5,15 @@ export { editDistance, closestMatch, formatTable, formatDuration, formatBytes } 
 export { acquireLock, withLock, type HeldLock, type LockHolder, type LockOptions } from './lock';
 export { findExecutable } from './exec';
 export { countAbove } from './sorted';
+export {
+  ensurePythonEnv,
+  envPython,
+  envDigest,
+  envIsCurrent,
+  readEnvMarker,
+  basePython,
+  PIP_FLAGS,
+  type PythonEnv,
+  type PythonEnvSpec,
+  type EnvMarker,
+} from './python-env';

@@ -1,16 +1,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { validatePipelineConfigText, type TrainingConfig } from '@trajgen/config';
-import { TrajgenError } from '@trajgen/core';
-import { runLlamaFactoryTrain, ensureLlamaFactoryEnv, explainLlamaFactoryInstallFailure } from './backend';
+import { TrajgenError, ensurePythonEnv, atomicWriteFileSync } from '@trajgen/core';
+import { runLlamaFactoryTrain, explainLlamaFactoryInstallFailure, LLAMAFACTORY_REQUIREMENTS, managedLlamaFactoryDir } from './backend';
 import { buildTrainingArgs, renderTrainingYaml } from './training-yaml';
-import { atomicWriteFileSync } from '@trajgen/core';
-import { FAKE_LLAMAFACTORY_CLI } from './__fixtures__/workspace';
+import { LLAMAFACTORY_CLI_TEST_DOUBLE } from './__fixtures__/workspace';
 
-// These tests run the process orchestration against `fake-llamafactory-cli`, a TEST DOUBLE
-// (LLaMA-Factory cannot be installed here): no real LLaMA-Factory run happens in this file.
+// These tests run the distributed launch orchestration (torchrun, multi-node, per-rank failures)
+// against `llamafactory-cli-test-double`, a TEST DOUBLE kept because those modes need GPUs and several
+// nodes. The real llamafactory-cli runs in test/e2e/llamafactory.test.ts (single process, CPU).
 
 const root = mkdtempSync(join(tmpdir(), 'lf-backend-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,11 +34,11 @@ function setup(name: string, t: TrainingConfig) {
   return { artifacts, outputDir, yamlPath, lines, io, logsDir: join(artifacts, 'logs') };
 }
 
-describe('runLlamaFactoryTrain (against the fake-llamafactory-cli test double)', () => {
+describe('runLlamaFactoryTrain, distributed modes (llamafactory-cli-test-double: a test double for GPUs and several nodes)', () => {
   it('launches `<cli> train <yaml>` in artifacts/<p> with the torchrun env, tees the output, shows progress from trainer_log.jsonl', async () => {
     const t = training('{mode: torchrun, nproc_per_node: 2}');
     const s = setup('ok', t);
-    const run = await runLlamaFactoryTrain({ workspaceRoot: root, artifacts: s.artifacts, logsDir: s.logsDir, training: t, yamlPath: s.yamlPath, outputDir: s.outputDir, run: 'r1', io: s.io, executable: FAKE_LLAMAFACTORY_CLI });
+    const run = await runLlamaFactoryTrain({ workspaceRoot: root, artifacts: s.artifacts, logsDir: s.logsDir, training: t, yamlPath: s.yamlPath, outputDir: s.outputDir, run: 'r1', io: s.io, executable: LLAMAFACTORY_CLI_TEST_DOUBLE });
     expect(run.result.exitCode).toBe(0);
     const out = s.lines.join('\n');
     expect(out).toContain('fake-lf env: FORCE_TORCHRUN=1');
@@ -50,7 +50,7 @@ describe('runLlamaFactoryTrain (against the fake-llamafactory-cli test double)',
     expect(run.result.lastEntry).toMatchObject({ current_steps: 6, total_steps: 6 });
     const log = readFileSync(run.logFile, 'utf8');
     expect(run.logFile).toMatch(/logs\/r1-\d{8}T\d{6}Z\.log$/);
-    expect(log).toMatch(/^# .*cwd=.*\n# .*FORCE_TORCHRUN=1 NPROC_PER_NODE=2 PET_LOG_DIR=\S+ \S*fake-llamafactory-cli train \S+r1\.yaml\n/);
+    expect(log).toMatch(/^# .*cwd=.*\n# .*FORCE_TORCHRUN=1 NPROC_PER_NODE=2 PET_LOG_DIR=\S+ \S*llamafactory-cli-test-double train \S+r1\.yaml\n/);
     expect(log).toContain('fake-lf: done');
     expect(readdirSync(s.outputDir).filter((n) => n.startsWith('checkpoint-')).sort()).toEqual(['checkpoint-2', 'checkpoint-4', 'checkpoint-6']);
   });
@@ -61,7 +61,7 @@ describe('runLlamaFactoryTrain (against the fake-llamafactory-cli test double)',
     process.env.FAKE_LF_MODE = 'fail-ranks';
     let err: TrajgenError | undefined;
     try {
-      await runLlamaFactoryTrain({ workspaceRoot: root, artifacts: s.artifacts, logsDir: s.logsDir, training: t, yamlPath: s.yamlPath, outputDir: s.outputDir, run: 'r1', io: s.io, executable: FAKE_LLAMAFACTORY_CLI });
+      await runLlamaFactoryTrain({ workspaceRoot: root, artifacts: s.artifacts, logsDir: s.logsDir, training: t, yamlPath: s.yamlPath, outputDir: s.outputDir, run: 'r1', io: s.io, executable: LLAMAFACTORY_CLI_TEST_DOUBLE });
     } catch (e) {
       err = e as TrajgenError;
     }
@@ -86,16 +86,30 @@ describe('runLlamaFactoryTrain (against the fake-llamafactory-cli test double)',
 });
 
 describe('managed LLaMA-Factory environment', () => {
-  it('fails fast and says LLaMA-Factory is not in this machine’s package index (a real venv + pip attempt)', async () => {
-    const ws = join(root, 'managed');
+  it('names a release the package index does not have, and never marks the env usable (a real venv + pip attempt)', async () => {
+    const dir = join(root, 'managed', 'artifacts/env/llamafactory');
     const lines: string[] = [];
-    await expect(ensureLlamaFactoryEnv(ws, { log: (l) => lines.push(l), warn: () => undefined })).rejects.toThrow(
-      "LLaMA-Factory is not available from this machine's package index: pip found no distribution for llamafactory[torch,metrics]",
-    );
+    await expect(
+      ensurePythonEnv({ dir, label: 'LLaMA-Factory', requirements: ['llamafactory==0.0.1'], explainFailure: explainLlamaFactoryInstallFailure }, { log: (l) => lines.push(l) }),
+    ).rejects.toThrow("LLaMA-Factory is not available from this machine's package index: pip found no distribution for");
     expect(lines[0]).toMatch(/Creating the LLaMA-Factory Python environment in .*artifacts\/env\/llamafactory/);
-    expect(existsSync(join(ws, 'artifacts/env/llamafactory/.trajgen-env.json'))).toBe(false); // never marked usable
-    expect(readFileSync(join(ws, 'artifacts/env/llamafactory.install.log'), 'utf8')).toMatch(/No matching distribution found for llamafactory/);
+    expect(existsSync(join(dir, '.trajgen-env.json'))).toBe(false); // never marked usable
+    expect(readFileSync(`${dir}.install.log`, 'utf8')).toMatch(/No matching distribution found for llamafactory==0.0.1/);
   }, 120_000);
+
+  it('pins torch to the CPU wheel and LLaMA-Factory to one release, and honours TRAJGEN_LLAMAFACTORY_ENV', () => {
+    expect(LLAMAFACTORY_REQUIREMENTS).toContain('torch==2.13.0');
+    expect(LLAMAFACTORY_REQUIREMENTS).toContain('llamafactory==0.9.5');
+    expect(managedLlamaFactoryDir('/ws')).toBe(process.env.TRAJGEN_LLAMAFACTORY_ENV ? resolve(process.env.TRAJGEN_LLAMAFACTORY_ENV) : '/ws/artifacts/env/llamafactory');
+    const saved = process.env.TRAJGEN_LLAMAFACTORY_ENV;
+    process.env.TRAJGEN_LLAMAFACTORY_ENV = 'shared/lf-env';
+    try {
+      expect(managedLlamaFactoryDir('/ws')).toBe(resolve('shared/lf-env'));
+    } finally {
+      if (saved === undefined) delete process.env.TRAJGEN_LLAMAFACTORY_ENV;
+      else process.env.TRAJGEN_LLAMAFACTORY_ENV = saved;
+    }
+  });
 
   it('explains unreachable indexes too', () => {
     expect(explainLlamaFactoryInstallFailure('WARNING: Retrying ... Max retries exceeded with url: /simple/llamafactory/')?.message).toMatch(/index is unreachable/);

@@ -1,16 +1,30 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { TrainingConfig } from '@trajgen/config';
-import { ensurePythonEnv } from './python-env';
+import { TrajgenError, ensurePythonEnv } from '@trajgen/core';
 import { llamafactoryLaunchPlan, type LaunchPlan } from './launch';
 import { collectRankErrors, logStamp, runTrainingProcess, trainingFailure, type ProcessIO, type TrainingProcessResult } from './process';
 import { which } from './which';
 
-/** What the managed environment installs (TRAIN-12). */
-export const LLAMAFACTORY_REQUIREMENTS = ['llamafactory[torch,metrics]'];
+/**
+ * What the managed environment installs (TRAIN-12), exact versions so the env
+ * is keyed by them and a new release never changes a pipeline under a user.
+ * torch is pinned first: LLaMA-Factory asks only for torch>=2.4 (and
+ * torchvision/torchaudio, which pin their own torch), so an unpinned resolve
+ * may pick a CUDA build of several GB. 2.13.0 is the CPU wheel this machine
+ * carries (the same torch the embedded trainer resolves, so pip reuses it);
+ * torchvision 0.28.0 is the release built against it, torchaudio 2.11.1 the newest on PyPI (it no longer pins torch).
+ * The `metrics` extra (nltk, jieba, rouge) is for predict/eval, not SFT.
+ */
+export const LLAMAFACTORY_VERSION = '0.9.5';
+export const LLAMAFACTORY_REQUIREMENTS = ['torch==2.13.0', 'torchvision==0.28.0', 'torchaudio==2.11.1', `llamafactory==${LLAMAFACTORY_VERSION}`];
 
+/** This lib's Python helpers (run with the managed env's interpreter). */
+export const LLAMAFACTORY_PYTHON_DIR = resolve(__dirname, '..', 'python');
+
+/** artifacts/env/llamafactory, or $TRAJGEN_LLAMAFACTORY_ENV (one env shared by several workspaces, e.g. test copies). */
 export function managedLlamaFactoryDir(workspaceRoot: string): string {
-  return join(workspaceRoot, 'artifacts', 'env', 'llamafactory');
+  return process.env.TRAJGEN_LLAMAFACTORY_ENV ? resolve(process.env.TRAJGEN_LLAMAFACTORY_ENV) : join(workspaceRoot, 'artifacts', 'env', 'llamafactory');
 }
 
 /** Why a managed install failed, in words a person can act on. */
@@ -31,24 +45,40 @@ export function explainLlamaFactoryInstallFailure(pipOutput: string): { message:
   return undefined;
 }
 
-/** Install LLaMA-Factory into artifacts/env/llamafactory (once); returns its llamafactory-cli. */
-export async function ensureLlamaFactoryEnv(workspaceRoot: string, io: ProcessIO): Promise<string> {
+/** The managed env's Python (created on first use from the package index, reused while its requirements stay the same). */
+export async function ensureLlamaFactoryPython(workspaceRoot: string, io: ProcessIO): Promise<string> {
   const env = await ensurePythonEnv(
     {
       dir: managedLlamaFactoryDir(workspaceRoot),
       label: 'LLaMA-Factory',
       requirements: LLAMAFACTORY_REQUIREMENTS,
       explainFailure: explainLlamaFactoryInstallFailure,
+      // PyPI's torchvision/torchaudio are CUDA-linked; next to the CPU torch they need this (see the script).
+      postInstall: [join(LLAMAFACTORY_PYTHON_DIR, 'cpu_torch_fixups.py')],
     },
     io,
   );
-  return join(env.dir, 'bin', 'llamafactory-cli');
+  return env.python;
+}
+
+/** Install LLaMA-Factory into artifacts/env/llamafactory (once); returns its llamafactory-cli. */
+export async function ensureLlamaFactoryEnv(workspaceRoot: string, io: ProcessIO): Promise<string> {
+  return join(dirname(await ensureLlamaFactoryPython(workspaceRoot, io)), 'llamafactory-cli');
 }
 
 /** The llamafactory-cli to run: the managed env's, or the configured executable found on PATH. */
 export async function resolveLlamaFactoryCli(workspaceRoot: string, training: TrainingConfig, io: ProcessIO): Promise<string> {
   if (training.llamafactory.managed_env) return ensureLlamaFactoryEnv(workspaceRoot, io);
-  return which(training.llamafactory.executable) ?? training.llamafactory.executable;
+  const exe = training.llamafactory.executable;
+  const found = which(exe) ?? (exe.includes('/') && existsSync(exe) ? exe : undefined);
+  if (!found) {
+    throw new TrajgenError(`LLaMA-Factory is not installed: ${exe} not found${exe.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable)`, {
+      hint:
+        `Set training.llamafactory.managed_env: true (train installs ${LLAMAFACTORY_REQUIREMENTS.join(' ')} into artifacts/env/llamafactory on first use), ` +
+        `or run: pip install ${LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ')} and put its llamafactory-cli on PATH.`,
+    });
+  }
+  return found;
 }
 
 export interface LlamaFactoryRun {
@@ -72,7 +102,7 @@ export async function runLlamaFactoryTrain(options: {
   outputDir: string;
   run: string;
   io: ProcessIO;
-  /** Override the CLI (tests: the fake-llamafactory-cli test double). */
+  /** Override the CLI (tests: the llamafactory-cli-test-double test double). */
   executable?: string;
 }): Promise<LlamaFactoryRun> {
   const ts = logStamp();

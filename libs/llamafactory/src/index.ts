@@ -84,14 +84,17 @@ export {
   type PythonEnv,
   type PythonEnvSpec,
   type EnvMarker,
-} from './python-env';
+} from '@trajgen/core';
 export {
   runLlamaFactoryTrain,
   ensureLlamaFactoryEnv,
+  ensureLlamaFactoryPython,
   resolveLlamaFactoryCli,
   managedLlamaFactoryDir,
   explainLlamaFactoryInstallFailure,
   LLAMAFACTORY_REQUIREMENTS,
+  LLAMAFACTORY_VERSION,
+  LLAMAFACTORY_PYTHON_DIR,
   type LlamaFactoryRun,
 } from './backend';
 export {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commonTrainingChecks, llamafactoryPreflight } from './preflight';
-import { FAKE_LLAMAFACTORY_CLI, tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
+import { LLAMAFACTORY_CLI_TEST_DOUBLE, tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
 
 const config = (training: string) => `training:\n  model_name_or_path: org/model\n  output_dir: r1\n${training}`;
 let ws: TempWorkspace | undefined;
@@ -12,19 +12,19 @@ describe('llamafactoryPreflight', () => {
     const { paths, config: c } = ws.load();
     const row = llamafactoryPreflight(paths, c).find((r) => r.check === 'llamafactory-cli')!;
     expect(row).toMatchObject({ status: 'fail', detail: 'llamafactory-cli-not-installed not found on PATH (training.llamafactory.executable); LLaMA-Factory is not installed' });
-    expect(row.fix).toBe("pip install 'llamafactory[torch,metrics]' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)");
+    expect(row.fix).toBe("pip install 'torch==2.13.0' 'torchvision==0.28.0' 'torchaudio==2.11.1' 'llamafactory==0.9.5' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)");
   });
 
   it('accepts an installed CLI; notes the managed env that train will create; torchrun and GPU rows for distributed modes', () => {
-    ws = tempWorkspace(config(`  llamafactory: {executable: ${FAKE_LLAMAFACTORY_CLI}}\n  distributed: {mode: torchrun, nproc_per_node: 2}\n`));
+    ws = tempWorkspace(config(`  llamafactory: {executable: ${LLAMAFACTORY_CLI_TEST_DOUBLE}}\n  distributed: {mode: torchrun, nproc_per_node: 2}\n`));
     const { paths, config: c } = ws.load();
     const rows = llamafactoryPreflight(paths, c);
-    expect(rows.find((r) => r.check === 'llamafactory-cli')).toMatchObject({ status: 'ok', detail: FAKE_LLAMAFACTORY_CLI });
+    expect(rows.find((r) => r.check === 'llamafactory-cli')).toMatchObject({ status: 'ok', detail: LLAMAFACTORY_CLI_TEST_DOUBLE });
     expect(rows.map((r) => r.check)).toEqual(expect.arrayContaining(['torchrun', 'GPUs']));
     ws.write('pipelines/p/config.yaml', config('  llamafactory: {managed_env: true}\n'));
     const managed = llamafactoryPreflight(ws.load().paths, ws.load().config, { probeIndex: false }).find((r) => r.check === 'llamafactory (managed)')!;
     expect(managed).toMatchObject({ status: 'warn' });
-    expect(managed.detail).toMatch(/artifacts\/env\/llamafactory does not exist yet; train installs llamafactory\[torch,metrics\] into it/);
+    expect(managed.detail).toMatch(/artifacts\/env\/llamafactory does not exist yet; train installs torch==2.13.0 .*llamafactory==0\.9\.5 into it/);
   });
 });
 

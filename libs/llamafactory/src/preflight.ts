@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { TrajgenError } from '@trajgen/core';
+import { TrajgenError, readEnvMarker, PIP_FLAGS } from '@trajgen/core';
 import { resolveConfigPath, resolveOutputDir, type PipelineConfig, type PipelinePaths } from '@trajgen/config';
 import { LLAMAFACTORY_REQUIREMENTS, managedLlamaFactoryDir } from './backend';
-import { readEnvMarker, PIP_FLAGS } from './python-env';
 import { buildTrainingArgs } from './training-yaml';
 import { dirEntries, resolveResumeCheckpoint } from './output-dir';
 import { which } from './which';
@@ -109,13 +108,18 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
   const t = config.training;
   const out: TrainingCheck[] = [];
   const spec = LLAMAFACTORY_REQUIREMENTS.join(' ');
+  const pipArgs = LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ');
   let cli: string | undefined;
   if (t.llamafactory.managed_env) {
     const dir = managedLlamaFactoryDir(paths.workspaceRoot);
     const marker = readEnvMarker(dir);
-    if (marker && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
+    const current = !!marker && JSON.stringify([...marker.requirements].sort()) === JSON.stringify([...LLAMAFACTORY_REQUIREMENTS].sort());
+    if (marker && current && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
       cli = join(dir, 'bin', 'llamafactory-cli');
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${relative(paths.workspaceRoot, dir)} (created ${marker.created_at})` });
+      const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
+      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${shown}: ${marker.requirements.join(' ')} (created ${marker.created_at})` });
+    } else if (marker) {
+      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} holds ${marker.requirements.join(' ')}; train recreates it with ${spec}` });
     } else if (options.probeIndex === false) {
       out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} does not exist yet; train installs ${spec} into it` });
     } else {
@@ -128,7 +132,7 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
               check: 'llamafactory (managed)',
               status: 'fail',
               detail: `not installed, and not installable here: ${probe.detail}`,
-              fix: `install '${spec}' on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
+              fix: `pip install ${pipArgs} on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
             },
       );
     }
@@ -142,7 +146,7 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
             check: 'llamafactory-cli',
             status: 'fail',
             detail: `${t.llamafactory.executable} not found${t.llamafactory.executable.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable); LLaMA-Factory is not installed`,
-            fix: `pip install '${spec}' in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
+            fix: `pip install ${pipArgs} in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
           },
     );
   }

@@ -253,6 +253,11 @@ describe('policy', () => {
     expect(matchTask(tasks, 'add-greeting__Ab3dEf9', conv(''))?.id).toBe('add-greeting');
     expect(matchTask(tasks, 'csv-summary', conv(''))?.id).toBe('csv-summary');
     expect(matchTask(tasks, undefined, conv(`<system-reminder>x</system-reminder>\n${tasks.get('csv-summary')!.instruction}`))?.id).toBe('csv-summary');
+    // OpenCode's prompt as it arrives (quoted, each `"` escaped, newlines kept), with no routing header
+    // (the LiteLLM backend forwards none).
+    const quoted = `"${tasks.get('csv-summary')!.instruction.replace(/"/g, '\\"')}"`;
+    expect(tasks.get('csv-summary')!.instruction).toContain('"');
+    expect(matchTask(tasks, undefined, conv(quoted))?.id).toBe('csv-summary');
     expect(matchTask(tasks, 'nothing__1234567', conv('nothing'))).toBeUndefined();
     expect(trialPrefix('org/a-very-long-task-name-that-goes-on-and-on')).toBe('a-very-long-task-name-that-goes');
     const long = new Map([['a-very-long-task-name-that-goes-on-and-on', { ...greet, id: 'a-very-long-task-name-that-goes-on-and-on' }]]);

@@ -23,6 +23,12 @@ export function matchTask(tasks: Map<string, OracleTask>, trial: string | undefi
     if (hits.length === 1) return hits[0];
   }
   const text = conv.userTexts.join('\n');
+  // Without a routing header (proxy.backend: litellm forwards no client header) the instruction is all
+  // there is; OpenCode's prompt arrives JSON-quoted (`\"` for each quote), so the unescaped text counts too.
+  return longestInstructionIn(tasks, text) ?? longestInstructionIn(tasks, text.replace(/\\(["\\])/g, '$1'));
+}
+
+function longestInstructionIn(tasks: Map<string, OracleTask>, text: string): OracleTask | undefined {
   let best: OracleTask | undefined;
   let bestLength = 0;
   let tie = false;

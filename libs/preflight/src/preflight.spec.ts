@@ -121,10 +121,13 @@ describe('runPreflight', () => {
     expect(row(await run({ MODAL_TOKEN_ID: 'x', MODAL_TOKEN_SECRET: 'y' }), 'rollout', 'modal credentials')).toMatchObject({ status: 'ok', detail: 'MODAL_TOKEN_ID, MODAL_TOKEN_SECRET set' });
   });
 
-  it('litellm proxy backend: the litellm CLI', async () => {
+  it('litellm proxy backend: the managed env rollout creates, or the litellm CLI', async () => {
     vi.stubEnv('PATH', bin);
+    vi.stubEnv('TRAJGEN_LITELLM_ENV', join(bin, 'no-litellm-env'));
     pipeline({ proxy: { backend: 'litellm' } });
-    expect(row(await run(), 'proxy', 'litellm')).toMatchObject({ status: 'fail', fix: expect.stringContaining("pip install 'litellm[proxy]'") });
+    expect(row(await run(), 'proxy', 'litellm (managed)')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/rollout installs 'litellm\[proxy\]==1\.106\.12' into .*no-litellm-env on first use/) });
+    pipeline({ proxy: { backend: 'litellm', litellm: { managed_env: false } } });
+    expect(row(await run(), 'proxy', 'litellm')).toMatchObject({ status: 'fail', fix: expect.stringContaining("pip install 'litellm[proxy]==1.106.12'") });
     fakeBin('litellm', 'LiteLLM: Current Version = 1.83.0');
     expect(row(await run(), 'proxy', 'litellm')).toMatchObject({ status: 'ok', detail: 'LiteLLM: Current Version = 1.83.0' });
     rmSync(join(bin, 'litellm'));

@@ -10,6 +10,8 @@ import {
 } from '@trajgen/config';
 import { postgresLedgerDigest } from '@trajgen/ledger';
 import { trainingPreflight } from '@trajgen/trainer';
+import { LITELLM_REQUIREMENTS, managedLitellmDir, managedLitellmExecutable } from '@trajgen/proxy';
+import { readEnvMarker } from '@trajgen/core';
 import { findTaskRoot, parseManifestText } from '@trajgen/tasks';
 import { findHarborPython, harborInstallHint, harborVersion, managedHarborState, HARBOR_VERSION } from '@trajgen/rollout';
 import { commandVersion, httpProbe, isSymlink, which, type CheckResult } from './probes';
@@ -291,12 +293,29 @@ function rolloutChecks(paths: PipelinePaths, config: PipelineConfig, env: NodeJS
       );
     }
   }
-  if (config.proxy.backend === 'litellm') {
+  if (config.proxy.backend === 'litellm' && config.proxy.litellm.managed_env) {
+    const dir = managedLitellmDir(paths.workspaceRoot);
+    const marker = readEnvMarker(dir);
+    const spec = LITELLM_REQUIREMENTS.join(' ');
+    const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
+    const current = !!marker && JSON.stringify(marker.requirements) === JSON.stringify(LITELLM_REQUIREMENTS) && existsSync(managedLitellmExecutable(paths.workspaceRoot));
+    out.push(
+      current
+        ? { area: 'proxy', check: 'litellm (managed)', status: 'ok', detail: `${shown}: ${spec} (created ${marker!.created_at})` }
+        : { area: 'proxy', check: 'litellm (managed)', status: 'warn', detail: `not installed yet; rollout installs '${spec}' into ${shown} on first use (a few minutes, once)` },
+    );
+  } else if (config.proxy.backend === 'litellm') {
     const litellm = which(config.proxy.litellm.executable);
     out.push(
       litellm
         ? { area: 'proxy', check: 'litellm', status: 'ok', detail: commandVersion(litellm).output }
-        : { area: 'proxy', check: 'litellm', status: 'fail', detail: `${config.proxy.litellm.executable} not found`, fix: "pip install 'litellm[proxy]' (or use proxy.backend: builtin)" },
+        : {
+            area: 'proxy',
+            check: 'litellm',
+            status: 'fail',
+            detail: `${config.proxy.litellm.executable} not found (proxy.litellm.executable)`,
+            fix: `set proxy.litellm.managed_env: true (installs ${LITELLM_REQUIREMENTS.join(' ')} on first use), or pip install '${LITELLM_REQUIREMENTS.join(' ')}' and put litellm on PATH, or use proxy.backend: builtin`,
+          },
     );
   } else {
     out.push({ area: 'proxy', check: 'builtin', status: 'ok', detail: 'Node recording proxy (no install needed)' });

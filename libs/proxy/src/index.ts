@@ -93,3 +93,4 @@ export { AnthropicAssembler, OpenAIAssembler, assemblerFor, type StreamAssembler
 export { SseSplitter, parseEvent, type RawSseEvent } from './sse';
 export { DurableAppender, redactSecrets, REDACTED } from './writer';
 export type { TrajectoryLine, LineFailure, FailureType } from './line';
+export { ensureLitellmEnv, managedLitellmDir, managedLitellmExecutable, LITELLM_VERSION, LITELLM_REQUIREMENTS } from './litellm/env';

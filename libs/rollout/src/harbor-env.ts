@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TrajgenError, findExecutable } from '@trajgen/core';
-import { ensurePythonEnv, envIsCurrent, readEnvMarker, type EnvMarker } from '@trajgen/llamafactory';
+import { TrajgenError, ensurePythonEnv, envIsCurrent, findExecutable, readEnvMarker, type EnvMarker } from '@trajgen/core';
 
 /**
  * Harbor for the harbor engine: from a managed venv (`rollout.harbor.managed_env:

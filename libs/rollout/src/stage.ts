@@ -6,7 +6,7 @@ import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
 import { TERMINAL_STATUSES, formatReconcileReport, isPostgres, ledgerStateDigest, openPipelineLedger, type AnyLedger, type LedgerStatus } from '@trajgen/ledger';
 import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/oracle';
-import { JobTrialRouter, TRAJECTORY_FILE, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
+import { JobTrialRouter, TRAJECTORY_FILE, ensureLitellmEnv, startProxy, type ProxyOptions, type RunningProxy, type Protocol } from '@trajgen/proxy';
 import { agentExecutable, agentVersion, localAgent, type LocalAgent } from './agents';
 import { trajectoryFileOf, type EngineEvents, type FinishedTrial } from './engine';
 import { findResumableHarborJob, runHarborEngine, type ResumableHarborJob } from './harbor-engine';
@@ -289,7 +289,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
                 dir: join(paths.litellm, job),
                 job,
                 models: [r.model],
-                executable: config.proxy.litellm.executable,
+                executable: config.proxy.litellm.managed_env ? await ensureLitellmEnv(ws, { log }) : config.proxy.litellm.executable,
                 startupTimeoutMs: config.proxy.litellm.startup_timeout_sec * 1000,
                 numWorkers: config.proxy.litellm.num_workers,
               },

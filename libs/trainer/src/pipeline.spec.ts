@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { materializeTrainOutputs } from './materialize';
 import { planTraining, trainPipeline } from './train-pipeline';
 import { trainingPreflight } from './preflight';
-import { captureIO, FAKE_LLAMAFACTORY_CLI, trainingWorkspace } from './__fixtures__/pipeline';
+import { captureIO, LLAMAFACTORY_CLI_TEST_DOUBLE, trainingWorkspace } from './__fixtures__/pipeline';
 import type { TempWorkspace } from '../../llamafactory/src/__fixtures__/workspace';
 
 const config = (training: string) => `# keep me
@@ -43,12 +43,12 @@ describe('planTraining', () => {
   });
 });
 
-// The llamafactory backend below runs `fake-llamafactory-cli`, a TEST DOUBLE: no LLaMA-Factory run happens here.
-describe('trainPipeline with the llamafactory backend (fake-llamafactory-cli test double)', () => {
+// The llamafactory backend below runs `llamafactory-cli-test-double`, a TEST DOUBLE: no LLaMA-Factory run happens here.
+describe('trainPipeline with the llamafactory backend (llamafactory-cli-test-double: a test double for torchrun on GPUs)', () => {
   it('collects the run into train/ and writes back; materializeTrainOutputs restores a missing run dir from the cached copy', async () => {
     ws = await trainingWorkspace(config('  backend: llamafactory\n  distributed: {mode: torchrun, nproc_per_node: 2}\n'), 2);
     const { io, lines } = captureIO();
-    const outcome = await trainPipeline(ws.load(), io, { llamafactoryExecutable: FAKE_LLAMAFACTORY_CLI });
+    const outcome = await trainPipeline(ws.load(), io, { llamafactoryExecutable: LLAMAFACTORY_CLI_TEST_DOUBLE });
     expect(outcome.result).toMatchObject({
       backend: 'llamafactory',
       output_dir: 'artifacts/p/model/r1',
@@ -60,7 +60,7 @@ describe('trainPipeline with the llamafactory backend (fake-llamafactory-cli tes
       steps: 6,
       runtime_sec: 0.5,
     });
-    expect(lines.join('\n')).toMatch(/Launching \(torchrun\): FORCE_TORCHRUN=1 NPROC_PER_NODE=2 PET_LOG_DIR=\S+ \S+fake-llamafactory-cli train \S+training_config\/r1\.yaml/);
+    expect(lines.join('\n')).toMatch(/Launching \(torchrun\): FORCE_TORCHRUN=1 NPROC_PER_NODE=2 PET_LOG_DIR=\S+ \S+llamafactory-cli-test-double train \S+training_config\/r1\.yaml/);
     const text = ws.read('pipelines/p/config.yaml');
     expect(text.startsWith('# keep me\n')).toBe(true);
     expect(text).toContain('from_another_stage: 7');
@@ -77,7 +77,7 @@ describe('trainPipeline with the llamafactory backend (fake-llamafactory-cli tes
 
   it('cache_checkpoint: none keeps checkpoints out of train/', async () => {
     ws = await trainingWorkspace(config('  backend: llamafactory\n  cache_checkpoint: none\n'), 2);
-    const outcome = await trainPipeline(ws.load(), captureIO().io, { llamafactoryExecutable: FAKE_LLAMAFACTORY_CLI });
+    const outcome = await trainPipeline(ws.load(), captureIO().io, { llamafactoryExecutable: LLAMAFACTORY_CLI_TEST_DOUBLE });
     expect(outcome.result.cached_checkpoint).toBeNull();
     expect(existsSync(join(ws.root, 'artifacts/p/train/checkpoint-6'))).toBe(false);
     expect(existsSync(join(ws.root, 'artifacts/p/train/result.json'))).toBe(true);

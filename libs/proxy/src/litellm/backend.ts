@@ -107,7 +107,9 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
   const key = options.key ?? newJobKey();
   const trialHeader = (options.trialHeader ?? DEFAULT_TRIAL_HEADER).toLowerCase();
   const baseEnv = o.env ?? process.env;
-  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION' };
+  // LITELLM_LOCAL_MODEL_COST_MAP: use the price map shipped in the package instead of fetching it from
+  // GitHub at every start (three retries, ~8 s, when the network is closed); our prices come from config.
+  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION', LITELLM_LOCAL_MODEL_COST_MAP: 'True' };
   let apiKeyEnv = options.upstream.apiKeyEnv;
   if (apiKeyEnv && !baseEnv[apiKeyEnv]) {
     throw new TrajgenError(`The upstream key variable ${apiKeyEnv} is not set`, { hint: `Export ${apiKeyEnv} (rollout.llm_api.api_key_env names it).` });

@@ -35,9 +35,9 @@ export interface LitellmConfigInput {
  * - `num_retries: 0` everywhere: retries belong to the agent, so every upstream
  *   attempt is one call the agent saw and one logged line;
  * - our logger callback, `drop_params`, message logging left on;
- * - the per-job master key via `os.environ/TRAJGEN_LITELLM_MASTER_KEY`, and
- *   `forward_client_headers_to_llm_api` so the trial header reaches the
- *   upstream (the oracle routes by it).
+ * - the per-job master key via `os.environ/TRAJGEN_LITELLM_MASTER_KEY`;
+ *   client headers are not forwarded (the trial header stops here; the
+ *   oracle then finds the task from the instruction text).
  */
 export function litellmConfig(input: LitellmConfigInput): Record<string, unknown> {
   const prefix = input.upstream.protocol === 'anthropic' ? 'anthropic' : 'openai';
@@ -69,7 +69,9 @@ export function litellmConfig(input: LitellmConfigInput): Record<string, unknown
     router_settings: { num_retries: 0, disable_cooldowns: true },
     general_settings: {
       master_key: `os.environ/${MASTER_KEY_ENV}`,
-      forward_client_headers_to_llm_api: true,
+      // Client headers stay here: the trial header is ours (the callback routes by it), and nothing of
+      // the agent's request (its key to us, the routing header) is meant for the upstream.
+      forward_client_headers_to_llm_api: false,
       disable_spend_logs: true,
     },
   };

@@ -1,16 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { JobTrialRouter, liveProcessGroups, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
+import { JobTrialRouter, ensureLitellmEnv, liveProcessGroups, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
 import { startScriptedUpstream, type ScriptedUpstream } from '../testing/scripted-upstream';
 import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../testing/fixtures';
 
 const TESTING = join(__dirname, 'testing');
 const FAKE_LITELLM = join(TESTING, 'fake-litellm.cjs');
 const ROOT = resolve(__dirname, '../../../..');
+
+// The real LiteLLM: the managed env (artifacts/env/litellm of this checkout, or $TRAJGEN_LITELLM_ENV),
+// created on first use (a few minutes once, then reused).
+let litellmExe = '';
+const litellmPython = () => join(dirname(litellmExe), 'python');
 
 /** Running (a zombie — exited, unreaped — counts as gone). */
 function alive(pid: number): boolean {
@@ -43,7 +48,7 @@ describe('LiteLLM config generation', () => {
       litellm_params: { model: 'anthropic/claude-x', api_base: 'https://api.example.com', api_key: 'os.environ/UPSTREAM_KEY', max_retries: 0 },
     });
     expect(cfg.litellm_settings).toMatchObject({ callbacks: ['trajgen_trajectory_logger.trajectory_logger'], num_retries: 0, turn_off_message_logging: false });
-    expect(cfg.general_settings).toMatchObject({ master_key: `os.environ/${MASTER_KEY_ENV}`, forward_client_headers_to_llm_api: true });
+    expect(cfg.general_settings).toMatchObject({ master_key: `os.environ/${MASTER_KEY_ENV}`, forward_client_headers_to_llm_api: false });
     const openai = litellmConfig({ models: ['m'], upstream: { baseUrl: 'http://h/v1', protocol: 'openai' }, requestTimeoutSec: 5 }) as any;
     expect(openai.model_list[0].litellm_params).toMatchObject({ model: 'openai/m', api_base: 'http://h/v1' });
     const bare = litellmConfig({ models: ['m'], upstream: { baseUrl: 'http://127.0.0.1:8123', protocol: 'openai' }, requestTimeoutSec: 5 }) as any;
@@ -68,7 +73,11 @@ describe('LiteLLM config generation', () => {
   });
 });
 
-describe('LiteLLM callback module (python3 + stub litellm package)', () => {
+describe('LiteLLM callback module (the real litellm package of the managed env)', () => {
+  beforeAll(async () => {
+    litellmExe = await ensureLitellmEnv(ROOT, { log: (l) => console.log(l) });
+  }, 1_200_000);
+
   it('writes one redacted line per call, routed by the trial header, deduped by call id', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-cb-'));
     const jobDir = join(dir, 'job');
@@ -108,15 +117,16 @@ describe('LiteLLM callback module (python3 + stub litellm package)', () => {
     };
     const scenarioPath = join(dir, 'scenario.json');
     writeFileSync(scenarioPath, JSON.stringify(scenario));
-    const r = spawnSync('python3', [join(TESTING, 'drive_callback.py'), join(dir, 'litellm'), scenarioPath], {
-      env: { PATH: process.env.PATH, PYTHONPATH: join(TESTING, 'stub'), [MASTER_KEY_ENV]: masterKey, TG_UPSTREAM: upstreamKey, PYTHONDONTWRITEBYTECODE: '1' },
+    const r = spawnSync(litellmPython(), [join(TESTING, 'drive_callback.py'), join(dir, 'litellm'), scenarioPath], {
+      env: { PATH: process.env.PATH, [MASTER_KEY_ENV]: masterKey, TG_UPSTREAM: upstreamKey, PYTHONDONTWRITEBYTECODE: '1', LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+      timeout: 120_000,
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.pre_call[0]).toBe('ok');
-    expect(out.pre_call[1]).toMatch(/rejected: missing x-trajgen-trial/);
-    expect(out.pre_call[2]).toMatch(/rejected: unknown trial 'nope__XXXXXXX'/);
+    expect(out.pre_call[1]).toMatch(/rejected: trajgen proxy: missing x-trajgen-trial/);
+    expect(out.pre_call[2]).toMatch(/rejected: trajgen proxy: unknown trial 'nope__XXXXXXX'/);
     expect(out.pre_call[3]).toBe('ok'); // count_tokens is not a generation call
 
     const a = lines(pathA);
@@ -143,7 +153,7 @@ describe('LiteLLM callback module (python3 + stub litellm package)', () => {
   });
 });
 
-describe('LiteLLM process orchestration (fake-litellm test double)', () => {
+describe('LiteLLM process faults (fake-litellm test double: crashes, hangs and SIGTERM-deaf groups the real LiteLLM cannot be made to produce)', () => {
   let upstream: ScriptedUpstream;
   let base: string;
   beforeEach(async () => {
@@ -170,24 +180,6 @@ describe('LiteLLM process orchestration (fake-litellm test double)', () => {
         ...extra,
       },
     });
-
-  it('waits for readiness, serves with the per-job key, and tears the whole group down', async () => {
-    const t0 = Date.now();
-    const proxy = await start('ok', {}, { FAKE_LITELLM_READY_AFTER_MS: '600' });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
-    expect(proxy.port).not.toBe(4000);
-    const ok = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': proxy.key, 'content-type': 'application/json' }, body: '{}' });
-    expect(ok.status).toBe(200);
-    expect(upstream.received[0].headers['x-api-key']).toBe('trajgen-no-upstream-key');
-    const bad = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'wrong' }, body: '{}' });
-    expect(bad.status).toBe(401);
-    const { main, worker } = pidsOf(join(base, 'litellm'));
-    expect(alive(main) && alive(worker)).toBe(true);
-    const log = readFileSync(join(base, 'litellm', 'litellm.log'), 'utf8');
-    expect(log).toContain('callbacks ["trajgen_trajectory_logger.trajectory_logger"]');
-    await proxy.stop();
-    await expect.poll(() => alive(main) || alive(worker), { timeout: 3000, interval: 50 }).toBe(false);
-  });
 
   it('fails clearly when LiteLLM dies during start-up, leaving nothing running', async () => {
     await expect(start('exit-early')).rejects.toThrow(/exited during start-up \(exit code 3\)/);
@@ -221,6 +213,7 @@ describe('LiteLLM process orchestration (fake-litellm test double)', () => {
 
   it('names a missing executable and refuses port 4000', async () => {
     await expect(start('ok', { executable: join(base, 'no-such-litellm') })).rejects.toThrow(/Cannot start LiteLLM: .*no-such-litellm/);
+    await expect(start('ok', { executable: join(base, 'no-such-litellm') })).rejects.toMatchObject({ hint: expect.stringContaining("pip install 'litellm[proxy]==1.106.12'") });
     await expect(
       startLitellmProxy({ upstream: { baseUrl: upstream.url, protocol: 'anthropic' }, routes: new JobTrialRouter(base), port: 4000, litellm: { dir: base, job: 'j', models: ['m'], executable: FAKE_LITELLM } }),
     ).rejects.toThrow(/never uses port 4000/);
@@ -240,4 +233,68 @@ describe('LiteLLM process orchestration (fake-litellm test double)', () => {
     expect(await exited).toBe('SIGINT');
     await expect.poll(() => alive(main) || alive(worker), { timeout: 3000, interval: 50 }).toBe(false);
   });
+});
+
+describe('the real LiteLLM proxy (managed env) with our config and logger callback', () => {
+  let upstream: ScriptedUpstream;
+  let base: string;
+  beforeAll(async () => {
+    litellmExe = await ensureLitellmEnv(ROOT, { log: (l) => console.log(l) });
+    base = mkdtempSync(join(tmpdir(), 'tg-real-ll-'));
+  }, 1_200_000);
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterEach(async () => {
+    await upstream?.stop();
+    expect(liveProcessGroups()).toEqual([]);
+  });
+
+  it('serves with the per-job key only, logs one line per call with the client’s exact body, forwards neither our key nor the trial header, and leaves no process behind', async () => {
+    upstream = await startScriptedUpstream((req) =>
+      req.url.includes('chat/completions') ? { headers: JSON_HEADERS, chunks: [JSON.stringify(OPENAI_COMPLETION)] } : { headers: JSON_HEADERS, chunks: [JSON.stringify(ANTHROPIC_MESSAGE)] },
+    );
+    const routes = new JobTrialRouter(join(base, 'job'));
+    const trial = 'task-a__AAAAAAA';
+    const path = routes.register(trial);
+    const dir = join(base, 'litellm');
+    const proxy = await startLitellmProxy({
+      upstream: { baseUrl: upstream.url, protocol: 'anthropic' },
+      routes,
+      litellm: { dir, job: 'job', models: ['trajgen-oracle'], executable: litellmExe, startupTimeoutMs: 180_000, settleMs: 500 },
+    });
+    expect(proxy.port).not.toBe(4000);
+    const headers = { 'x-api-key': proxy.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-trajgen-trial': trial };
+    const messages = { model: 'trajgen-oracle', max_tokens: 64, metadata: { user_id: 'user-1' }, system: [{ type: 'text', text: 'sys' }], messages: [{ role: 'user', content: 'hi' }] };
+    try {
+    const ok = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers, body: JSON.stringify(messages) });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    expect(((await ok.json()) as { content: unknown }).content).toEqual(ANTHROPIC_MESSAGE.content);
+    const bad = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { ...headers, 'x-api-key': 'sk-wrong' }, body: JSON.stringify(messages) });
+    // LiteLLM 1.106 looks a non-master key up in its database; with none configured it answers
+      // 400 "No connected db." (not 401). Refused either way, and never forwarded (checked below).
+      expect([400, 401], await bad.text()).toContain(bad.status);
+    const noTrial = await fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { ...headers, 'x-trajgen-trial': '' }, body: JSON.stringify(messages) });
+    expect(noTrial.status).toBe(400);
+    } finally {
+      await proxy.stop();
+    }
+
+    // Upstream side: exactly one request (the two refused ones never left), our key and routing header absent.
+    expect(upstream.received).toHaveLength(1);
+    const sent = upstream.received[0].headers;
+    expect(sent['x-trajgen-trial']).toBeUndefined();
+    expect(sent['x-api-key']).toBe('trajgen-no-upstream-key');
+    expect(JSON.stringify(sent)).not.toContain(proxy.key);
+
+    const logged = lines(path);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ session_id: trial, success: true, endpoint: '/v1/messages', stream: false, request_body: messages });
+    // LiteLLM hands the callback its own ModelResponse (OpenAI shape) for /v1/messages, not the Anthropic
+    // body the client got (reference litellm.md §4: "accept both shapes"; convert does).
+    const response = logged[0].response_body as { choices?: { message: { content?: string; tool_calls?: unknown[] } }[] };
+    expect(response.choices?.[0].message.tool_calls).toHaveLength(1);
+    expect(logged[0].usage).toMatchObject({ completion_tokens: ANTHROPIC_MESSAGE.usage.output_tokens });
+    expect(Object.keys(logged[0]).sort()).toEqual(['duration_ms', 'endpoint', 'litellm_call_id', 'request_body', 'request_time', 'response_body', 'session_id', 'stream', 'success', 'timestamp', 'usage']);
+    for (const f of readdirSync(dir)) expect(readFileSync(join(dir, f), 'utf8').includes(proxy.key), f).toBe(false);
+    expect(readFileSync(path, 'utf8')).not.toContain(proxy.key);
+  }, 300_000);
 });

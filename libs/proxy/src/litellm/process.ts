@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { TrajgenError } from '@trajgen/core';
+import { LITELLM_VERSION } from './env';
 
 /**
  * Running LiteLLM as a child in its own process group, and making sure that
@@ -184,7 +185,7 @@ export async function startManagedProcess(options: StartProcessOptions): Promise
     throw new TrajgenError(`Cannot start ${what}: ${options.executable}: ${err.message}`, {
       hint:
         (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? `Install it (pip install 'litellm[proxy]') or set proxy.litellm.executable to its path.`
+          ? `Set proxy.litellm.managed_env: true (rollout installs litellm[proxy]==${LITELLM_VERSION} into artifacts/env/litellm on first use), or pip install 'litellm[proxy]==${LITELLM_VERSION}' and set proxy.litellm.executable to its litellm.`
           : 'Check proxy.litellm.executable.',
     });
   }

@@ -269,7 +269,7 @@ class TrajgenTrajectoryLogger(CustomLogger):
         if path is None:
             self._unrouted(trial, endpoint, call_id)
             return
-        request_body = psr.get("body")
+        request_body = client_body(psr.get("body"))
         if not isinstance(request_body, dict):
             request_body = {"model": kwargs.get("model"), "messages": kwargs.get("messages")}
             request_body.update(kwargs.get("optional_params") or {})
@@ -368,6 +368,34 @@ class TrajgenTrajectoryLogger(CustomLogger):
         self._append(os.path.join(os.path.dirname(self._settings_file), "unrouted.jsonl"), json.dumps(note))
 
 
+# Keys LiteLLM's proxy writes into its own metadata dict (litellm 1.106: headers, the key's hash and
+# alias, spend, the route, …). Their presence tells LiteLLM's dict from a client's own `metadata`.
+_LITELLM_METADATA_MARKERS = ("headers", "user_api_key_hash", "user_api_key", "endpoint", "requester_metadata")
+
+
+def client_body(body):
+    """The body as the client sent it.
+
+    The reference (litellm.md) calls proxy_server_request.body "the client's original JSON"; the real
+    LiteLLM 1.106 snapshots it after adding its own metadata: `litellm_metadata` on /v1/messages and
+    /v1/responses (a key clients do not send), and `metadata` on /chat/completions, where the client's
+    own metadata, if any, is kept as metadata.requester_metadata. Both are undone here so a line holds
+    the same request_body as the builtin proxy's (and no request header, key hash or route leaks
+    into the trajectory).
+    """
+    if not isinstance(body, dict):
+        return body
+    out = {k: v for k, v in body.items() if k != "litellm_metadata"}
+    meta = out.get("metadata")
+    if isinstance(meta, dict) and any(k in meta for k in _LITELLM_METADATA_MARKERS):
+        original = meta.get("requester_metadata")
+        if isinstance(original, dict) and original:
+            out["metadata"] = {k: v for k, v in original.items() if k not in _LITELLM_METADATA_MARKERS}
+        else:
+            del out["metadata"]
+    return out
+
+
 def _redact(text, secrets):
     for s in secrets:
         if not s or len(s) < 8:
@@ -380,10 +408,8 @@ def _redact(text, secrets):
 
 
 def _reject(status, detail):
-    try:
-        from fastapi import HTTPException
-    except ImportError:  # the stub used in tests has no FastAPI
-        raise ValueError(detail)
+    from fastapi import HTTPException
+
     raise HTTPException(status_code=status, detail={"error": "trajgen proxy: " + detail})
 
 

@@ -3,6 +3,7 @@
   train <config.yaml>            train from a LLaMA-Factory training YAML
   render <config.yaml> [N]       print the first N rendered examples as JSON (no torch needed)
   build-base-model ...           (re)generate a tiny base model dir: see base_model.py
+  init-weights --from D --out D  save the weights the trainer initialises for a config-only dir
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def main() -> int:
             from .base_model import main as build_main
 
             return build_main(rest)
+        if command == "init-weights":
+            from .base_model import init_weights_main
+
+            return init_weights_main(rest)
         print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
         return 2
     except TrainerError as exc:

@@ -159,3 +159,30 @@ def main(argv: List[str]) -> int:
                  a.max_positions, a.corpus_lf, a.corpus_text, a.init_seed, a.initializer_range)
     print(json.dumps(info))
     return 0
+
+
+def init_weights_main(argv: List[str]) -> int:
+    """``init-weights --from DIR --out DIR``: a copy of a config-only model dir with its initialised weights.
+
+    The weights are the ones the embedded trainer initialises on first use (same seed, same code), saved
+    as model.safetensors, so a trainer that only loads weights (LLaMA-Factory) can start from them.
+    """
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    p = argparse.ArgumentParser(prog="python -m trajgen_trainer init-weights")
+    p.add_argument("--from", dest="src", required=True)
+    p.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    config = AutoConfig.from_pretrained(a.src)
+    torch.manual_seed(int(getattr(config, "trajgen_init_seed", 0)))
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    os.makedirs(a.out, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copyfile(os.path.join(a.src, name), os.path.join(a.out, name))
+    model.save_pretrained(a.out, safe_serialization=True)
+    params = sum(t.numel() for t in model.parameters())
+    print(json.dumps({"out": a.out, "parameters": params}))
+    return 0

@@ -1,4 +1,4 @@
-"""TEST DRIVER (with the stub `litellm` package on PYTHONPATH) for trajgen_trajectory_logger.py.
+"""TEST DRIVER (run with the managed LiteLLM env's Python: the real litellm package) for trajgen_trajectory_logger.py.
 
 Usage: python3 drive_callback.py <dir holding the generated module> <scenario.json>
 
@@ -69,7 +69,8 @@ async def main():
             await logger.async_pre_call_hook(None, None, data, check.get("call_type", "anthropic_messages"))
             out["pre_call"].append("ok")
         except Exception as error:  # noqa: BLE001
-            out["pre_call"].append("rejected: %s" % error)
+            detail = getattr(error, "detail", None)  # fastapi.HTTPException, as LiteLLM's proxy answers it
+            out["pre_call"].append("rejected: %s" % (detail.get("error") if isinstance(detail, dict) else error))
     for call in scenario["calls"]:
         kwargs, start, end = kwargs_for(call)
         if call["kind"] == "success":

@@ -4,7 +4,8 @@
  * TEST DOUBLE — fake-litellm. NOT LiteLLM.
  *
  * Stands in for the `litellm` CLI in the tests of the LiteLLM backend's process
- * orchestration (LiteLLM cannot be installed here). It accepts the same flags
+ * fault handling: crashes during start-up, readiness that never comes, groups that ignore SIGTERM,
+ * which the real LiteLLM (managed env, used by the other tests) cannot be made to produce. It accepts the same flags
  * (`--config C --host H --port P --num_workers N`), reads the generated
  * config.yaml, serves GET /health/liveliness and GET /health/readiness, and
  * forwards /v1/* to model_list[0]'s api_base after checking the master key

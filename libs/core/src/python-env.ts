@@ -1,7 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TrajgenError, acquireLock, formatDuration, sha256, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError } from './errors';
+import { acquireLock } from './lock';
+import { formatDuration } from './text';
+import { sha256 } from './digest';
+import { writeJsonAtomic } from './fs';
 
 /** pip flags for every install: fail fast when an index is unreachable (no retries, short timeouts). */
 export const PIP_FLAGS = ['--retries', '0', '--timeout', '5', '--disable-pip-version-check'];
@@ -19,6 +23,8 @@ export interface PythonEnvSpec {
   python?: string;
   /** Wait this long for another process creating the same env (default 20 min). */
   lockWaitMs?: number;
+  /** A script run with the env's Python after pip succeeded (before the env is marked usable); a non-zero exit fails the creation. */
+  postInstall?: string[];
   /** Explains a failed install (e.g. "not in the index"); returns undefined to use the default message. */
   explainFailure?: (pipOutput: string) => { message: string; hint: string } | undefined;
 }
@@ -155,6 +161,15 @@ export async function ensurePythonEnv(spec: PythonEnvSpec, io: { log(line: strin
         details: [`pip install ${install.join(' ')} → exit ${pip.code}`, lastError],
         hint: `${explained?.hint ?? 'Check the package index configuration (pip config list).'} Full log: ${logFile}`,
       });
+    }
+    if (spec.postInstall) {
+      const post = await run(envPython(spec.dir), spec.postInstall, createWriteStream(logFile, { flags: 'a' }), (line) => io.log(`  ${line}`));
+      if (post.code !== 0) {
+        throw new TrajgenError(`Preparing the ${spec.label} environment failed after pip: ${post.output.trim().split('\n').pop() ?? ''}`, {
+          details: [`python ${spec.postInstall.join(' ')} → exit ${post.code}`],
+          hint: `Full log: ${logFile}`,
+        });
+      }
     }
     const marker: EnvMarker = {
       digest,
