@@ -4,6 +4,7 @@ import { atomicWriteFileSync, resetDir, writeJsonAtomic } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { renderReport, renderTrialPage, renderTrialsPage, TRIALS_DIR, TRIALS_PAGE, TRIAL_PAGE, type PipelineSummary, type ReportSeries, type TrialListRow } from '@trajgen/report';
 import { writeTrialViewerData } from './trials';
+import { SCORE_BINS_FILE, scoreBins } from './run-details';
 import { ensureHistoryScript } from './recorder';
 import { collectSummary, readLossCurve, readScoreValues } from './summary';
 
@@ -76,6 +77,7 @@ export async function archivePipeline(pipeline: LoadedPipeline, io: ArchiveIO): 
   let report: ArchiveResult['report'];
   if (config.archive.report) {
     const scores = await readScoreValues(paths, dataName);
+    writeJsonAtomic(join(outDir, SCORE_BINS_FILE), { schema_version: 1, bins: scores.values?.length ? scoreBins(scores.values) : null });
     const costNote = costNoteOf(config);
     const viewer = writeTrialViewerData(paths, join(paths.report, TRIALS_DIR), { dataName, instanceStatus: config.conversion.instance_status, costNote, log: io.log });
     atomicWriteFileSync(join(paths.report, TRIALS_PAGE), renderTrialsPage(pipeline.name));

@@ -93,7 +93,7 @@ export const RUNS_SCRIPT = String.raw`
     chosen.forEach(function (r, i) {
       var c = COLOURS[i % COLOURS.length];
       node(s, 'path', { d: r.loss.map(function (p, j) { return (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ',' + sy(p[1]).toFixed(1); }).join(' '), fill: 'none', stroke: c, 'stroke-width': 1.8, 'data-run': r.id });
-      node(s, 'text', { x: w - 20, y: 44 + i * 14, 'text-anchor': 'end', fill: c }, r.id);
+      node(s, 'text', { x: M + 10, y: 44 + i * 14, fill: c }, r.id);
     });
   }
   function drawScores() {
@@ -113,7 +113,7 @@ export const RUNS_SCRIPT = String.raw`
         var bh = v / top * (h - 64);
         node(s, 'rect', { x: (M + i * bw + 1 + k * (bw - 2) / shares.length).toFixed(1), y: (h - 34 - bh).toFixed(1), width: Math.max(1, (bw - 2) / shares.length).toFixed(1), height: bh.toFixed(1), fill: COLOURS[k], 'data-run': chosen[k].id });
       });
-      node(s, 'text', { x: w - 20, y: 44 + k * 14, 'text-anchor': 'end', fill: COLOURS[k] }, chosen[k].id + ' (share of rows)');
+      node(s, 'text', { x: M + 10, y: 44 + k * 14, fill: COLOURS[k] }, chosen[k].id + ' (share of rows)');
     });
   }
   function draw() { drawLoss(); drawScores(); }
