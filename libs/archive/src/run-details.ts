@@ -4,10 +4,10 @@
  * archived summary, and the series saved beside them (`series.json`: loss by
  * step, quality-score histogram), all read from archives/run_NNN.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { PipelinePaths } from '@trajgen/config';
+import { pipelinePaths, type PipelinePaths } from '@trajgen/config';
 import { atomicWriteFileSync } from '@trajgen/core';
 import type { RunDetail, RunIndexEntry } from '@trajgen/report';
 import { finite, isRecord, readJson } from './read';
@@ -71,4 +71,49 @@ export function runDetails(paths: PipelinePaths, runs: RunIndexEntry[]): RunDeta
       score_bins: Array.isArray(series?.score_bins) ? series!.score_bins : null,
     };
   });
+}
+
+/** Where a cache-restored stage's output (and the log Nx replays) came from: the newest recorded run in which it ran with this hash. */
+export interface RestoredOrigin {
+  pipeline: string;
+  stage: string;
+  run: string | null;
+  ranAt: string | null;
+}
+
+/** How many recorded runs back to look for the run that produced a restored output. */
+const ORIGIN_LOOKBACK = 30;
+
+export function restoredOrigins(workspaceRoot: string, pipeline: string, restored: { stage: string; hash: string | null }[]): RestoredOrigin[] {
+  const paths = pipelinePaths(workspaceRoot, pipeline);
+  const pending = new Map(restored.map((r) => [r.stage, r.hash]));
+  const found = new Map<string, RestoredOrigin>();
+  const runs = readdirSafe(paths.archives)
+    .filter((d) => /^run_\d{3,}$/.test(d))
+    .sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)))
+    .slice(0, ORIGIN_LOOKBACK);
+  for (const id of runs) {
+    if (found.size === pending.size) break;
+    const meta = readYamlFile(join(paths.archives, id, 'metadata.yaml'));
+    const stages = isRecord(meta) && isRecord(meta.stages) ? meta.stages : {};
+    for (const [stage, hash] of pending) {
+      const s = stages[stage];
+      if (found.has(stage) || !hash || !isRecord(s) || s.status !== 'ran' || String(s.hash) !== hash) continue;
+      found.set(stage, { pipeline, stage, run: id, ranAt: typeof s.completed_at === 'string' ? s.completed_at : null });
+    }
+  }
+  return restored.map((r) => found.get(r.stage) ?? { pipeline, stage: r.stage, run: null, ranAt: null });
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function formatRestored(o: RestoredOrigin): string {
+  const from = o.run ? `from ${o.run}${o.ranAt ? ` (ran ${o.ranAt})` : ''}` : 'from a run not recorded in this clone (another clone, or the remote cache)';
+  return `trajgen: ${o.pipeline}:${o.stage} was restored from the Nx cache, not run: its outputs and the log above are ${from}.`;
 }
