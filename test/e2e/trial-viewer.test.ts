@@ -46,7 +46,8 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('trial viewer after a real demo run (head
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('request', (r) => requests.push(r.url()));
-    await page.goto(pathToFileURL(join(ws.root, 'artifacts/demo/report', path)).href, { waitUntil: 'load' });
+    const [file, hash] = path.split('#');
+    await page.goto(pathToFileURL(join(ws.root, 'artifacts/demo/report', file)).href + (hash ? `#${hash}` : ''), { waitUntil: 'load' });
     return { page, errors, requests };
   }
 

@@ -94,7 +94,16 @@ export function restoredOrigins(workspaceRoot: string, pipeline: string, restore
     .slice(0, ORIGIN_LOOKBACK);
   for (const id of runs) {
     if (found.size === pending.size) break;
-    const meta = readYamlFile(join(paths.archives, id, 'metadata.yaml'));
+    // Parse only a record that mentions one of the hashes: metadata.yaml carries the whole summary, and this runs on every cached invocation.
+    const file = join(paths.archives, id, 'metadata.yaml');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    if (![...pending.values()].some((h) => h && text.includes(h))) continue;
+    const meta = readYamlFile(file);
     const stages = isRecord(meta) && isRecord(meta.stages) ? meta.stages : {};
     for (const [stage, hash] of pending) {
       const s = stages[stage];

@@ -9,7 +9,7 @@
 export const RUNS_BODY = `<p id="runs-note" class="note">Loading runs from history.js…</p>
 <div id="runs-wrap" hidden>
 <div class="scroll"><table id="runs-table" class="runs"><thead></thead><tbody></tbody></table></div>
-<div class="charts"><figure class="chart" id="runs-loss"></figure><figure class="chart" id="runs-scores"></figure></div>
+<div class="charts"><figure class="runs-chart" id="runs-loss"></figure><figure class="runs-chart" id="runs-scores"></figure></div>
 <p class="note">Tick runs in the first column to overlay their loss curves; the score chart compares the two newest ticked runs.</p>
 </div>`;
 

@@ -17,7 +17,7 @@ thead th { background: #f0f2f5; font-weight: 600; }
 table.kv th { font-weight: 500; color: #4a5468; width: 220px; }
 table.tasks td:not(:first-child), table.history td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 14px 0; }
-.card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 10px 16px; min-width: 170px; }
+.card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 10px 16px; min-width: 170px; flex: 1 1 220px; }
 .card .label { font-size: 12px; color: #5b6477; text-transform: uppercase; letter-spacing: .04em; }
 .card .value { font-size: 24px; font-weight: 600; margin: 2px 0; }
 .card .sub { font-size: 12px; color: #5b6477; }
@@ -38,4 +38,19 @@ code { font-size: 12px; background: #f0f2f5; padding: 1px 4px; border-radius: 3p
 .badge.error { background: #fff1d6; color: #8a5a00; }
 header a { color: #c9d8f5; }
 a { color: #2f5da8; }
+.illustrative { display: inline-block; font-size: 11px; color: #8a5a00; background: #fff7e6; border: 1px dashed #e0b860; border-radius: 3px; padding: 0 4px; }
+.look { margin: 4px 0 12px; font-size: 14px; color: #4a5468; }
+a.button { display: inline-block; background: #2f5da8; color: #fff; padding: 6px 14px; border-radius: 5px; text-decoration: none; font-weight: 600; margin-right: 8px; }
+.count { font-weight: 600; }
+.count.resolved { color: #1e6b2f; }
+.count.unresolved { color: #a11d1d; }
+.count.error { color: #8a5a00; }
+.zero { color: #b0b6c3; }
+a.trial { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px; text-decoration: none; margin: 1px 2px; }
+a.trial.unresolved { background: #fde6e6; color: #a11d1d; }
+a.trial.error { background: #fff1d6; color: #8a5a00; }
+.definition { font-size: 13px; color: #3a4356; background: #f4f6fa; border-radius: 4px; padding: 6px 10px; max-width: 1100px; }
+.charts .side { align-self: center; }
+figure.runs-chart { margin: 8px 0; }
+details { margin: 6px 0; }
 `;
