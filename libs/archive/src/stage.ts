@@ -49,7 +49,7 @@ function failedTrialLinks(rows: TrialListRow[], perTask = 3): NonNullable<Report
 
 /** Costs the demo's oracle reports are computed from the config's prices, not billed by a provider. */
 export function costNoteOf(config: LoadedPipeline['config']): string | undefined {
-  return config.rollout.llm_api.provider === 'oracle' ? 'illustrative: computed from rollout.llm_api.prices for the demo oracle, not billed' : undefined;
+  return config.rollout.llm_api.provider === 'oracle' ? 'illustrative: demo oracle, priced from rollout.llm_api.prices' : undefined;
 }
 
 /**

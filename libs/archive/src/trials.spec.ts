@@ -87,6 +87,10 @@ describe('trial viewer data', () => {
     // No job dir for this trial's raw log here: the page says so rather than showing nothing silently.
     expect(failed.notes.join(' ')).toMatch(/No IM row and no raw model calls/);
     for (const f of readdirSync(out)) expect(readFileSync(join(out, f), 'utf8')).not.toContain(KEY);
+    // Indexing the IM file in chunks that split rows anywhere finds the same rows.
+    const small = join(root, 'small');
+    writeTrialViewerData(paths, small, { dataName: 'demo', instanceStatus: 'resolved', scrub: textScrubber({}), chunkBytes: 7 });
+    for (const f of readdirSync(out)) expect(readFileSync(join(small, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
   });
 
   it('rebuilds a conversation from raw Anthropic calls: only new messages per call, results beside their calls, side calls apart', () => {

@@ -22,12 +22,15 @@ export const MAX_KEPT_CHARS = 40_000;
 const VERIFIER_TAIL_LINES = 80;
 /** Raw proxy logs larger than this are summarised, not rendered (they repeat the history in every call). */
 const MAX_RAW_BYTES = 64 * 1024 * 1024;
+const CHUNK_BYTES = 16 * 1024 * 1024;
 
 export interface TrialViewerOptions {
   dataName: string;
   /** conversion.instance_status: which outcomes conversion takes. */
   instanceStatus: string;
   scrub?: TextScrubber;
+  /** Read size when indexing the IM file (tests use a tiny one to cross chunk boundaries). */
+  chunkBytes?: number;
   /** Shown beside costs that are not a provider's bill. */
   costNote?: string;
   log?: (line: string) => void;
@@ -82,27 +85,46 @@ interface RowIndex {
   ranges: Map<string, [number, number][]>;
 }
 
-function indexImRows(paths: PipelinePaths, dataName: string): RowIndex {
+function indexImRows(paths: PipelinePaths, dataName: string, chunkBytes = CHUNK_BYTES): RowIndex {
   const scored = join(paths.imData, `${dataName}.scored.jsonl`);
   const plain = join(paths.imData, `${dataName}.jsonl`);
   const file = existsSync(scored) ? scored : existsSync(plain) ? plain : null;
   const ranges = new Map<string, [number, number][]>();
   if (!file) return { file, ranges };
-  const buf = readFileSync(file);
-  // Each row names its job and trial near the end of unique_info; a cheap scan finds them without parsing the row.
-  let start = 0;
-  while (start < buf.length) {
-    let end = buf.indexOf(10, start);
-    if (end < 0) end = buf.length;
-    if (end > start) {
-      const key = rowKey(buf, start, end);
-      if (key) {
-        const list = ranges.get(key) ?? [];
-        list.push([start, end - start]);
-        ranges.set(key, list);
+  // Chunked, so a scored file of any size is indexed in bounded memory; each row names its job and trial
+  // in unique_info, which a byte search finds without parsing the row.
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    let carry = Buffer.alloc(0);
+    let carryOffset = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunkBytes, null);
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (;;) {
+        let end = buf.indexOf(10, start);
+        if (end < 0) {
+          if (n > 0) break;
+          end = buf.length;
+        }
+        if (end > start) {
+          const key = rowKey(buf, start, end);
+          if (key) {
+            const list = ranges.get(key) ?? [];
+            list.push([carryOffset + start, end - start]);
+            ranges.set(key, list);
+          }
+        }
+        start = end + 1;
+        if (start >= buf.length) break;
       }
+      if (n === 0) break;
+      carryOffset += Math.min(start, buf.length);
+      carry = Buffer.from(buf.subarray(Math.min(start, buf.length)));
     }
-    start = end + 1;
+  } finally {
+    closeSync(fd);
   }
   return { file, ranges };
 }
@@ -167,9 +189,9 @@ function notConverted(t: TrialRef, options: TrialViewerOptions, stats: Record<st
   if (t.reward === null) return { status: 'not_selected', reason: 'no_reward', message: 'The verifier produced no reward, so conversion did not take this trial.' };
   const resolved = t.reward === 1;
   if (options.instanceStatus === 'resolved' && !resolved)
-    return { status: 'not_selected', reason: 'unresolved', message: 'Not converted: conversion.instance_status is "resolved" and this trial did not pass its tests.' };
+    return { status: 'not_selected', reason: 'unresolved', message: 'conversion.instance_status is "resolved" and this trial did not pass its tests.' };
   if (options.instanceStatus === 'unresolved' && resolved)
-    return { status: 'not_selected', reason: 'resolved', message: 'Not converted: conversion.instance_status is "unresolved" and this trial passed.' };
+    return { status: 'not_selected', reason: 'resolved', message: 'conversion.instance_status is "unresolved" and this trial passed.' };
   const example = (Array.isArray(stats.examples) ? stats.examples : []).find((e: any) => e?.job === t.job && e?.trial === t.trial);
   if (example) return { status: 'dropped', reason: str(example.reason), message: str(example.message) };
   return { status: 'dropped', reason: null, message: 'Selected but no IM row: conversion dropped it (the stats file keeps the reasons of the first drops only; see the drop counts).' };
@@ -198,7 +220,7 @@ function flagOf(conv: ViewerConversation | undefined): string | null {
 export function writeTrialViewerData(paths: PipelinePaths, outDir: string, options: TrialViewerOptions): TrialViewerResult {
   const scrub = options.scrub ?? textScrubber();
   const trials = readTrialList(paths);
-  const rowIndex = indexImRows(paths, options.dataName);
+  const rowIndex = indexImRows(paths, options.dataName, options.chunkBytes);
   const statsDoc = readJson<Record<string, any>>(join(paths.imData, `${options.dataName}.stats.json`));
   const stats = isRecord(statsDoc.value) ? statsDoc.value : null;
   const rel = (p: string) => relative(paths.workspaceRoot, p);

@@ -155,8 +155,8 @@ function rolloutSection(s: PipelineSummary, series: ReportSeries, charts: Record
     (failed[task] ?? []).map((f) => `<a class="trial ${esc(f.outcome)}" href="${TRIAL_PAGE}#${esc(f.id)}" title="${esc(f.outcome)}">${esc(f.trial)}</a>`).join(' ') || '';
   parts.push(
     table(
-      ['task', 'trials', 'resolved', 'unresolved', 'error', 'resolved share', 'mean reward', 'input tokens', 'output tokens', 'cost', 'trials that did not resolve'],
-      shown.map((r) => [taskLink(r.task_id, pages), num(r.trials), ...outcomeCells(r), pct(r.pass_rate), num(r.mean_reward, 3), num(r.input_tokens), num(r.output_tokens), usd(r.cost_usd), failedLinks(r.task_id)]),
+      ['task', 'trials that did not resolve', 'trials', 'resolved', 'unresolved', 'error', 'resolved share', 'mean reward', 'input tokens', 'output tokens', 'cost'],
+      shown.map((r) => [taskLink(r.task_id, pages), failedLinks(r.task_id), num(r.trials), ...outcomeCells(r), pct(r.pass_rate), num(r.mean_reward, 3), num(r.input_tokens), num(r.output_tokens), usd(r.cost_usd)]),
       'tasks',
     ),
   );

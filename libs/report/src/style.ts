@@ -15,7 +15,7 @@ table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
 th, td { border-bottom: 1px solid #eceef2; padding: 4px 10px; text-align: left; vertical-align: top; }
 thead th { background: #f0f2f5; font-weight: 600; }
 table.kv th { font-weight: 500; color: #4a5468; width: 220px; }
-table.tasks td:not(:first-child), table.history td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.tasks td:nth-child(n+3), table.history td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 14px 0; }
 .card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 10px 16px; min-width: 170px; flex: 1 1 220px; }
 .card .label { font-size: 12px; color: #5b6477; text-transform: uppercase; letter-spacing: .04em; }

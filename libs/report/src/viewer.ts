@@ -226,7 +226,7 @@ const TRIAL_SCRIPT = String.raw`
     if (t.outcome === 'resolved') lines.push('The verifier passed (reward ' + t.reward + ').');
     else if (t.outcome === 'unresolved') lines.push('The agent finished but the verifier failed (reward ' + t.reward + '): see the verifier output below.');
     else lines.push('No reward: the trial ended with an error' + (t.exception ? ' (' + t.exception.type + ')' : '') + '.');
-    lines.push('Training data: ' + (STATUS[t.data.status] || t.data.status) + (t.data.reason ? ' — ' + t.data.reason : '') + '. ' + (t.data.message || ''));
+    lines.push('Training data: ' + (STATUS[t.data.status] || t.data.status) + (t.data.reason ? ' (' + t.data.reason + ')' : '') + ' — ' + (t.data.message || ''));
     lines.forEach(function (l) { add(why, el('div', null, l)); });
     t.notes.forEach(function (n) { add(head, el('p', 'note', n)); });
     var grid = add(head, el('div', 'facts'));
