@@ -7,7 +7,7 @@
  * that produced no IM row, its raw model calls.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
 import { atomicWriteFileSync } from '@trajgen/core';
@@ -234,7 +234,9 @@ export function writeTrialViewerData(paths: PipelinePaths, outDir: string, optio
       const id = trialFileId(t.job, t.trial);
       const detail = trialDetail(paths, t, id, fd, rowIndex, stats, options, scrub, rel);
       const text = renderTrialScript(detail);
-      atomicWriteFileSync(join(outDir, `${id}.js`), text);
+      // Plain writes: the directory is emptied and regenerated as a whole (a crash leaves no cached output), and
+      // an fsync per file would cost more than building the page at 20,000 trials.
+      writeFileSync(join(outDir, `${id}.js`), text);
       bytes += Buffer.byteLength(text);
       const main = detail.conversations.find((c) => c.agent_type === 'main');
       list.push({

@@ -40,6 +40,7 @@ table.list th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.list th.sorted::after { content: ' ▾'; }
 table.list th.sorted.asc::after { content: ' ▴'; }
 table.list td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.list td:not(:first-child) { white-space: nowrap; }
 .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px 18px; margin: 10px 0; font-size: 13px; }
 .facts div b { display: block; font-size: 11px; color: #5b6477; font-weight: 500; text-transform: uppercase; letter-spacing: .04em; }
 pre { white-space: pre-wrap; word-break: break-word; font-size: 12px; background: #f6f7f9; border: 1px solid #e3e6ec; border-radius: 4px; padding: 6px 8px; margin: 4px 0; max-width: 100%; }
@@ -126,7 +127,7 @@ const LIST_SCRIPT = String.raw`
       cell(tr, r[ix.duration] === null ? null : r[ix.duration] + ' s', 'num');
       body.appendChild(tr);
     });
-    note.textContent = out.length + ' of ' + rows.length + ' trials match' + (out.length > MAX ? ' (the first ' + MAX + ' shown; narrow the filters)' : '') + '.';
+    note.textContent = out.length + ' of ' + rows.length + ' trials match' + (out.length > MAX ? ' (the first ' + MAX + ' shown; narrow the filters)' : '') + '.' + (data.meta && data.meta.costNote ? ' Costs are ' + data.meta.costNote + '.' : '');
     writeHash();
   }
   var STATUS = { in_lf: 'in training data', filtered: 'filtered out', converted: 'converted', not_selected: 'not converted', dropped: 'dropped', not_converted: 'not converted yet' };
