@@ -51,12 +51,12 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('trial viewer after a real demo run (head
     return { page, errors, requests };
   }
 
-  it('the demo runs end to end and the archive stage writes one page per trial', () => {
+  it('the demo runs end to end and the archive stage writes the data of every trial', () => {
     expect(demo.code, demo.output.slice(-5000)).toBe(0);
     expect(demo.output).toMatch(/trial pages: 8 trials → artifacts\/demo\/report\/trials\//);
-    const files = readdirSync(join(ws.root, 'artifacts/demo/report/trials'));
-    expect(files.filter((f) => /^t[0-9a-f]+\.js$/.test(f))).toHaveLength(8);
-    expect(files).toContain('index.js');
+    const files = readdirSync(join(ws.root, 'artifacts/demo/report/trials')).sort();
+    expect(files).toEqual(['index.js', 's.js']);
+    expect(readFileSync(join(ws.root, 'artifacts/demo/report/trials/s.js'), 'utf8').match(/^TRAJGEN_TRIAL\(/gm)).toHaveLength(8);
   });
 
   it('two clicks answer "why did fix-off-by-one fail, and what did the agent do?"', async () => {
@@ -67,7 +67,7 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('trial viewer after a real demo run (head
     const row = page.locator('table.tasks tr', { hasText: 'fix-off-by-one' });
     await row.locator('a.trial').click();
     await page.waitForSelector('#verifier pre');
-    expect(page.url()).toMatch(/trial\.html#t[0-9a-f]+$/);
+    expect(page.url()).toMatch(/trial\.html#s[0-9a-f]*\/t[0-9a-f]+$/);
     expect(await page.textContent('h2 .badge')).toBe('unresolved');
     expect(await page.textContent('.why')).toMatch(/verifier failed \(reward 0\).*not converted.*unresolved/s);
     // Why: the verifier's own output, with the failing assertion.

@@ -42,7 +42,7 @@ function failedTrialLinks(rows: TrialListRow[], perTask = 3): NonNullable<Report
   for (const r of rows) {
     if (r.outcome === 'resolved') continue;
     const list = (out[r.task] ??= []);
-    if (list.length < perTask) list.push({ id: r.id, trial: r.trial, outcome: r.outcome });
+    if (list.length < perTask) list.push({ id: `${r.shard}/${r.id}`, trial: r.trial, outcome: r.outcome });
   }
   return out;
 }

@@ -7,16 +7,19 @@ import { pipelinePaths } from '@trajgen/config';
 import type { TrialDetail } from '@trajgen/report';
 import { seedPipelineOutputs } from './__fixtures__/seed';
 import { textScrubber } from './redact';
-import { trialFileId, writeTrialViewerData } from './trials';
+import { shardDigits, trialFileId, writeTrialViewerData } from './trials';
 import { rawConversations } from './viewer-convert';
 
 const JOB = 'demo-claude-code-2.1.197-trajgen-oracle-20261121T101500';
 const KEY = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345';
 
+/** Run every data file as the trial page does and keep the trial asked for. */
 function load(dir: string, id: string): TrialDetail {
-  let detail: TrialDetail | undefined;
-  runInNewContext(readFileSync(join(dir, `${id}.js`), 'utf8'), { TRAJGEN_TRIAL: (d: TrialDetail) => (detail = d) });
-  return detail!;
+  const found: TrialDetail[] = [];
+  for (const f of readdirSync(dir).filter((f) => /^s[0-9a-f]*\.js$/.test(f)))
+    runInNewContext(readFileSync(join(dir, f), 'utf8'), { TRAJGEN_TRIAL: (d: TrialDetail) => d.id === id && found.push(d) });
+  expect(found).toHaveLength(1);
+  return found[0];
 }
 
 /** An IM row of a trial, in the shape convert writes (unique_info: _job, _trial, _agent_type, …). */
@@ -55,7 +58,8 @@ describe('trial viewer data', () => {
     const out = join(root, 'out');
     const result = writeTrialViewerData(paths, out, { dataName: 'demo', instanceStatus: 'resolved', scrub: textScrubber({}) });
     expect(result.trials).toBe(8);
-    expect(readdirSync(out).sort()).toHaveLength(9);
+    // Eight trials fit one data file (s.js) beside the list.
+    expect(readdirSync(out).sort()).toEqual(['index.js', 's.js']);
 
     const window: { TRAJGEN_TRIALS?: { columns: string[]; rows: unknown[][] } } = {};
     runInNewContext(readFileSync(join(out, 'index.js'), 'utf8'), { window });
@@ -119,6 +123,13 @@ describe('trial viewer data', () => {
     expect(a[2]).toBe('hmm');
     expect(a[3][0]).toMatchObject({ name: 'Bash', result: 'a.py' });
     expect(JSON.parse(a[3][0].args)).toEqual({ command: 'ls' });
+  });
+
+  it('shards trial data: one file for a small pipeline, a few hundred at 20,000 trials', () => {
+    expect(shardDigits(8)).toBe(0);
+    expect(shardDigits(1000)).toBe(1);
+    expect(shardDigits(20_000)).toBe(2);
+    expect(16 ** shardDigits(20_000)).toBeLessThanOrEqual(20_000 / 48);
   });
 
   it('scrubs secret-looking tokens and secret env values from free text, not commit ids', () => {

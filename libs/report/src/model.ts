@@ -139,7 +139,7 @@ export interface ReportSeries {
   evalLoss?: [number, number][];
   lossNote?: string;
   /** Trial viewer links: per task, the trials that did not resolve (first few), and whether trial pages exist. */
-  trials?: { pages: boolean; note?: string; failed: Record<string, { id: string; trial: string; outcome: string }[]> };
+  trials?: { pages: boolean; note?: string; failed: Record<string, { /** `<shard>/<id>`: the trial page's fragment. */ id: string; trial: string; outcome: string }[]> };
   /** Set when costs come from illustrative prices (the demo's oracle). */
   costNote?: string;
 }
@@ -229,6 +229,8 @@ export interface TrialDetail {
 /** One row of the trials list (`report/trials/index.js`, columns TRIAL_COLUMNS). */
 export interface TrialListRow {
   id: string;
+  /** The data file (`trials/<shard>.js`) that holds this trial with a few dozen others. */
+  shard: string;
   task: string;
   trial: string;
   job: string;

@@ -14,7 +14,7 @@ export const TRIAL_PAGE = 'trial.html';
 export const TRIALS_DIR = 'trials';
 
 /** Columns of `trials/index.js` rows, in order (arrays keep a 20,000-trial list small). */
-export const TRIAL_COLUMNS = ['id', 'task', 'trial', 'job', 'scaffold', 'reward', 'outcome', 'exception', 'score', 'flag', 'status', 'reason', 'tokens', 'cost', 'duration', 'subagents'] as const;
+export const TRIAL_COLUMNS = ['id', 'shard', 'task', 'trial', 'job', 'scaffold', 'reward', 'outcome', 'exception', 'score', 'flag', 'status', 'reason', 'tokens', 'cost', 'duration', 'subagents'] as const;
 
 /** JSON as a script literal: `</script>` and U+2028/2029 cannot end or break it. */
 function jsLiteral(value: unknown): string {
@@ -112,7 +112,7 @@ const LIST_SCRIPT = String.raw`
     body.textContent = '';
     out.slice(0, MAX).forEach(function (r) {
       var tr = document.createElement('tr');
-      var a = document.createElement('a'); a.href = 'trial.html#' + r[ix.id]; a.textContent = r[ix.trial];
+      var a = document.createElement('a'); a.href = 'trial.html#' + r[ix.shard] + '/' + r[ix.id]; a.textContent = r[ix.trial];
       var td = document.createElement('td'); td.appendChild(a); tr.appendChild(td);
       cell(tr, r[ix.task]);
       var oc = cell(tr, ''); var b = document.createElement('span'); b.className = 'badge ' + r[ix.outcome]; b.textContent = r[ix.outcome]; oc.appendChild(b);
@@ -176,7 +176,7 @@ const TRIAL_SCRIPT = String.raw`
     if (conv.agent_type === 'subagent' && conv.parent_call) {
       var back = add(box, el('p', 'note'));
       var a = add(back, el('a', null, '← started by the main agent\'s call ' + conv.parent_call));
-      a.href = '#' + t.id;
+      a.href = '#' + t.shard + '/' + t.id;
     }
     if (conv.score) {
       var sc = add(box, el('p'));
@@ -207,7 +207,7 @@ const TRIAL_SCRIPT = String.raw`
         var name = add(left, el('div', 'name', 'tool call: ' + call.name + ' '));
         add(name, el('code', null, call.id));
         left.appendChild(pre(call.args));
-        if (call.sub) { var s = add(left, el('a', 'sublink', 'open the sub-agent conversation →')); s.href = '#' + t.id + '/' + call.sub; }
+        if (call.sub) { var s = add(left, el('a', 'sublink', 'open the sub-agent conversation →')); s.href = '#' + t.shard + '/' + t.id + '/' + call.sub; }
         var right = add(c, el('div'));
         add(right, el('div', 'name', call.result === null ? 'no result recorded' : call.error ? 'result (error)' : 'result'));
         if (call.result !== null) right.appendChild(pre(call.result, 'out res'));
@@ -260,20 +260,29 @@ const TRIAL_SCRIPT = String.raw`
     if (t.conversations.length > 1) {
       var nav = add(convs, el('p', 'convs'));
       nav.appendChild(document.createTextNode('Conversations: '));
-      t.conversations.forEach(function (c, i) { if (i) nav.appendChild(document.createTextNode(' · ')); var a = add(nav, el('a', c === conv ? 'current' : null, c.title)); a.href = '#' + t.id + '/' + c.key; });
+      t.conversations.forEach(function (c, i) { if (i) nav.appendChild(document.createTextNode(' · ')); var a = add(nav, el('a', c === conv ? 'current' : null, c.title)); a.href = '#' + t.shard + '/' + t.id + '/' + c.key; });
     }
     renderConversation(t, conv, convs);
     if (convKey) convs.scrollIntoView();
   }
 
-  window.TRAJGEN_TRIAL = function (t) { current = t; var p = location.hash.slice(1).split('/'); if (p[0] === t.id) render(t, p[1]); };
+  // A data file holds a few dozen trials (trials/<shard>.js); each calls TRAJGEN_TRIAL once.
+  var loaded = {}, shardsLoaded = {};
+  window.TRAJGEN_TRIAL = function (t) { loaded[t.id] = t; };
+  function show(p) {
+    var t = loaded[p[1]];
+    if (!t) { root.textContent = ''; add(root, el('p', 'na', 'Trial ' + p[1] + ' is not in trials/' + p[0] + '.js: the report was regenerated; open it again from the trials list.')); return; }
+    t.shard = p[0];
+    render(t, p[2]);
+  }
   function route() {
     var p = location.hash.slice(1).split('/');
-    if (!/^t[0-9a-f]{6,40}$/.test(p[0] || '')) { root.textContent = ''; add(root, el('p', 'na', 'No trial chosen: open one from the trials list.')); return; }
-    if (current && current.id === p[0]) { render(current, p[1]); return; }
+    if (!/^s[0-9a-f]{0,4}$/.test(p[0] || '') || !/^t[0-9a-f]{6,40}$/.test(p[1] || '')) { root.textContent = ''; add(root, el('p', 'na', 'No trial chosen: open one from the trials list.')); return; }
+    if (shardsLoaded[p[0]]) { show(p); return; }
     var s = document.createElement('script');
     s.src = 'trials/' + p[0] + '.js';
-    s.onerror = function () { root.textContent = ''; add(root, el('p', 'na', 'trials/' + p[0] + '.js is missing: the report was regenerated or copied without its trials/ folder.')); };
+    s.onload = function () { shardsLoaded[p[0]] = true; show(location.hash.slice(1).split('/')); };
+    s.onerror = function () { root.textContent = ''; add(root, el('p', 'na', 'trials/' + p[0] + '.js is missing: the report was copied without its trials/ folder.')); };
     document.head.appendChild(s);
   }
   window.addEventListener('hashchange', route);
