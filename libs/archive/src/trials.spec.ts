@@ -7,7 +7,7 @@ import { pipelinePaths } from '@trajgen/config';
 import type { TrialDetail } from '@trajgen/report';
 import { seedPipelineOutputs } from './__fixtures__/seed';
 import { textScrubber } from './redact';
-import { shardDigits, trialFileId, writeTrialViewerData } from './trials';
+import { shardCount, shardOf, trialFileId, writeTrialViewerData } from './trials';
 import { rawConversations } from './viewer-convert';
 
 const JOB = 'demo-claude-code-2.1.197-trajgen-oracle-20261121T101500';
@@ -125,11 +125,18 @@ describe('trial viewer data', () => {
     expect(JSON.parse(a[3][0].args)).toEqual({ command: 'ls' });
   });
 
-  it('shards trial data: one file for a small pipeline, a few hundred at 20,000 trials', () => {
-    expect(shardDigits(8)).toBe(0);
-    expect(shardDigits(1000)).toBe(1);
-    expect(shardDigits(20_000)).toBe(2);
-    expect(16 ** shardDigits(20_000)).toBeLessThanOrEqual(20_000 / 48);
+  it('shards trial data: one file for a small pipeline, ~48 trials per file at 20,000', () => {
+    expect(shardCount(8)).toBe(1);
+    expect(shardOf(trialFileId('j', 't'), 1)).toBe('s');
+    expect(shardCount(20_000)).toBe(417);
+    // Trials spread evenly over the files.
+    const sizes = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const s = shardOf(trialFileId('job', `task__${i}`), 417);
+      sizes.set(s, (sizes.get(s) ?? 0) + 1);
+    }
+    expect(sizes.size).toBe(417);
+    expect(Math.max(...sizes.values())).toBeLessThan(48 * 2);
   });
 
   it('scrubs secret-looking tokens and secret env values from free text, not commit ids', () => {

@@ -7,7 +7,7 @@
  * that produced no IM row, its raw model calls.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
 import { atomicWriteFileSync } from '@trajgen/core';
@@ -52,13 +52,14 @@ export function trialFileId(job: string, trial: string): string {
 /** About this many trials share one data file: creating a file costs ~2 ms on a busy VM disk, 20,000 of them 40 s. */
 const TRIALS_PER_SHARD = 48;
 
-/** Hex digits of the trial id that name its shard: 0 (one file) for a small pipeline, 2 (256 files) at 20,000 trials. */
-export function shardDigits(trials: number): number {
-  return trials <= TRIALS_PER_SHARD ? 0 : Math.min(4, Math.floor(Math.log(trials / TRIALS_PER_SHARD) / Math.log(16)));
+/** How many data files: one per ~48 trials (1 for the demo, 417 at 20,000 trials). */
+export function shardCount(trials: number): number {
+  return Math.max(1, Math.ceil(trials / TRIALS_PER_SHARD));
 }
 
-export function shardOf(id: string, digits: number): string {
-  return `s${id.slice(1, 1 + digits)}`;
+/** The data file of a trial: links carry it (`trial.html#<shard>/<id>`), so any stable spread works. */
+export function shardOf(id: string, shards: number): string {
+  return shards <= 1 ? 's' : `s${parseInt(id.slice(1, 9), 16) % shards}`;
 }
 
 /** Trial scripts collected per shard and appended in blocks, so memory stays bounded and each file is opened a few times. */
@@ -210,10 +211,16 @@ function tail(text: string, lines: number): { text: string; omitted: number } {
 
 function verifierOutput(dir: string, clip: Clip): TrialDetail['verifier'] {
   const vdir = join(dir, 'verifier');
-  if (!existsSync(vdir)) return [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(vdir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
   const order = (f: string) => (/stdout/.test(f) ? 0 : /stderr/.test(f) ? 1 : /reward/.test(f) ? 2 : 3);
-  const files = readdirSync(vdir)
-    .filter((f) => /\.(txt|log|json)$/.test(f) && statSync(join(vdir, f)).isFile())
+  const files = entries
+    .filter((e) => e.isFile() && /\.(txt|log|json)$/.test(e.name))
+    .map((e) => e.name)
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   return files.map((f) => {
     const t = tail(readFileSync(join(vdir, f), 'utf8'), VERIFIER_TAIL_LINES);
@@ -264,7 +271,7 @@ export function writeTrialViewerData(paths: PipelinePaths, outDir: string, optio
   const rel = (p: string) => relative(paths.workspaceRoot, p);
   mkdirSync(outDir, { recursive: true });
   const list: TrialListRow[] = [];
-  const digits = shardDigits(trials.length);
+  const nShards = shardCount(trials.length);
   const shards = new ShardWriter(outDir);
   let last = Date.now();
   const fd = rowIndex.file ? openSync(rowIndex.file, 'r') : -1;
@@ -272,7 +279,7 @@ export function writeTrialViewerData(paths: PipelinePaths, outDir: string, optio
     for (const t of trials) {
       const id = trialFileId(t.job, t.trial);
       const detail = trialDetail(paths, t, id, fd, rowIndex, stats, options, scrub, rel);
-      const shard = shardOf(id, digits);
+      const shard = shardOf(id, nShards);
       // Plain appends: the directory is emptied and regenerated as a whole (a crash leaves no cached output).
       shards.add(shard, renderTrialScript(detail));
       const main = detail.conversations.find((c) => c.agent_type === 'main');
@@ -325,7 +332,7 @@ function trialDetail(
   const notes: string[] = [];
   const result = safe ? readJson<Record<string, any>>(join(dir, 'result.json')) : { problem: 'unsafe path' };
   const r: Record<string, any> = isRecord(result.value) ? result.value : {};
-  if (!safe || !existsSync(dir)) notes.push(`The trial directory ${rel(dir)} is not in this clone (rollout jobs are never in the Nx cache): verifier output and raw calls are missing.`);
+  if (!safe || (result.problem !== undefined && !existsSync(dir))) notes.push(`The trial directory ${rel(dir)} is not in this clone (rollout jobs are never in the Nx cache): verifier output and raw calls are missing.`);
   const a: Record<string, any> = isRecord(r.agent_result) ? r.agent_result : {};
   const ex = isRecord(r.exception_info) ? r.exception_info : null;
   const clip = clipper(scrub, rel(dir));

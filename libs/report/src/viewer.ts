@@ -277,7 +277,7 @@ const TRIAL_SCRIPT = String.raw`
   }
   function route() {
     var p = location.hash.slice(1).split('/');
-    if (!/^s[0-9a-f]{0,4}$/.test(p[0] || '') || !/^t[0-9a-f]{6,40}$/.test(p[1] || '')) { root.textContent = ''; add(root, el('p', 'na', 'No trial chosen: open one from the trials list.')); return; }
+    if (!/^s[0-9]{0,6}$/.test(p[0] || '') || !/^t[0-9a-f]{6,40}$/.test(p[1] || '')) { root.textContent = ''; add(root, el('p', 'na', 'No trial chosen: open one from the trials list.')); return; }
     if (shardsLoaded[p[0]]) { show(p); return; }
     var s = document.createElement('script');
     s.src = 'trials/' + p[0] + '.js';
