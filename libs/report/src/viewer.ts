@@ -13,8 +13,8 @@ export const TRIALS_PAGE = 'trials.html';
 export const TRIAL_PAGE = 'trial.html';
 export const TRIALS_DIR = 'trials';
 
-/** Columns of `trials/index.js` rows, in order (arrays keep a 20,000-trial list small). */
-export const TRIAL_COLUMNS = ['id', 'shard', 'task', 'trial', 'job', 'scaffold', 'reward', 'outcome', 'exception', 'score', 'flag', 'status', 'reason', 'tokens', 'cost', 'duration', 'subagents'] as const;
+/** Columns of `trials/index.js` rows, in order (arrays keep a 20,000-trial list small; the job is on the trial page). */
+export const TRIAL_COLUMNS = ['id', 'shard', 'task', 'trial', 'scaffold', 'reward', 'outcome', 'exception', 'score', 'flag', 'status', 'reason', 'tokens', 'cost', 'duration', 'subagents'] as const;
 
 /** JSON as a script literal: `</script>` and U+2028/2029 cannot end or break it. */
 function jsLiteral(value: unknown): string {
