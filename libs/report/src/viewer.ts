@@ -168,6 +168,8 @@ const TRIAL_SCRIPT = String.raw`
   function collapsed(summary, text) { var d = el('details'); add(d, el('summary', null, summary)); d.appendChild(pre(text)); return d; }
   function fact(grid, label, value) { if (value === null || value === undefined || value === '') value = '–'; var d = add(grid, el('div')); add(d, el('b', null, label)); d.appendChild(typeof value === 'object' ? value : document.createTextNode(String(value))); return d; }
   function num(v) { return v === null || v === undefined ? '–' : Number(v).toLocaleString('en-US'); }
+  // The quality score's components in plain words (libs/score/README.md has the definitions).
+  var COMPONENTS = { SUB: 'finished cleanly', STP: 'reasonable number of turns', TVR: 'tested, and the tests passed', FEC: 'edits kept together', DPI: 'no dead ends, loops or repeated errors', SCP: 'first change at a sensible point', TTE: 'variety of actions' };
   var STATUS = { in_lf: 'in the training data', filtered: 'filtered out of the training data', converted: 'converted (not scored yet)', not_selected: 'not converted', dropped: 'dropped by conversion', not_converted: 'not converted yet' };
 
   function renderConversation(t, conv, box) {
@@ -184,7 +186,7 @@ const TRIAL_SCRIPT = String.raw`
       add(sc, el('b', null, conv.score.composite === null ? '–' : conv.score.composite.toFixed(3)));
       var def = add(sc, el('a', null, ' (what is this?)')); def.href = 'index.html#score-definition';
       var tbl = add(box, el('table', 'score-table'));
-      Object.keys(conv.score.components || {}).forEach(function (k) { var tr = add(tbl, el('tr')); add(tr, el('td', null, k)); add(tr, el('td', 'num', conv.score.components[k] === null ? '–' : Number(conv.score.components[k]).toFixed(3))); });
+      Object.keys(conv.score.components || {}).forEach(function (k) { var tr = add(tbl, el('tr')); add(tr, el('td', null, (COMPONENTS[k] ? COMPONENTS[k] + ' ' : '') + '(' + k + ')')); add(tr, el('td', 'num', conv.score.components[k] === null ? '–' : Number(conv.score.components[k]).toFixed(3))); });
     }
     if (conv.flags) {
       var fl = [];
