@@ -4,65 +4,37 @@
  * plugin hook records the run, and headless Chromium (Debian's package, driven
  * by playwright-core) opens the page from disk.
  *
- * Chromium policy: CI installs it (.ci/run) and this test FAILS in CI without
- * it; on a developer machine without Chromium it is skipped with a loud reason.
- * CHROMIUM_PATH overrides the binary.
+ * Chromium policy (test/e2e/chromium.ts): required in CI, skipped loudly elsewhere.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, SKIP_WITHOUT_CHROMIUM, warnIfSkipped } from './chromium';
 import { parse } from 'yaml';
 import { seedPipelineOutputs } from '../../libs/archive/src/__fixtures__/seed';
 import { createTempWorkspace, REPO_ROOT, type TempWorkspace } from './harness';
 
-function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  for (const name of ['chromium', 'chromium-browser']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0) candidates.push(r.stdout.trim());
-  }
-  return candidates.find((c): c is string => !!c && existsSync(c));
-}
-
-const CHROMIUM = findChromium();
-const IN_CI = !!process.env.CI;
-if (!CHROMIUM && !IN_CI) {
-  console.warn(
-    '\n*** report.test.ts SKIPPED: no Chromium found (looked at $CHROMIUM_PATH, /usr/bin/chromium, chromium on PATH).\n' +
-      '*** Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH. In CI (CI set) this is a failure, not a skip.\n',
-  );
-}
+warnIfSkipped('report.test.ts');
 
 export const SCREENSHOT = join(REPO_ROOT, 'tmp/e2e-screenshots/report.png');
 const NOTE = 'lr sweep <img src=x onerror=window.__pwned=1> & "quotes"';
 
-describe.skipIf(!CHROMIUM && !IN_CI)('the HTML report in headless Chromium', () => {
+describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the HTML report in headless Chromium', () => {
   let ws: TempWorkspace;
   let browser: BrowserContext;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let archiveRun: ReturnType<TempWorkspace['nx']>;
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('Chromium is required in CI: install it (apt-get install -y chromium, see .ci/run) or set CHROMIUM_PATH');
     ws = createTempWorkspace({ prefix: 'trajgen-report-' });
     seedPipelineOutputs(ws.root, 'demo', { dataName: 'demo' });
     archiveRun = ws.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: { TRAJGEN_RUN_NOTE: NOTE } });
-    profile = mkdtempSync(join(tmpdir(), 'trajgen-chromium-'));
-    // A fresh profile per run: nothing cached or remembered from another session.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ browser, close: closeBrowser } = await launchChromium());
   });
   afterAll(async () => {
-    await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await closeBrowser?.();
     ws?.remove();
   });
 
@@ -96,7 +68,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)('the HTML report in headless Chromium', () 
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
     const charts = await page.$$('figure.chart > svg');
     const names = await page.$$eval('figure.chart', (els) => els.map((e) => e.getAttribute('data-chart')));
-    expect(names.sort()).toEqual(['conversion', 'drops', 'exclusions', 'loss', 'pass-rate', 'rewards', 'scores', 'tokens']);
+    expect(names.sort()).toEqual(['conversion', 'drops', 'exclusions', 'loss', 'outcomes', 'pass-rate', 'scores', 'tokens']);
     for (const svg of charts) {
       const box = await svg.boundingBox();
       expect(box && box.width > 100 && box.height > 40, JSON.stringify(box)).toBe(true);

@@ -84,7 +84,7 @@ describe('remote cache shared by two clones (stages that exist today: score, arc
     const archiveA = a.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: remote });
     expect(archiveA.code, archiveA.output).toBe(0);
     expect([...scoreA.ran, ...archiveA.ran]).toEqual(['demo:score', 'demo:archive']);
-    expect(a.read('artifacts/demo/report/index.html')).toContain('TQS V2 composite');
+    expect(a.read('artifacts/demo/report/index.html')).toContain('quality score of every main row');
     expect(server.entries(), server.log()).toHaveLength(2);
 
     const scoreB = b.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: remote });
@@ -98,6 +98,8 @@ describe('remote cache shared by two clones (stages that exist today: score, arc
     expect(b.read('artifacts/demo/data/lf_data/demo.json')).toBe(a.read('artifacts/demo/data/lf_data/demo.json'));
     expect(b.read('artifacts/demo/archive/summary.json')).toBe(a.read('artifacts/demo/archive/summary.json'));
     expect(b.read('artifacts/demo/report/index.html')).toBe(a.read('artifacts/demo/report/index.html'));
+    // The trial viewer's pages and data are declared outputs: restored with the report.
+    for (const f of ['trials.html', 'trial.html', 'trials/index.js']) expect(b.read(`artifacts/demo/report/${f}`), f).toBe(a.read(`artifacts/demo/report/${f}`));
     // Run history is per clone: A recorded its runs; B, which executed nothing, records none and its report says so.
     expect(parse(a.read('artifacts/demo/index.yaml')).runs.map((r: { id: string }) => r.id)).toEqual(['run_001', 'run_002']);
     expect(existsSync(join(b.root, 'artifacts/demo/index.yaml'))).toBe(false);

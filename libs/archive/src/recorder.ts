@@ -11,6 +11,7 @@ import { isRecord, readJson } from './read';
 import { redactConfigText, scrubText } from './redact';
 import { allocateRunDir, readRunIndex, setAsideUnreadableIndex, writeHistoryScript, writeRunIndex } from './run-index';
 import { collectSummary, pipelineFacts } from './summary';
+import { writeRunSeries } from './run-details';
 
 export const METADATA_SCHEMA_VERSION = 1;
 export const DEFAULT_STAGES = ['prepare', 'rollout', 'convert', 'score', 'register', 'train', 'archive'] as const;
@@ -196,6 +197,7 @@ function writeRunRecord(input: RunRecordInput): RecordedRun {
       join(dir, 'metadata.yaml'),
       `# Run ${id} of pipeline "${pipeline}" (trajgen). Times are UTC; paths are relative to the workspace root.\n${stringify(metadata, { lineWidth: 0, aliasDuplicateObjects: false })}`,
     );
+    writeRunSeries(paths, dir);
     const runs = [...index.runs, entry];
     writeRunIndex(paths, pipeline, runs);
     writeHistoryScript(paths, runs);

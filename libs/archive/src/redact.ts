@@ -118,3 +118,29 @@ export function redactConfigText(text: string): Redaction {
   if (!blanked.length) return { text, blanked };
   return { text: doc.toString({ lineWidth: 0 }), blanked: [...new Set(blanked)] };
 }
+
+/**
+ * Secret-looking tokens inside free text (conversations, tool output,
+ * verifier logs): prefixed API keys and tokens, bearer headers, URL
+ * passwords. A bare 40-hex word is not matched here (commit ids are common
+ * in coding trajectories); the values of the process's secret-named
+ * environment variables are matched literally instead.
+ */
+const SECRET_IN_TEXT =
+  /\b(sk-ant-[A-Za-z0-9_-]{8,}|sk-(?:proj-)?[A-Za-z0-9_-]{16,}|hf_[A-Za-z0-9]{20,}|(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})|(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}|([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^/\s@]+@/gi;
+
+export type TextScrubber = (text: string) => string;
+
+/** A scrubber for free text; `env` supplies literal secret values (variables whose names look secret). */
+export function textScrubber(env: NodeJS.ProcessEnv = process.env): TextScrubber {
+  const literals = Object.entries(env)
+    .filter(([k, v]) => !!v && v.length >= 12 && isSecretBearingKey(k.toLowerCase()))
+    .map(([, v]) => v as string);
+  return (text: string) => {
+    let out = text.replace(SECRET_IN_TEXT, (_all, token: string | undefined, bearer: string | undefined, url: string | undefined) =>
+      token ? REDACTED_WORD : bearer ? `${bearer}${REDACTED_WORD}` : `${url}${REDACTED_WORD}@`,
+    );
+    for (const s of literals) if (out.includes(s)) out = out.split(s).join(REDACTED_WORD);
+    return out;
+  };
+}

@@ -5,6 +5,7 @@ import { atomicWriteFileSync } from '@trajgen/core';
 import type { PipelinePaths } from '@trajgen/config';
 import { HISTORY_FILE, renderHistoryScript, type RunIndexEntry } from '@trajgen/report';
 import { isRecord, readYaml, str } from './read';
+import { runDetails } from './run-details';
 
 export const INDEX_SCHEMA_VERSION = 1;
 export const RUN_ID = /^run_(\d{3,})$/;
@@ -114,6 +115,6 @@ export function allocateRunDir(paths: PipelinePaths, index: RunIndex): { id: str
 /** `report/history.js`, loaded by the report from disk; not an Nx output, so a cache restore never rolls it back. */
 export function writeHistoryScript(paths: PipelinePaths, runs: RunIndexEntry[]): string {
   const file = join(paths.report, HISTORY_FILE);
-  atomicWriteFileSync(file, renderHistoryScript(runs));
+  atomicWriteFileSync(file, renderHistoryScript(runs, runDetails(paths, runs)));
   return file;
 }

@@ -2,7 +2,9 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { atomicWriteFileSync, resetDir, writeJsonAtomic } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
-import { renderReport, type PipelineSummary, type ReportSeries } from '@trajgen/report';
+import { renderReport, renderTrialPage, renderTrialsPage, TRIALS_DIR, TRIALS_PAGE, TRIAL_PAGE, type PipelineSummary, type ReportSeries, type TrialListRow } from '@trajgen/report';
+import { writeTrialViewerData } from './trials';
+import { SCORE_BINS_FILE, scoreBins } from './run-details';
 import { ensureHistoryScript } from './recorder';
 import { collectSummary, readLossCurve, readScoreValues } from './summary';
 
@@ -29,8 +31,25 @@ const PARTS = ['tasks', 'trials', 'usage', 'conversion', 'score', 'register', 't
 function clearReportOutputs(reportDir: string): void {
   if (!existsSync(reportDir)) return;
   for (const f of readdirSync(reportDir)) {
-    if (f === 'index.html' || f.endsWith('.svg')) rmSync(join(reportDir, f), { force: true });
+    if (f.endsWith('.html') || f.endsWith('.svg')) rmSync(join(reportDir, f), { force: true });
   }
+  rmSync(join(reportDir, TRIALS_DIR), { recursive: true, force: true });
+}
+
+/** Per task, the first trials that did not resolve: the task table links straight to them. */
+function failedTrialLinks(rows: TrialListRow[], perTask = 3): NonNullable<ReportSeries['trials']>['failed'] {
+  const out: NonNullable<ReportSeries['trials']>['failed'] = {};
+  for (const r of rows) {
+    if (r.outcome === 'resolved') continue;
+    const list = (out[r.task] ??= []);
+    if (list.length < perTask) list.push({ id: `${r.shard}/${r.id}`, trial: r.trial, outcome: r.outcome });
+  }
+  return out;
+}
+
+/** Costs the demo's oracle reports are computed from the config's prices, not billed by a provider. */
+export function costNoteOf(config: LoadedPipeline['config']): string | undefined {
+  return config.rollout.llm_api.provider === 'oracle' ? 'illustrative: demo oracle, priced from rollout.llm_api.prices' : undefined;
 }
 
 /**
@@ -58,7 +77,21 @@ export async function archivePipeline(pipeline: LoadedPipeline, io: ArchiveIO): 
   let report: ArchiveResult['report'];
   if (config.archive.report) {
     const scores = await readScoreValues(paths, dataName);
-    const series: ReportSeries = { scores: scores.values, scoresNote: scores.note, ...readLossCurve(paths, summary.training) };
+    writeJsonAtomic(join(outDir, SCORE_BINS_FILE), { schema_version: 1, bins: scores.values?.length ? scoreBins(scores.values) : null });
+    const costNote = costNoteOf(config);
+    const viewer = writeTrialViewerData(paths, join(paths.report, TRIALS_DIR), { dataName, instanceStatus: config.conversion.instance_status, costNote, log: io.log });
+    atomicWriteFileSync(join(paths.report, TRIALS_PAGE), renderTrialsPage(pipeline.name));
+    atomicWriteFileSync(join(paths.report, TRIAL_PAGE), renderTrialPage(pipeline.name));
+    io.log(`trial pages: ${viewer.trials} trials → ${rel(join(paths.report, TRIALS_DIR))}/ (${(viewer.bytes / 1e6).toFixed(1)} MB, list ${(viewer.indexBytes / 1e3).toFixed(0)} kB)`);
+    const series: ReportSeries = {
+      scores: scores.values,
+      scoresNote: scores.note,
+      ...readLossCurve(paths, summary.training),
+      costNote,
+      trials: viewer.trials
+        ? { pages: true, failed: failedTrialLinks(viewer.rows) }
+        : { pages: false, failed: {}, note: summary.trials.available ? 'No trial to show: rollout/trials.json lists none.' : 'No trial pages: nothing has been rolled out yet.' },
+    };
     const rendered = renderReport(summary, series, { generatedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
     const file = join(paths.report, 'index.html');
     atomicWriteFileSync(file, rendered.html);

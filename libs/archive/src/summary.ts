@@ -319,7 +319,7 @@ function registerPart(paths: PipelinePaths): Part<Registration> {
   return { available: true, source: rel(paths, file), dataset: str(r.dataset), action: str(r.action), file_name: str(r.file_name), dataset_dir: str(r.dataset_dir) };
 }
 
-function trainingPart(paths: PipelinePaths): Part<TrainingSummary> {
+export function trainingPart(paths: PipelinePaths): Part<TrainingSummary> {
   const file = join(paths.trainOut, 'result.json');
   const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
   if (doc.problem !== undefined) return missing(doc.problem);

@@ -1,1 +1,1 @@
-export { histogramSvg, lineChartSvg, barChartSvg, niceTicks, escapeXml, type ChartOptions, type Series } from './svg';
+export { histogramSvg, lineChartSvg, barChartSvg, niceTicks, escapeXml, type ChartOptions, type Series, type Bar } from './svg';

@@ -146,8 +146,16 @@ export function lineChartSvg(series: Series[], o: ChartOptions): string {
   );
 }
 
-/** Horizontal bars for labelled counts (e.g. drops by reason). */
-export function barChartSvg(items: { label: string; value: number }[], o: ChartOptions): string {
+/** A bar: its colour carries a meaning (e.g. resolved/unresolved), never just its position; `href` makes it a link. */
+export interface Bar {
+  label: string;
+  value: number;
+  color?: string;
+  href?: string;
+}
+
+/** Horizontal bars for labelled counts (e.g. drops by reason), one colour unless a bar says otherwise. */
+export function barChartSvg(items: Bar[], o: ChartOptions): string {
   if (!items.length) return emptyChart(o);
   const w = o.width ?? 480;
   const rowH = 20;
@@ -159,7 +167,8 @@ export function barChartSvg(items: { label: string; value: number }[], o: ChartO
     .map((it, i) => {
       const y = M.top + i * rowH;
       const bw = (it.value / max) * pw;
-      return `<text x="${labelW - 6}" y="${y + 13}" text-anchor="end" fill="#333">${escapeXml(it.label)}</text><rect x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="${PALETTE[i % PALETTE.length]}"/><text x="${(labelW + bw + 4).toFixed(1)}" y="${y + 13}" fill="#333">${fmt(it.value)}</text>`;
+      const bar = `<text x="${labelW - 6}" y="${y + 13}" text-anchor="end" fill="${it.href ? '#2f5da8' : '#333'}">${escapeXml(it.label)}</text><rect x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="${escapeXml(it.color ?? PALETTE[0])}"/><text x="${(labelW + bw + 4).toFixed(1)}" y="${y + 13}" fill="#333">${fmt(it.value)}</text>`;
+      return it.href ? `<a href="${escapeXml(it.href)}">${bar}</a>` : bar;
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="system-ui, sans-serif" font-size="11" role="img" aria-label="${escapeXml(o.title)}"><rect width="${w}" height="${h}" fill="#fff"/><text x="${w / 2}" y="20" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(o.title)}</text>${rows}</svg>`;

@@ -145,14 +145,20 @@ export async function ensurePythonEnv(spec: PythonEnvSpec, io: { log(line: strin
     }
     const install = spec.resolveInstall ? spec.resolveInstall(spec.requirements) : spec.requirements;
     io.log(`  pip install ${install.join(' ')}`);
-    let lastShown = 0;
+    let lastShown = Date.now();
+    // pip is silent for minutes while it unpacks large wheels: a heartbeat keeps CI logs moving.
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastShown < 15_000) return;
+      lastShown = Date.now();
+      io.log(`  still installing (full log: ${logFile})  [${formatDuration(Date.now() - started)}]`);
+    }, 5000);
     const pip = await run(envPython(spec.dir), ['-m', 'pip', 'install', ...PIP_FLAGS, ...install], log, (line) => {
       // A line every few seconds at most: what is being fetched or installed.
       if (/^(Collecting|Installing collected packages|Successfully installed)/.test(line) && (Date.now() - lastShown > 3000 || !line.startsWith('Collecting'))) {
         lastShown = Date.now();
         io.log(`  ${line.length > 160 ? line.slice(0, 157) + '…' : line}  [${formatDuration(Date.now() - started)}]`);
       }
-    });
+    }).finally(() => clearInterval(heartbeat));
     await new Promise<void>((r) => log.end(r));
     if (pip.code !== 0) {
       const explained = spec.explainFailure?.(pip.output);

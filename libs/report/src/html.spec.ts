@@ -1,6 +1,8 @@
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { renderHistoryScript, renderReport } from './html';
+import { OUTCOME_COLOURS, renderHistoryScript, renderReport } from './html';
+import { renderTrialScript, renderTrialsIndexScript, renderTrialPage, renderTrialsPage, TRIAL_COLUMNS } from './viewer';
+import type { TrialDetail, TrialListRow } from './model';
 import type { PipelineSummary } from './model';
 
 const none = (reason: string) => ({ available: false as const, reason });
@@ -52,8 +54,10 @@ function summary(overrides: Partial<PipelineSummary> = {}): PipelineSummary {
 describe('renderReport', () => {
   it('renders every section with inline SVG charts', () => {
     const { html, charts } = renderReport(summary(), { scores: [0.5, 0.9], loss: [[1, 2], [2, 1.5], [3, 0.4]] }, { generatedAt: '2026-11-21T10:00:00Z' });
-    for (const id of ['rollout', 'usage', 'conversion', 'score', 'training', 'register', 'history']) expect(html).toContain(`<section id="${id}">`);
-    expect(Object.keys(charts).sort()).toEqual(['conversion', 'drops', 'exclusions', 'loss', 'pass-rate', 'rewards', 'scores', 'tokens']);
+    for (const id of ['rollout', 'usage', 'conversion', 'score', 'training', 'register', 'runs', 'history']) expect(html).toContain(`<section id="${id}">`);
+    expect(Object.keys(charts).sort()).toEqual(['conversion', 'drops', 'loss', 'outcomes', 'pass-rate', 'scores', 'tokens']);
+    // An empty part says why instead of drawing an empty chart.
+    expect(html).toContain('No row was left out of the training data by the filters.');
     for (const [name, svg] of Object.entries(charts)) {
       expect(svg.startsWith('<svg')).toBe(true);
       expect(html).toContain(`data-chart="${name}">${svg}</figure>`);
@@ -97,7 +101,7 @@ describe('renderReport', () => {
     if (!s.trials.available) throw new Error('fixture');
     s.trials.per_task = Array.from({ length: 600 }, (_, i) => row(i));
     const { html, charts } = renderReport(s, {});
-    expect(charts['pass-rate']).toContain('pass rate per task (600 tasks)');
+    expect(charts['pass-rate']).toContain('resolved share per task (600 tasks)');
     expect(html).toContain('100 more tasks not shown');
   });
 });
@@ -110,5 +114,58 @@ describe('renderHistoryScript', () => {
     const window: { TRAJGEN_HISTORY?: unknown } = {};
     runInNewContext(renderHistoryScript(runs), { window });
     expect(window.TRAJGEN_HISTORY).toEqual(runs);
+  });
+});
+
+describe('trial viewer links and words', () => {
+  const failed = { '<img src=x onerror=alert(1)>': [{ id: 'tabc123', trial: 'x__1', outcome: 'unresolved' }] };
+
+  it('links the task table, the outcome bars and the drop bars into the trials list, and failed trials straight to their page', () => {
+    const { html, charts } = renderReport(summary(), { trials: { pages: true, failed } });
+    expect(html).toContain('href="trial.html#tabc123"');
+    expect(html).toContain(`href="trials.html#task=${encodeURIComponent('<img src=x onerror=alert(1)>').replace(/&/g, '&amp;')}"`);
+    expect(charts.outcomes).toContain('href="trials.html#outcome=unresolved"');
+    expect(charts.drops).toContain('href="trials.html#reason=no_trajectory"');
+    expect(charts.drops).toContain('href="trials.html#reason=unresolved"');
+    expect(html).toContain('Look at every trial');
+  });
+
+  it('colours mean outcomes, not positions', () => {
+    const { charts } = renderReport(summary(), { trials: { pages: true, failed } });
+    expect(charts.outcomes).toContain(`fill="${OUTCOME_COLOURS.resolved}"`);
+    expect(charts.outcomes).toContain(`fill="${OUTCOME_COLOURS.unresolved}"`);
+    expect(charts.outcomes).toContain(`fill="${OUTCOME_COLOURS.error}"`);
+    // A task at 100 % is green, one at 0 % red: the same colours.
+    expect(charts['pass-rate']).toContain(`fill="${OUTCOME_COLOURS.resolved}"`);
+    expect(charts['pass-rate']).toContain(`fill="${OUTCOME_COLOURS.unresolved}"`);
+  });
+
+  it('marks illustrative costs and links "quality score" to its definition', () => {
+    const { html } = renderReport(summary(), { costNote: 'illustrative: oracle prices' });
+    expect(html).toContain('<span class="illustrative">illustrative: oracle prices</span>');
+    expect(html).toContain('<a href="#score-definition">quality score</a>');
+    expect(html).toContain('id="score-definition"');
+    expect(html).not.toContain('TQS V2 composite');
+  });
+
+  it('writes trial data as scripts that cannot be broken out of', () => {
+    const detail = { id: 'tabc', trial: '</script><script>alert(1)</script>', conversations: [], notes: ['\u2028'] } as unknown as TrialDetail;
+    const text = renderTrialScript(detail);
+    expect(text).not.toContain('</script>');
+    let got: unknown;
+    runInNewContext(text, { TRAJGEN_TRIAL: (d: unknown) => (got = d) });
+    expect(got).toEqual(detail);
+    const row = Object.fromEntries(TRIAL_COLUMNS.map((c) => [c, c === 'task' ? '</script>' : null])) as unknown as TrialListRow;
+    const window: { TRAJGEN_TRIALS?: { columns: string[]; rows: unknown[][] } } = {};
+    runInNewContext(renderTrialsIndexScript([row]), { window });
+    expect(window.TRAJGEN_TRIALS!.rows[0][TRIAL_COLUMNS.indexOf('task')]).toBe('</script>');
+  });
+
+  it('the viewer pages fetch nothing from a URL and load only their own data scripts', () => {
+    for (const html of [renderTrialsPage('demo'), renderTrialPage('demo')]) {
+      expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
+      expect(html).not.toMatch(/fetch\(|XMLHttpRequest|innerHTML/);
+    }
+    expect(renderTrialsPage('demo').match(/<script src="([^"]+)"/g)).toEqual(['<script src="trials/index.js"']);
   });
 });

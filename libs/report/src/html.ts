@@ -1,5 +1,8 @@
-import { barChartSvg, escapeXml, histogramSvg, lineChartSvg } from '@trajgen/charts';
-import type { NumberSummary, Part, PipelineSummary, ReportSeries, RunIndexEntry } from './model';
+import { barChartSvg, escapeXml, histogramSvg, lineChartSvg, type Bar } from '@trajgen/charts';
+import { BASE_STYLE } from './style';
+import { RUNS_BODY, RUNS_SCRIPT, RUNS_STYLE } from './runs';
+import { TRIALS_PAGE, TRIAL_PAGE } from './viewer';
+import type { NumberSummary, Part, PipelineSummary, ReportSeries, RunDetail, RunIndexEntry } from './model';
 
 /** File the run history is loaded from, beside index.html (written by the recorder, never cached). */
 export const HISTORY_FILE = 'history.js';
@@ -17,6 +20,14 @@ export interface RenderedReport {
 }
 
 const esc = (value: unknown): string => escapeXml(String(value ?? ''));
+
+/** The one meaning of each colour in the report. */
+export const OUTCOME_COLOURS = { resolved: '#2e8540', unresolved: '#c23b22', error: '#d69e2e' } as const;
+
+const trialsLink = (filter: Record<string, string>) =>
+  `${TRIALS_PAGE}#${Object.entries(filter)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&')}`;
 
 function num(v: number | null | undefined, digits = 0): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
@@ -65,25 +76,37 @@ function card(label: string, value: string, sub = ''): string {
   return `<div class="card"><div class="label">${esc(label)}</div><div class="value">${value}</div>${sub ? `<div class="sub">${sub}</div>` : ''}</div>`;
 }
 
-function overview(s: PipelineSummary): string {
+function overview(s: PipelineSummary, series: ReportSeries): string {
   const cards: string[] = [];
   if (s.tasks.available && s.tasks.ledger) {
     const c = s.tasks.ledger.counts;
-    cards.push(card('tasks consumed', num((c.done ?? 0) + (c.failed ?? 0)), `${num(c.done ?? 0)} done · ${num(c.failed ?? 0)} failed · ${num(c.pending ?? 0)} pending`));
-  } else cards.push(card('tasks', '–', 'ledger not available'));
-  if (s.trials.available) cards.push(card('pass rate', pct(s.trials.pass_rate), `${num(s.trials.resolved)} of ${num(s.trials.total)} trials resolved`));
-  else cards.push(card('pass rate', '–', 'no rollout output'));
-  if (s.usage.available) cards.push(card('tokens', num(s.usage.input_tokens + s.usage.output_tokens), `${usd(s.usage.cost_usd)} total cost`));
-  else cards.push(card('tokens', '–', 'not available'));
-  if (s.score.available) cards.push(card('LF rows', num(s.score.rows.lf ?? null), `mean score ${num(s.score.scores.all?.mean ?? null, 3)}`));
-  else cards.push(card('LF rows', '–', 'not scored yet'));
+    cards.push(card('tasks rolled out', num((c.done ?? 0) + (c.failed ?? 0)), `${num(c.done ?? 0)} done (the agent ran and was verified) · ${num(c.failed ?? 0)} failed to run · ${num(c.pending ?? 0)} waiting`));
+  } else cards.push(card('tasks', '–', 'no consumption ledger yet'));
+  if (s.trials.available)
+    cards.push(card('resolved', pct(s.trials.pass_rate), `<span class="badge resolved">${num(s.trials.resolved)} resolved</span> <span class="badge unresolved">${num(s.trials.unresolved)} unresolved</span> <span class="badge error">${num(s.trials.errors)} error</span>`));
+  else cards.push(card('resolved', '–', 'no rollout output yet'));
+  if (s.usage.available) cards.push(card('tokens', num(s.usage.input_tokens + s.usage.output_tokens), `${usd(s.usage.cost_usd)} total cost${series.costNote ? ` <span class="illustrative">${esc(series.costNote)}</span>` : ''}`));
+  else cards.push(card('tokens', '–', 'no token counts yet'));
+  if (s.score.available) cards.push(card('training rows', num(s.score.rows.lf ?? null), `mean <a href="#score-definition">quality score</a> ${num(s.score.scores.all?.mean ?? null, 3)}`));
+  else cards.push(card('training rows', '–', 'not scored yet'));
   if (s.training.available) cards.push(card('final loss', num(s.training.final_loss, 4), `${num(s.training.steps)} steps`));
   else cards.push(card('final loss', '–', 'not trained yet'));
-  return `<div class="cards">${cards.join('')}</div>`;
+  const look = series.trials?.pages ? `<p class="look"><a class="button" href="${TRIALS_PAGE}">Look at every trial →</a> what the agent did, why it failed, why a row was dropped</p>` : series.trials?.note ? `<p class="na">${esc(series.trials.note)}</p>` : '';
+  return `<div class="cards">${cards.join('')}</div>${look}`;
 }
 
-function rolloutSection(s: PipelineSummary, charts: Record<string, string>): string {
+function taskLink(task: string, pages: boolean): string {
+  return pages ? `<a href="${esc(trialsLink({ task }))}">${esc(task)}</a>` : esc(task);
+}
+
+function outcomeCells(r: { resolved: number; unresolved: number; errors: number }): string[] {
+  const cell = (n: number, cls: string) => (n ? `<span class="count ${cls}">${num(n)}</span>` : '<span class="zero">0</span>');
+  return [cell(r.resolved, 'resolved'), cell(r.unresolved, 'unresolved'), cell(r.errors, 'error')];
+}
+
+function rolloutSection(s: PipelineSummary, series: ReportSeries, charts: Record<string, string>): string {
   const parts: string[] = [];
+  const pages = !!series.trials?.pages;
   if (s.tasks.available) {
     const rows: string[][] = [];
     if (s.tasks.ledger) for (const [status, n] of Object.entries(s.tasks.ledger.counts)) rows.push(['ledger', esc(status), num(n)]);
@@ -91,7 +114,9 @@ function rolloutSection(s: PipelineSummary, charts: Record<string, string>): str
       rows.push(['current batch', 'size', num(s.tasks.batch.size)]);
       for (const [k, n] of Object.entries(s.tasks.batch.counts)) rows.push(['current batch', esc(k), num(n)]);
     }
-    parts.push(`<h3>Tasks</h3>${table(['source', 'status', 'tasks'], rows)}`);
+    parts.push(
+      `<details><summary>Task bookkeeping (consumption ledger and current batch)</summary><p class="note">"done" means the task was rolled out and verified — whether or not the agent solved it; "resolved" below means the tests passed (reward 1.0).</p>${table(['source', 'status', 'tasks'], rows)}</details>`,
+    );
   } else parts.push(`<h3>Tasks</h3>${notAvailable(s.tasks)}`);
 
   const t = s.trials;
@@ -99,58 +124,54 @@ function rolloutSection(s: PipelineSummary, charts: Record<string, string>): str
     parts.push(`<h3>Trials</h3>${notAvailable(t)}`);
     return parts.join('');
   }
-  parts.push(
-    `<h3>Trials</h3>${keyValues([
-      ['trials', num(t.total)],
-      ['jobs', num(t.jobs)],
-      ['resolved (reward 1.0)', num(t.resolved)],
-      ['unresolved', num(t.unresolved)],
-      ['errors (no reward)', num(t.errors)],
-      ['pass rate', pct(t.pass_rate)],
-      ['reward', summaryCell(t.rewards)],
-      ['by exception', esc(Object.entries(t.by_exception).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')],
-      ['by agent', esc(Object.entries(t.by_agent).map(([k, v]) => `${k} ${v}`).join(', ') || '–')],
-    ])}`,
-  );
+  const outcomes: Bar[] = [
+    { label: 'resolved', value: t.resolved, color: OUTCOME_COLOURS.resolved, href: pages ? trialsLink({ outcome: 'resolved' }) : undefined },
+    { label: 'unresolved', value: t.unresolved, color: OUTCOME_COLOURS.unresolved, href: pages ? trialsLink({ outcome: 'unresolved' }) : undefined },
+    { label: 'error (no reward)', value: t.errors, color: OUTCOME_COLOURS.error, href: pages ? trialsLink({ outcome: 'error' }) : undefined },
+  ];
   const tasks = t.per_task;
   const charted = tasks.filter((r) => r.pass_rate !== null);
-  if (charted.length && charted.length <= MAX_TASK_BARS) {
-    parts.push(
-      `<div class="charts">${figure('pass-rate', barChartSvg(charted.map((r) => ({ label: r.task_id, value: Math.round((r.pass_rate ?? 0) * 1000) / 10 })), { title: 'pass rate per task (%)' }), charts)}${figure(
-        'rewards',
-        barChartSvg(charted.map((r) => ({ label: r.task_id, value: Math.round((r.mean_reward ?? 0) * 1000) / 1000 })), { title: 'mean reward per task' }),
-        charts,
-      )}</div>`,
-    );
-  } else if (charted.length) {
-    parts.push(
-      `<div class="charts">${figure('pass-rate', histogramSvg(charted.map((r) => r.pass_rate!), { title: `pass rate per task (${charted.length} tasks)`, xLabel: 'pass rate', yLabel: 'tasks', min: 0, max: 1, bins: 10 }), charts)}${figure(
-        'rewards',
-        histogramSvg(charted.map((r) => r.mean_reward ?? 0), { title: 'mean reward per task', xLabel: 'mean reward', yLabel: 'tasks', min: 0, max: 1, bins: 10 }),
-        charts,
-      )}</div>`,
-    );
-  }
+  const passColour = (rate: number) => (rate >= 1 ? OUTCOME_COLOURS.resolved : rate <= 0 ? OUTCOME_COLOURS.unresolved : '#7f9bc4');
+  const passChart =
+    charted.length && charted.length <= MAX_TASK_BARS
+      ? barChartSvg(
+          charted.map((r) => ({ label: r.task_id, value: Math.round((r.pass_rate ?? 0) * 1000) / 10, color: passColour(r.pass_rate ?? 0), href: pages ? trialsLink({ task: r.task_id }) : undefined })),
+          { title: 'resolved per task (%)', width: 520 },
+        )
+      : histogramSvg(
+          charted.map((r) => r.pass_rate!),
+          { title: `resolved share per task (${charted.length} tasks)`, xLabel: 'share of trials resolved', yLabel: 'tasks', min: 0, max: 1, bins: 10 },
+        );
+  parts.push(
+    `<div class="charts">${figure('pass-rate', passChart, charts)}${figure('outcomes', barChartSvg(outcomes, { title: `trials by outcome (${num(t.total)} trials, ${num(t.jobs)} jobs)`, width: 440 }), charts)}<div class="side">${keyValues([
+      ['mean reward', summaryCell(t.rewards)],
+      ['exceptions', esc(Object.entries(t.by_exception).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')],
+      ['agents', esc(Object.entries(t.by_agent).map(([k, v]) => `${k} ${v}`).join(', ') || '–')],
+    ])}</div></div>`,
+  );
+  const failed = series.trials?.failed ?? {};
   const shown = tasks.slice(0, MAX_TASK_ROWS);
+  const failedLinks = (task: string) =>
+    (failed[task] ?? []).map((f) => `<a class="trial ${esc(f.outcome)}" href="${TRIAL_PAGE}#${esc(f.id)}" title="${esc(f.outcome)}">${esc(f.trial)}</a>`).join(' ') || '';
   parts.push(
     table(
-      ['task', 'trials', 'resolved', 'unresolved', 'errors', 'pass rate', 'mean reward', 'input tokens', 'output tokens', 'cost'],
-      shown.map((r) => [esc(r.task_id), num(r.trials), num(r.resolved), num(r.unresolved), num(r.errors), pct(r.pass_rate), num(r.mean_reward, 3), num(r.input_tokens), num(r.output_tokens), usd(r.cost_usd)]),
+      ['task', 'trials that did not resolve', 'trials', 'resolved', 'unresolved', 'error', 'resolved share', 'mean reward', 'input tokens', 'output tokens', 'cost'],
+      shown.map((r) => [taskLink(r.task_id, pages), failedLinks(r.task_id), num(r.trials), ...outcomeCells(r), pct(r.pass_rate), num(r.mean_reward, 3), num(r.input_tokens), num(r.output_tokens), usd(r.cost_usd)]),
       'tasks',
     ),
   );
-  if (tasks.length > shown.length) parts.push(`<p class="note">${num(tasks.length - shown.length)} more tasks not shown (see archive/summary.json).</p>`);
+  if (tasks.length > shown.length) parts.push(`<p class="note">${num(tasks.length - shown.length)} more tasks not shown here: ${pages ? `<a href="${TRIALS_PAGE}">the trials list</a> has every one` : 'see archive/summary.json'}.</p>`);
   return parts.join('');
 }
 
-function usageSection(s: PipelineSummary, charts: Record<string, string>): string {
+function usageSection(s: PipelineSummary, series: ReportSeries, charts: Record<string, string>): string {
   const u = s.usage;
   if (!u.available) return notAvailable(u);
   const rows: [string, string][] = [
     ['input tokens', num(u.input_tokens)],
     ['output tokens', num(u.output_tokens)],
     ['cached input tokens', num(u.cache_tokens)],
-    ['cost', usd(u.cost_usd)],
+    ['cost', `${usd(u.cost_usd)}${series.costNote ? ` <span class="illustrative">${esc(series.costNote)}</span>` : ''}`],
     ['trials with usage', `${num(u.trials_with_usage)} of ${num(u.trials_total)}`],
   ];
   if (u.last_run) {
@@ -165,7 +186,7 @@ function usageSection(s: PipelineSummary, charts: Record<string, string>): strin
         { label: 'output', value: u.output_tokens },
         { label: 'cached input', value: u.cache_tokens },
       ],
-      { title: 'tokens by kind (all trials)' },
+      { title: 'tokens by kind (all trials)', width: 440 },
     ),
     charts,
   );
@@ -173,51 +194,59 @@ function usageSection(s: PipelineSummary, charts: Record<string, string>): strin
   return `${keyValues(rows)}${note}<div class="charts">${chart}</div>`;
 }
 
-function conversionSection(s: PipelineSummary, charts: Record<string, string>): string {
+function conversionSection(s: PipelineSummary, series: ReportSeries, charts: Record<string, string>): string {
   const c = s.conversion;
   if (!c.available) return notAvailable(c);
+  const pages = !!series.trials?.pages;
   const dropped = countItems(c.dropped);
   const rows: [string, string][] = [
     ['data name', esc(c.data_name)],
-    ['IM rows', num(c.rows)],
+    ['IM rows (conversations)', num(c.rows)],
     ['instances', num(c.instances)],
     ...Object.entries(c.trials).map(([k, v]) => [`trials ${k}`, num(v)] as [string, string]),
     ['converted by scaffold', esc(Object.entries(c.by_scaffold).map(([k, v]) => `${k} ${v}`).join(', ') || '–')],
-    ['not selected (instance_status)', esc(countItems(c.not_selected).map((d) => `${d.label} ${d.value}`).join(', ') || 'none')],
-    ['dropped', dropped.length ? esc(dropped.map((d) => `${d.label} ${d.value}`).join(', ')) : 'none'],
   ];
   const flow = countItems(c.trials);
-  const notConverted = [...countItems(c.not_selected).map((d) => ({ label: `not selected: ${d.label}`, value: d.value })), ...dropped.map((d) => ({ label: `dropped: ${d.label}`, value: d.value }))];
-  return `${keyValues(rows)}<div class="charts">${figure('conversion', barChartSvg(flow, { title: 'trials: seen → selected → converted' }), charts)}${figure(
-    'drops',
-    barChartSvg(notConverted, { title: 'trials not converted, by reason' }),
+  const href = (reason: string) => (pages ? trialsLink({ reason }) : undefined);
+  const notConverted: Bar[] = [
+    ...countItems(c.not_selected).map((d) => ({ label: `not selected: ${d.label}`, value: d.value, color: '#8a94a6', href: href(d.label) })),
+    ...dropped.map((d) => ({ label: `dropped: ${d.label}`, value: d.value, color: OUTCOME_COLOURS.unresolved, href: href(d.label) })),
+  ];
+  const dropsChart = notConverted.length
+    ? figure('drops', barChartSvg(notConverted, { title: 'trials not converted, by reason (click a bar for the trials)', width: 520 }), charts)
+    : '<p class="note">Every trial was converted: nothing was left out or dropped.</p>';
+  return `${keyValues(rows)}<p class="note">Conversion takes the trials that <code>conversion.instance_status</code> selects ("not selected" is that rule, not a problem) and drops, with a reason, any trajectory it cannot convert exactly.</p><div class="charts">${figure(
+    'conversion',
+    barChartSvg(flow, { title: 'trials: seen → selected → converted', width: 440 }),
     charts,
-  )}</div>`;
+  )}${dropsChart}</div>`;
 }
 
 function scoreSection(s: PipelineSummary, series: ReportSeries, charts: Record<string, string>): string {
   const sc = s.score;
   if (!sc.available) return notAvailable(sc);
+  const pages = !!series.trials?.pages;
   const rows: [string, string][] = [
     ['data name', esc(sc.data_name)],
-    ['LF format', esc(sc.lf_format ?? '–')],
+    ['training data format', esc(sc.lf_format ?? '–')],
     ...Object.entries(sc.rows).map(([k, v]) => [`rows ${k}`, num(v)] as [string, string]),
-    ['score (all main rows)', summaryCell(sc.scores.all)],
-    ['score (LF rows)', summaryCell(sc.scores.lf)],
-    ['estimated tokens (LF rows)', summaryCell(sc.tokens, 0)],
-    ['assistant turns (LF rows)', summaryCell(sc.turns, 1)],
-    ['tool-call error rate', num(sc.tool_error_rate, 4)],
+    ['quality score (all main rows)', summaryCell(sc.scores.all)],
+    ['quality score (training rows)', summaryCell(sc.scores.lf)],
+    ['estimated tokens (training rows)', summaryCell(sc.tokens, 0)],
+    ['assistant turns (training rows)', summaryCell(sc.turns, 1)],
+    ['tool calls that errored', sc.tool_error_rate === null ? '–' : pct(sc.tool_error_rate)],
     ['reward-hack flags', sc.hack_flags ? `${num(sc.hack_flags.confirmed)} confirmed · ${num(sc.hack_flags.suspected)} suspected` : '–'],
   ];
   const scoreChart = series.scores?.length
-    ? histogramSvg(series.scores, { title: 'TQS V2 composite (main rows)', xLabel: 'score', yLabel: 'rows', min: 0, max: 1, bins: 20 })
-    : histogramSvg([], { title: 'TQS V2 composite (main rows)' });
+    ? histogramSvg(series.scores, { title: 'quality score of every main row', xLabel: 'quality score', yLabel: 'rows', min: 0, max: 1, bins: 20 })
+    : histogramSvg([], { title: 'quality score of every main row' });
   const note = series.scores?.length ? '' : `<p class="note">Score distribution: ${esc(series.scoresNote ?? 'no scored rows')}</p>`;
-  return `${keyValues(rows)}${note}<div class="charts">${figure('scores', scoreChart, charts)}${figure(
-    'exclusions',
-    barChartSvg(countItems(sc.exclusions), { title: 'rows excluded from LF, by reason' }),
-    charts,
-  )}</div>`;
+  const exclusions = countItems(sc.exclusions).map((d) => ({ ...d, color: '#8a94a6', href: pages ? trialsLink({ status: 'filtered', reason: d.label }) : undefined }));
+  const exclusionsChart = exclusions.length
+    ? figure('exclusions', barChartSvg(exclusions, { title: 'rows left out of the training data, by reason', width: 440 }), charts)
+    : '<p class="note">No row was left out of the training data by the filters.</p>';
+  const definition = `<p id="score-definition" class="definition"><b>Quality score</b> (0–1, higher is better): a rule-based score of how a trajectory was worked out, computed by the score stage for every main-agent row — did the agent finish cleanly, test its change and see the tests pass, take a reasonable number of turns, avoid scattered edits, loops and repeated errors. It is the weighted mean of those components (TQS V2; definitions in <code>libs/score/README.md</code>); rows below <code>scoring.filters</code> thresholds are left out of the training data.</p>`;
+  return `${definition}${keyValues(rows)}${note}<div class="charts">${figure('scores', scoreChart, charts)}${exclusionsChart}</div>`;
 }
 
 function trainingSection(s: PipelineSummary, series: ReportSeries, charts: Record<string, string>): string {
@@ -241,43 +270,11 @@ function trainingSection(s: PipelineSummary, series: ReportSeries, charts: Recor
   }
   const curves = [{ name: 'loss', points: series.loss ?? [] }];
   if (series.evalLoss?.length) curves.push({ name: 'eval_loss', points: series.evalLoss });
-  if (series.loss?.length) parts.push(`<div class="charts">${figure('loss', lineChartSvg(curves, { title: 'training loss', xLabel: 'step', yLabel: 'loss', width: 560, height: 300 }), charts)}</div>`);
+  if (series.loss?.length) parts.push(`<div class="charts">${figure('loss', lineChartSvg(curves, { title: 'training loss', xLabel: 'step', yLabel: 'loss', width: 640, height: 300 }), charts)}</div>`);
   else if (t.available) parts.push(`<p class="note">Loss curve: ${esc(series.lossNote ?? 'no loss logged')}</p>`);
   return parts.join('');
 }
 
-const STYLE = `
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
-header { background: #1d2330; color: #fff; padding: 18px 28px; }
-header h1 { margin: 0 0 4px; font-size: 22px; }
-header p { margin: 2px 0; color: #c9cfdb; font-size: 13px; }
-nav { background: #fff; border-bottom: 1px solid #dde1e8; padding: 8px 28px; font-size: 13px; position: sticky; top: 0; }
-nav a { margin-right: 14px; color: #2f5da8; text-decoration: none; }
-main { padding: 8px 28px 40px; max-width: 1280px; }
-section { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 12px 18px 16px; margin: 16px 0; }
-h2 { font-size: 17px; margin: 4px 0 10px; }
-h3 { font-size: 14px; margin: 14px 0 6px; color: #3a4356; }
-table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
-th, td { border-bottom: 1px solid #eceef2; padding: 4px 10px; text-align: left; vertical-align: top; }
-thead th { background: #f0f2f5; font-weight: 600; }
-table.kv th { font-weight: 500; color: #4a5468; width: 220px; }
-table.tasks td:not(:first-child), table.history td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 14px 0; }
-.card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 10px 16px; min-width: 170px; }
-.card .label { font-size: 12px; color: #5b6477; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 24px; font-weight: 600; margin: 2px 0; }
-.card .sub { font-size: 12px; color: #5b6477; }
-.charts { display: flex; flex-wrap: wrap; gap: 14px; }
-figure.chart { margin: 8px 0; }
-.na { color: #8a5a00; background: #fff7e6; border: 1px solid #f3d9a4; padding: 6px 10px; border-radius: 4px; font-size: 13px; }
-.note { color: #5b6477; font-size: 12px; }
-.status { padding: 1px 8px; border-radius: 10px; font-size: 12px; }
-.status.completed { background: #e3f4e6; color: #1e6b2f; }
-.status.failed { background: #fde6e6; color: #a11d1d; }
-.status.interrupted { background: #fff1d6; color: #8a5a00; }
-code { font-size: 12px; background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
-`;
 
 /**
  * Fills the run-history table from `window.TRAJGEN_HISTORY` (history.js):
@@ -333,10 +330,10 @@ const HISTORY_SCRIPT = `
 export function renderReport(summary: PipelineSummary, series: ReportSeries = {}, options: { generatedAt?: string } = {}): RenderedReport {
   const charts: Record<string, string> = {};
   const sections: [string, string, string][] = [
-    ['rollout', 'Rollout: pass rate and rewards per task', rolloutSection(summary, charts)],
-    ['usage', 'Tokens and cost', usageSection(summary, charts)],
-    ['conversion', 'Conversion and drops', conversionSection(summary, charts)],
-    ['score', 'Score distribution and filters', scoreSection(summary, series, charts)],
+    ['rollout', 'Rollout: which tasks the agent resolved', rolloutSection(summary, series, charts)],
+    ['usage', 'Tokens and cost', usageSection(summary, series, charts)],
+    ['conversion', 'Conversion: trajectories to training rows', conversionSection(summary, series, charts)],
+    ['score', 'Quality score and filters', scoreSection(summary, series, charts)],
     ['training', 'Training', trainingSection(summary, series, charts)],
   ];
   if (summary.register.available) {
@@ -363,6 +360,7 @@ export function renderReport(summary: PipelineSummary, series: ReportSeries = {}
   ]
     .map((h) => `<th>${esc(h)}</th>`)
     .join('')}</tr></thead><tbody></tbody></table>`;
+  sections.push(['runs', 'Runs side by side', RUNS_BODY]);
   sections.push(['history', 'Run history', history]);
 
   const html = `<!doctype html>
@@ -371,7 +369,7 @@ export function renderReport(summary: PipelineSummary, series: ReportSeries = {}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(summary.pipeline)} — trajgen report</title>
-<style>${STYLE}</style>
+<style>${BASE_STYLE}${RUNS_STYLE}</style>
 </head>
 <body data-pipeline="${esc(summary.pipeline)}">
 <header>
@@ -379,13 +377,14 @@ export function renderReport(summary: PipelineSummary, series: ReportSeries = {}
 ${summary.description ? `<p>${esc(summary.description)}</p>` : ''}
 <p>trajgen report${options.generatedAt ? ` · generated ${esc(options.generatedAt)}` : ''} · everything below is read from artifacts/${esc(summary.pipeline)}/</p>
 </header>
-<nav>${sections.map(([id, title]) => `<a href="#${id}">${esc(title.split(':')[0])}</a>`).join('')}</nav>
+<nav>${sections.map(([id, title]) => `<a href="#${id}">${esc(title.split(':')[0])}</a>`).join('')}${series.trials?.pages ? `<a href="${TRIALS_PAGE}"><b>All trials →</b></a>` : ''}</nav>
 <main>
-${overview(summary)}
+${overview(summary, series)}
 ${sections.map(([id, title, body]) => `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`).join('\n')}
 </main>
 <script src="${HISTORY_FILE}"></script>
 <script>${HISTORY_SCRIPT}</script>
+<script>${RUNS_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -393,8 +392,8 @@ ${sections.map(([id, title, body]) => `<section id="${id}"><h2>${esc(title)}</h2
 }
 
 /** `history.js`: the run index as a script the report loads from disk. */
-export function renderHistoryScript(runs: RunIndexEntry[]): string {
-  // JSON is valid JavaScript; U+2028/2029 are escaped for older engines.
-  const json = JSON.stringify(runs, null, 1).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  return `// Written by trajgen on every recorded run (artifacts/<p>/index.yaml); not an Nx output.\nwindow.TRAJGEN_HISTORY = ${json};\n`;
+export function renderHistoryScript(runs: RunIndexEntry[], details: RunDetail[] = []): string {
+  // JSON is valid JavaScript; U+2028/2029 are escaped for older engines, "<" so no "</script>" ends it.
+  const literal = (v: unknown) => JSON.stringify(v, null, 1).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return `// Written by trajgen on every recorded run (artifacts/<p>/index.yaml, archives/run_NNN); not an Nx output.\nwindow.TRAJGEN_HISTORY = ${literal(runs)};\nwindow.TRAJGEN_RUNS = ${literal(details)};\n`;
 }

@@ -1,4 +1,5 @@
-export { renderReport, renderHistoryScript, HISTORY_FILE, type RenderedReport } from './html';
+export { renderReport, renderHistoryScript, HISTORY_FILE, OUTCOME_COLOURS, type RenderedReport } from './html';
+export { renderTrialsPage, renderTrialPage, renderTrialScript, renderTrialsIndexScript, TRIALS_PAGE, TRIAL_PAGE, TRIALS_DIR, TRIAL_COLUMNS } from './viewer';
 export {
   SUMMARY_SCHEMA_VERSION,
   type Part,
@@ -14,4 +15,11 @@ export {
   type TrainingSummary,
   type ReportSeries,
   type RunIndexEntry,
+  type RunDetail,
+  type TrialDetail,
+  type TrialListRow,
+  type TrialDataStatus,
+  type ViewerConversation,
+  type ViewerCall,
+  type ViewerTurn,
 } from './model';

@@ -138,6 +138,10 @@ export interface ReportSeries {
   loss?: [number, number][];
   evalLoss?: [number, number][];
   lossNote?: string;
+  /** Trial viewer links: per task, the trials that did not resolve (first few), and whether trial pages exist. */
+  trials?: { pages: boolean; note?: string; failed: Record<string, { /** `<shard>/<id>`: the trial page's fragment. */ id: string; trial: string; outcome: string }[]> };
+  /** Set when costs come from illustrative prices (the demo's oracle). */
+  costNote?: string;
 }
 
 /** One entry of `artifacts/<p>/index.yaml` (and of `report/history.js`). */
@@ -151,4 +155,109 @@ export interface RunIndexEntry {
   stages_ran: string[];
   notes: string;
   nx_invocation?: string;
+}
+
+// ------------------------------------------------------------------ trial viewer
+
+/** Where a trial's data went: into the training data, filtered out by score, or never converted, and why. */
+export interface TrialDataStatus {
+  /** in_lf: converted and kept for training; filtered: converted, excluded from LF; converted: not scored yet; not_selected / dropped: no IM row. */
+  status: 'in_lf' | 'filtered' | 'converted' | 'not_selected' | 'dropped' | 'not_converted';
+  /** Machine reason (e.g. unresolved, min_score, damaged_trajectory). */
+  reason: string | null;
+  /** One sentence for a person. */
+  message: string | null;
+}
+
+/** One tool call with its result, side by side in the viewer. */
+export interface ViewerCall {
+  id: string;
+  name: string;
+  args: string;
+  result: string | null;
+  error?: boolean;
+  /** Key of the sub-agent conversation this call started (same trial file). */
+  sub?: string;
+}
+
+/**
+ * A turn, kept short because a trial file holds many:
+ * ['u', text] user; ['a', text, reasoning, calls] assistant;
+ * ['m', note] a marker between raw model calls.
+ */
+export type ViewerTurn = ['u', string] | ['a', string, string, ViewerCall[]] | ['m', string];
+
+export interface ViewerConversation {
+  key: string;
+  title: string;
+  agent_type: 'main' | 'subagent' | 'side';
+  source: 'im' | 'raw';
+  /** The parent's tool call id (sub-agent rows: `_parent_tool_call_id`). */
+  parent_call?: string | null;
+  score?: { composite: number | null; components: Record<string, number | null> } | null;
+  flags?: Record<string, unknown> | null;
+  lf?: Record<string, unknown> | null;
+  system?: string;
+  tools?: string[];
+  turns: ViewerTurn[];
+}
+
+/** Everything the trial page shows; written as `report/trials/<id>.js`. */
+export interface TrialDetail {
+  id: string;
+  job: string;
+  trial: string;
+  task: string;
+  agent: { name: string | null; version: string | null; model: string | null };
+  reward: number | null;
+  rewards: Record<string, number> | null;
+  outcome: 'resolved' | 'unresolved' | 'error';
+  exception: { type: string; message: string; traceback: string } | null;
+  started_at: string | null;
+  duration_sec: number | null;
+  phases: Record<string, number | null>;
+  usage: { input_tokens: number | null; output_tokens: number | null; cache_tokens: number | null; cost_usd: number | null; model_calls: number | null };
+  verifier: { file: string; text: string; omitted_lines: number }[];
+  data: TrialDataStatus;
+  conversations: ViewerConversation[];
+  /** Why parts are missing (jobs not in this clone, no IM row, …). */
+  notes: string[];
+  /** Set when costs come from illustrative prices (the demo's oracle), not a provider's bill. */
+  cost_note?: string;
+}
+
+/** One row of the trials list (`report/trials/index.js`, columns TRIAL_COLUMNS). */
+export interface TrialListRow {
+  id: string;
+  /** The data file (`trials/<shard>.js`) that holds this trial with a few dozen others. */
+  shard: string;
+  task: string;
+  trial: string;
+  job: string;
+  scaffold: string | null;
+  reward: number | null;
+  outcome: 'resolved' | 'unresolved' | 'error';
+  exception: string | null;
+  score: number | null;
+  flag: string | null;
+  status: TrialDataStatus['status'];
+  reason: string | null;
+  tokens: number | null;
+  cost: number | null;
+  duration: number | null;
+  subagents: number;
+}
+
+/** One run as the runs table compares it (history.js `TRAJGEN_RUNS`). */
+export interface RunDetail {
+  id: string;
+  status: string;
+  started_at: string;
+  /** The run's config, flattened to dotted keys (secrets blanked); the table shows the keys that differ. */
+  config: Record<string, string>;
+  metrics: { pass_rate: number | null; rows: number | null; mean_score: number | null; final_loss: number | null; cost_usd: number | null; trials: number | null };
+  /** Loss by step of the training run this run ended with. */
+  loss: [number, number][];
+  /** Quality-score histogram of the main rows: 20 bins over [0, 1]. */
+  score_bins: number[] | null;
 }

@@ -27,7 +27,7 @@ function warn(what: string, error: unknown): void {
   console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)} (the Nx run itself is unaffected)`);
 }
 
-type ArchiveLib = Pick<typeof import('@trajgen/archive'), 'recordInvocation' | 'recoverInterruptedRuns'>;
+type ArchiveLib = Pick<typeof import('@trajgen/archive'), 'recordInvocation' | 'recoverInterruptedRuns' | 'restoredOrigins' | 'formatRestored'>;
 let archive: ArchiveLib | undefined;
 
 function archiveLib(): ArchiveLib {
@@ -119,6 +119,23 @@ function materializeRestoredTraining(workspaceRoot: string, tasks: ReturnType<ty
 }
 
 /**
+ * Nx replays a cached task's terminal output as if it ran ("Successfully
+ * installed …", "done in 6m15s"); say once per restored stage that it was
+ * restored, and from which recorded run.
+ */
+function printRestored(workspaceRoot: string, tasks: ReturnType<typeof stageOutcomes>): void {
+  const byPipeline = new Map<string, { stage: string; hash: string | null }[]>();
+  for (const t of tasks) if (CACHE_HIT.has(t.status)) byPipeline.set(t.project, [...(byPipeline.get(t.project) ?? []), { stage: t.target, hash: t.hash }]);
+  for (const [pipeline, restored] of byPipeline) {
+    try {
+      for (const o of archiveLib().restoredOrigins(workspaceRoot, pipeline, restored)) console.log(archiveLib().formatRestored(o));
+    } catch (error) {
+      warn(`could not tell where ${pipeline}'s restored stages came from`, error);
+    }
+  }
+}
+
+/**
  * After the tasks: record every pipeline that executed at least one stage
  * (index.yaml, archives/run_NNN, report/history.js). A fully cached rerun
  * records nothing; it only adds history.js beside a report restored from a
@@ -129,6 +146,7 @@ export const postTasksExecution: PostTasksExecution = async (_options, context) 
     const tasks = stageOutcomes(context);
     if (!tasks.length) return;
     materializeRestoredTraining(context.workspaceRoot, tasks);
+    printRestored(context.workspaceRoot, tasks);
     try {
       const pushed = await pushLocalHitsToRemote(tasks);
       if (pushed.length) console.log(`trajgen: uploaded ${pushed.length} local cache hit${pushed.length === 1 ? '' : 's'} to the remote cache (${pushed.join(', ')}): Nx uploads only what it executes`);

@@ -26,15 +26,19 @@ describe('archive executor', () => {
     expect(text).toMatch(/✔ p:archive done in \d+s — artifacts\/p\/report\/index.html — 8 trials, pass rate 71.4%; 4 LF rows; not available: tasks, register, training/);
     expect(text).toContain('  training: not available (artifacts/p/train/result.json does not exist)');
     expect(JSON.parse(readFileSync(join(root, 'artifacts/p/archive/summary.json'), 'utf8'))).toMatchObject({ pipeline: 'p', trials: { total: 8 } });
-    expect(readdirSync(join(root, 'artifacts/p/report')).sort()).toEqual(['conversion.svg', 'drops.svg', 'exclusions.svg', 'history.js', 'index.html', 'pass-rate.svg', 'rewards.svg', 'scores.svg', 'tokens.svg']);
+    expect(readdirSync(join(root, 'artifacts/p/report')).sort()).toEqual(['conversion.svg', 'drops.svg', 'exclusions.svg', 'history.js', 'index.html', 'outcomes.svg', 'pass-rate.svg', 'scores.svg', 'tokens.svg', 'trial.html', 'trials', 'trials.html']);
+    expect(readdirSync(join(root, 'artifacts/p/report/trials')).sort()).toEqual(['index.js', 's.js']);
+    expect(text).toMatch(/trial pages: 8 trials → artifacts\/p\/report\/trials\//);
   });
 
   it('replaces only its own outputs: stale charts go, the recorder\'s history.js stays', async () => {
     writeFileSync(join(root, 'artifacts/p/report/old-chart.svg'), '<svg/>');
+    writeFileSync(join(root, 'artifacts/p/report/trials/s0.js'), 'TRAJGEN_TRIAL({});\n');
     writeFileSync(join(root, 'artifacts/p/report/history.js'), 'window.TRAJGEN_HISTORY = [{"id":"run_005"}];\n');
     writeFileSync(join(root, 'artifacts/p/archive/stale.json'), '{}');
     expect(await archiveExecutor({}, context)).toEqual({ success: true });
     expect(existsSync(join(root, 'artifacts/p/report/old-chart.svg'))).toBe(false);
+    expect(existsSync(join(root, 'artifacts/p/report/trials/s0.js'))).toBe(false);
     expect(existsSync(join(root, 'artifacts/p/archive/stale.json'))).toBe(false);
     expect(readFileSync(join(root, 'artifacts/p/report/history.js'), 'utf8')).toContain('run_005');
   });

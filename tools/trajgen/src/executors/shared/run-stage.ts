@@ -41,7 +41,9 @@ export async function runStage(
   try {
     const pipeline = loadPipeline(context.root, name);
     const summary = await body(pipeline, io);
-    console.log(`✔ ${name}:${stage} done in ${formatDuration(Date.now() - started)}${summary ? ` — ${summary}` : ''}`);
+    // The finish time is part of the line Nx replays from its cache: a replayed "done in 6m15s" shows when it really ran.
+    const finished = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    console.log(`✔ ${name}:${stage} done in ${formatDuration(Date.now() - started)}${summary ? ` — ${summary}` : ''} (finished ${finished})`);
     marker?.finish('success');
     return { success: true };
   } catch (error) {
