@@ -31,6 +31,7 @@ export default defineConfig({
       unit('report', 'libs/report/src'),
       unit('plugin', 'tools/trajgen/src'),
       unit('cache-server', 'tools/cache-server'),
+      unit('workspace', 'test/workspace'),
       {
         extends: true,
         test: {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { ensureLlamaFactoryPython, registerDataset } from '@trajgen/llamafactory';
 import { ensureLitellmEnv } from '@trajgen/proxy';
 import { ensureTrainerEnv, trainPipeline } from '@trajgen/trainer';
-import { glaiveRows, tempWorkspace } from '../libs/llamafactory/src/__fixtures__/workspace';
+import { glaiveRows, tempWorkspace } from '../test/support/training-workspace';
 
 const root = join(__dirname, '..');
 const io = { log: (l: string) => console.log(l), warn: (l: string) => console.warn(l) };

@@ -29,7 +29,7 @@ import { postgresLedgerDigest } from '../libs/ledger/src/ledger-digest.cjs';
 import { runPrepareFor } from '@trajgen/tasks';
 import { emitEntry, emitLedgerYaml } from '../libs/ledger/src/ledger-yaml';
 import { emptyEntry, type LedgerEntry } from '../libs/ledger/src/types';
-import { createTestDatabase } from '../libs/ledger/src/__fixtures__/pg';
+import { createTestDatabase } from '../test/support/pg';
 
 const TOTAL = 100_000;
 const RUNS = 3;

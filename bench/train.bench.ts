@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { registerDataset, parseTrainerLog } from '@trajgen/llamafactory';
 import { ensureTrainerEnv, trainPipeline } from '@trajgen/trainer';
-import { glaiveRows, tempWorkspace } from '../libs/llamafactory/src/__fixtures__/workspace';
+import { glaiveRows, tempWorkspace } from '../test/support/training-workspace';
 
 const root = join(__dirname, '..');
 

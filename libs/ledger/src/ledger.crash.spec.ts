@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openLedger, readLedger } from './ledger';
 import { TERMINAL_STATUSES, type LedgerStatus } from './types';
 import { tempPipeline } from './__fixtures__/pipeline';
-import { compileForNode } from './__fixtures__/compile-child';
+import { compileForNode } from '../../../test/support/compile-child';
 
 /**
  * The crash test: a child process plays a rollout (claim, write the trial,

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { openLedger } from './ledger';
 import { openPostgresLedger, migrateLedgerSchema, postgresDigest, PG_SCHEMA_VERSION, type PostgresLedger, type PostgresLedgerOptions } from './postgres';
 import { postgresLedgerDigest } from './ledger-digest.cjs';
-import { createTestDatabase, type TestDatabase } from './__fixtures__/pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/pg';
 import { tempPipeline, writeTrial, type TempPipeline } from './__fixtures__/pipeline';
 
 let db: TestDatabase;

@@ -7,7 +7,7 @@ import { loadChatTemplate, renderImRow, renderedDatasetInfoEntry, RENDERED_COLUM
 import { validateShareGpt, optionsFromDatasetInfo } from './validate';
 
 // Our own ChatML/Hermes-style test template (see the fixture's _comment).
-const FIXTURE = join(__dirname, '__fixtures__', 'tokenizer_config.json');
+const FIXTURE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');
 
 const im = (messages: ImMessage[], withTools = true): ImRow => ({
   version: IM_VERSION,

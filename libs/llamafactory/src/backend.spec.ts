@@ -6,7 +6,7 @@ import { validatePipelineConfigText, type TrainingConfig } from '@trajgen/config
 import { TrajgenError, ensurePythonEnv, atomicWriteFileSync } from '@trajgen/core';
 import { runLlamaFactoryTrain, explainLlamaFactoryInstallFailure, LLAMAFACTORY_REQUIREMENTS, managedLlamaFactoryDir } from './backend';
 import { buildTrainingArgs, renderTrainingYaml } from './training-yaml';
-import { LLAMAFACTORY_CLI_TEST_DOUBLE } from './__fixtures__/workspace';
+import { LLAMAFACTORY_CLI_TEST_DOUBLE } from '../../../test/support/training-workspace';
 
 // These tests run the distributed launch orchestration (torchrun, multi-node, per-rank failures)
 // against `llamafactory-cli-test-double`, a TEST DOUBLE kept because those modes need GPUs and several

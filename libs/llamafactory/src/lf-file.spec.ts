@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectLfLayout, scanLfFile } from './lf-file';
-import { GLAIVE } from './__fixtures__/workspace';
+import { GLAIVE } from '../../../test/support/training-workspace';
 
 const dir = mkdtempSync(join(tmpdir(), 'lf-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

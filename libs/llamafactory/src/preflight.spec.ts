@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commonTrainingChecks, llamafactoryPreflight } from './preflight';
-import { LLAMAFACTORY_CLI_TEST_DOUBLE, tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
+import { LLAMAFACTORY_CLI_TEST_DOUBLE, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
 
 const config = (training: string) => `training:\n  model_name_or_path: org/model\n  output_dir: r1\n${training}`;
 let ws: TempWorkspace | undefined;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '@trajgen/core';
 import { readDatasetInfo, writeDatasetEntry, diffEntries, validateDatasetEntry, entryForHub } from './dataset-info';
 import { registerDataset, readRegisterReceipt } from './register';
-import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows, tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
+import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
 
 const ENTRY = { file_name: 'demo.json', formatting: 'sharegpt' as const, columns: { messages: 'conversations', system: 'system', tools: 'tools' } };
 

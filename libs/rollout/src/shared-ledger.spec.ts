@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { rolloutPipeline } from './index';
 import { captureIO, createWorkspace, simpleTask, type TestWorkspace } from './__fixtures__/workspace';
-import { createTestDatabase, type TestDatabase } from '../../ledger/src/__fixtures__/pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/pg';
 
 const URL_ENV = 'TRAJGEN_TEST_SHARED_LEDGER_URL';
 let db: TestDatabase;

@@ -8,7 +8,7 @@ import { validateShareGpt, optionsFromDatasetInfo } from '@trajgen/lf';
 import { CC_TOOLS, fromClaudeCodeAtif, fromOpenHandsLog, fromTerminusAtif, imRow, readReal, say, step, system, user } from './__fixtures__/im-builders';
 import { scorePipeline, formatScoreSummary } from './pipeline';
 
-const LF_FIXTURE_TEMPLATE = join(__dirname, '../../lf/src/__fixtures__/tokenizer_config.json');
+const LF_FIXTURE_TEMPLATE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');
 
 function workspace(scoring: string, rows: ImRow[], name = 'p'): { root: string; imFile: string } {
   const root = mkdtempSync(join(tmpdir(), 'score-ws-'));

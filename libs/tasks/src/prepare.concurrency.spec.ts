@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileForNode } from '../../ledger/src/__fixtures__/compile-child';
+import { compileForNode } from '../../../test/support/compile-child';
 import { tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
 
 /** Two prepare processes on one pipeline at once: exactly one proceeds, the other fails fast naming the holder. */

@@ -6,7 +6,7 @@ import { materializeTrainOutputs } from './materialize';
 import { planTraining, trainPipeline } from './train-pipeline';
 import { trainingPreflight } from './preflight';
 import { captureIO, LLAMAFACTORY_CLI_TEST_DOUBLE, trainingWorkspace } from './__fixtures__/pipeline';
-import type { TempWorkspace } from '../../llamafactory/src/__fixtures__/workspace';
+import type { TempWorkspace } from '../../../test/support/training-workspace';
 
 const config = (training: string) => `# keep me
 conversion:

@@ -6,7 +6,7 @@ import { parseTrainerLog } from '@trajgen/llamafactory';
 import { trainPipeline } from './train-pipeline';
 import { ensureTrainerEnv } from './env';
 import { captureIO, REPO_ROOT, trainingWorkspace } from './__fixtures__/pipeline';
-import type { TempWorkspace } from '../../llamafactory/src/__fixtures__/workspace';
+import type { TempWorkspace } from '../../../test/support/training-workspace';
 
 // A REAL training run of the embedded trainer (transformers + peft, CPU) on 8 rows of LLaMA-Factory's
 // glaive tool-call demo, with the demo's tiny base model. The trainer's Python env is the workspace's

@@ -15,8 +15,7 @@
  */
 import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-// Deep import: the config index loads zod and the schema, which this child does not need (startup time).
-import { pipelinePaths } from '../../../config/src/paths';
+import { pipelinePaths } from '@trajgen/config';
 import { openLedger } from '../ledger';
 import { trialPrefix } from '../reconcile';
 

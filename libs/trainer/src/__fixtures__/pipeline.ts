@@ -2,9 +2,9 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerDataset } from '@trajgen/llamafactory';
-import { glaiveRows, tempWorkspace, REPO_ROOT, type TempWorkspace } from '../../../llamafactory/src/__fixtures__/workspace';
+import { glaiveRows, tempWorkspace, REPO_ROOT, type TempWorkspace } from '../../../../test/support/training-workspace';
 
-export { REPO_ROOT, LLAMAFACTORY_CLI_TEST_DOUBLE } from '../../../llamafactory/src/__fixtures__/workspace';
+export { REPO_ROOT, LLAMAFACTORY_CLI_TEST_DOUBLE } from '../../../../test/support/training-workspace';
 
 /** A temp workspace with pipeline "p": config, the demo base model, `rows` glaive rows registered as the pipeline's LF data. */
 export async function trainingWorkspace(configYaml: string, rows = 8): Promise<TempWorkspace> {

@@ -11,7 +11,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { transformSync } from '@swc/core';
 
-const REPO = resolve(__dirname, '../../../..');
+const REPO = resolve(__dirname, '../..');
 const BUILTIN = new Set(builtinModules);
 
 function resolveFile(base: string): string {

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
 
-export const REPO_ROOT = join(__dirname, '../../../..');
+export const REPO_ROOT = join(__dirname, '../..');
 /** Real fixtures published by LLaMA-Factory (see test/fixtures/real/SOURCES.md). */
 export const LF_FIXTURES = join(REPO_ROOT, 'test/fixtures/real/llama-factory');
 export const GLAIVE = join(LF_FIXTURES, 'glaive_toolcall_en_demo.json');
 export const REAL_DATASET_INFO = join(LF_FIXTURES, 'dataset_info.json');
 /** The test double standing in for LLaMA-Factory's CLI in the distributed modes (GPUs, several nodes), which cannot run here. */
-export const LLAMAFACTORY_CLI_TEST_DOUBLE = join(__dirname, 'llamafactory-cli-test-double');
+export const LLAMAFACTORY_CLI_TEST_DOUBLE = join(REPO_ROOT, 'libs/llamafactory/src/__fixtures__/llamafactory-cli-test-double');
 
 export interface TempWorkspace {
   root: string;
