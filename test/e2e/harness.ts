@@ -102,10 +102,11 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
     NX_ISOLATE_PLUGINS: 'false',
     NX_VERBOSE_LOGGING: 'false',
     CI: 'true',
-    // One Python env each (embedded trainer, LLaMA-Factory, LiteLLM) per machine, not one per temporary workspace.
+    // One Python env each (embedded trainer, LLaMA-Factory, LiteLLM, Harbor) per machine, not one per temporary workspace.
     TRAJGEN_HF_TRAINER_ENV: process.env.TRAJGEN_HF_TRAINER_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'hf-trainer'),
     TRAJGEN_LLAMAFACTORY_ENV: process.env.TRAJGEN_LLAMAFACTORY_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'llamafactory'),
     TRAJGEN_LITELLM_ENV: process.env.TRAJGEN_LITELLM_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'litellm'),
+    TRAJGEN_HARBOR_ENV: process.env.TRAJGEN_HARBOR_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'harbor'),
     FORCE_COLOR: '0',
     GIT_AUTHOR_NAME: 'trajgen-test',
     GIT_AUTHOR_EMAIL: 'test@trajgen.invalid',
