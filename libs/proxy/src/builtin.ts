@@ -295,12 +295,13 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
    * instead of being serialised again; everything around it is stringified
    * and redacted as usual, in the same key order.
    */
-  function serialise(line: TrajectoryLine, requestBytes: Buffer | undefined): Buffer | string {
+  function serialise(line: TrajectoryLine, requestBytes: Buffer | undefined): Buffer[] | string {
     if (!requestBytes) return redactSecrets(JSON.stringify(line), secrets);
     const { session_id, success, request_time, timestamp, duration_ms, request_body: _logged, ...after } = line;
     const head = redactSecrets(JSON.stringify({ session_id, success, request_time, timestamp, duration_ms }), secrets);
     const tail = redactSecrets(JSON.stringify(after), secrets);
-    return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"request_body":`), requestBytes, Buffer.from(`,${tail.slice(1)}\n`)]);
+    // Three parts, one writev: the body is never copied into a line buffer.
+    return [Buffer.from(`${head.slice(0, -1)},"request_body":`), requestBytes, Buffer.from(`,${tail.slice(1)}\n`)];
   }
 
   async function writeLine(path: string, line: TrajectoryLine, requestBytes?: Buffer): Promise<void> {

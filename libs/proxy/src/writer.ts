@@ -12,7 +12,7 @@ interface OpenLog {
 }
 
 interface FileQueue {
-  pending: { data: Buffer; done: (error?: Error) => void }[];
+  pending: { data: Buffer[]; done: (error?: Error) => void }[];
   flushing: boolean;
 }
 
@@ -42,9 +42,11 @@ export class DurableAppender {
 
   constructor(private readonly fsync = true) {}
 
-  append(path: string, line: string | Buffer): Promise<void> {
-    let data = typeof line === 'string' ? Buffer.from(line) : line;
-    if (data[data.length - 1] !== 0x0a) data = Buffer.concat([data, NEWLINE]);
+  /** Append one line (given whole, or as parts written back to back without being copied together). */
+  append(path: string, line: string | Buffer | Buffer[]): Promise<void> {
+    const parts = typeof line === 'string' ? [Buffer.from(line)] : Buffer.isBuffer(line) ? [line] : line;
+    const last = parts[parts.length - 1];
+    const data = last && last[last.length - 1] === 0x0a ? parts : [...parts, NEWLINE];
     let q = this.queues.get(path);
     if (!q) {
       q = { pending: [], flushing: false };
@@ -81,7 +83,7 @@ export class DurableAppender {
     while (queue.pending.length) {
       const batch = queue.pending.splice(0, queue.pending.length);
       try {
-        await this.writeBatch(path, batch.map((b) => b.data));
+        await this.writeBatch(path, batch.flatMap((b) => b.data));
         for (const b of batch) b.done();
       } catch (error) {
         // The descriptor may be unusable: reopen on the next batch.
