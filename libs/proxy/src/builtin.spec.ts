@@ -281,6 +281,11 @@ describe('builtin proxy', () => {
     const r = await call(proxy, '/v1/messages', ANTHROPIC_BODY, { headers: auth() });
     expect(r.status).toBe(502);
     expect(readLines(logA)[0]).toMatchObject({ success: false, failure: { error_type: 'upstream_unreachable' } });
+    // A body still arriving when the upstream fails: the line holds all of it.
+    const big = { ...ANTHROPIC_BODY, messages: [{ role: 'user', content: 'x'.repeat(3_000_000) }] };
+    const r2 = await call(proxy, '/v1/messages', big, { headers: auth() });
+    expect(r2.status).toBe(502);
+    expect(readLines(logA)[1].request_body).toEqual(big);
   });
 
   it('aborts the upstream call and logs it when the client disconnects mid-stream', async () => {

@@ -506,6 +506,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
           else void fail('upstream_disconnect', upstreamStatus, `upstream connection failed mid-response: ${e.message}`);
         });
         r.on('response', (up) => onResponse(up));
+        r.on('close', () => req.resume()); // a body paused for this request's backpressure must still arrive
         return r;
       };
 
@@ -514,16 +515,18 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       if (!rewriteModel) upReq = openUpstream(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
       const chunks: Buffer[] = [];
       let size = 0;
+      // Collected whole even after the upstream failed: the failure line carries the complete body.
       req.on('data', (c: Buffer) => {
-        if (finished || body.state !== 'pending') return;
+        if (body.state !== 'pending') return;
         size += c.length;
         if (size > maxBody) {
           body = { state: 'refused' };
           settleBody();
+          if (finished) return void req.resume();
           return refuse(413, `request body over ${maxBody} bytes`);
         }
         chunks.push(c);
-        if (!rewriteModel && upReq && !upReq.destroyed && !upReq.write(c)) {
+        if (!finished && !rewriteModel && upReq && !upReq.destroyed && !upReq.write(c)) {
           req.pause();
           upReq.once('drain', () => req.resume());
         }
