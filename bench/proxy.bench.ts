@@ -299,11 +299,12 @@ async function main() {
       builtin_client_requests: sent,
       builtin_forwarded: counters.generation,
       logged_lines: lines,
+      log_batches: counters.log_batches,
       unparseable_lines: torn,
       upstream_received_all_paths: upstreamTotal,
       equal: sent === counters.generation && counters.generation === lines && torn === 0,
     };
-    console.log(`builtin: client requests ${sent}, forwarded ${counters.generation}, logged lines ${lines}, unparseable ${torn} → ${accounting.equal ? 'EQUAL' : 'MISMATCH'}`);
+    console.log(`builtin: client requests ${sent}, forwarded ${counters.generation}, logged lines ${lines}, unparseable ${torn} → ${accounting.equal ? 'EQUAL' : 'MISMATCH'}; ${counters.log_batches} write+fdatasync batches (group commit: ${(lines / counters.log_batches).toFixed(2)} lines per sync)`);
     const micro = fsyncMicro(work, 100);
     console.log(`one 200 KB append + fdatasync in ${work}: p50 ${micro.p50} ms, p99 ${micro.p99} ms (the floor of "durable before the response completes")`);
     const one = results[0] as { added_ms: { builtin: { p99: number } } };

@@ -98,6 +98,8 @@ export interface ProxyCounters {
   lines: number;
   failed_lines: number;
   write_errors: number;
+  /** Batches written to the trial logs (each one write + one fdatasync): lines / log_batches is what group commit saves. */
+  log_batches: number;
   /** count_tokens and models requests forwarded (not logged). */
   passthrough: number;
   rejected: { auth: number; trial: number; other: number };
@@ -260,7 +262,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     throw new TrajgenError(`Upstream URL ${options.upstream.baseUrl} is not http(s)`, { hint: 'Set rollout.llm_api.base_url to an http:// or https:// URL.' });
   }
   const agent = isHttps ? new HttpsAgent({ keepAlive: true, maxSockets: 512 }) : new HttpAgent({ keepAlive: true, maxSockets: 512 });
-  const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
+  const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, log_batches: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
   const inflight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
   let closing = false;
@@ -779,7 +781,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     port,
     key,
     trialHeader,
-    counters: () => JSON.parse(JSON.stringify(counters)) as ProxyCounters,
+    counters: () => JSON.parse(JSON.stringify({ ...counters, log_batches: appender.batches })) as ProxyCounters,
     lineCounts: () => Object.fromEntries(Object.entries(counters.by_trial).map(([t, c]) => [t, { lines: c.lines, failed: c.failed }])),
     async stop(graceMs = 5000) {
       closing = true;
