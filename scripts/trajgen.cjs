@@ -11,7 +11,7 @@
  * No dependencies: it must run before `npm install`.
  */
 const { spawnSync } = require('node:child_process');
-const { existsSync, statSync, readdirSync } = require('node:fs');
+const { existsSync, statSync, readdirSync, utimesSync } = require('node:fs');
 const { join } = require('node:path');
 const http = require('node:http');
 const https = require('node:https');
@@ -39,6 +39,31 @@ function ensureInstalled() {
   }
 }
 
+/** Newest mtime of the plugin's TypeScript sources (not tests). */
+function newestPluginSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestPluginSource(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, mtime(p));
+  }
+  return newest;
+}
+
+/**
+ * Nx loads the plugin as built JavaScript (tools/trajgen/dist, checked in).
+ * After an edit of its sources, rebuild it before Nx runs so a developer never
+ * runs a stale plugin (the build spec catches a stale commit).
+ */
+function ensurePluginBuilt() {
+  const stamp = join(root, 'tools', 'trajgen', 'dist', 'index.js');
+  if (mtime(stamp) >= newestPluginSource(join(root, 'tools', 'trajgen', 'src'))) return;
+  const { writePlugin } = require('./build-plugin.cjs');
+  writePlugin(root);
+  const now = new Date();
+  utimesSync(stamp, now, now);
+}
+
 /** Offline-safe defaults; anything the user set wins. */
 function nxEnv() {
   const env = { ...process.env };
@@ -47,6 +72,8 @@ function nxEnv() {
     NX_NO_CLOUD: 'true',
     NX_TUI: 'false',
     NX_DEFAULT_OUTPUT_STYLE: 'static',
+    // The plugin loads in Nx's own process, not a worker process (also set in .env for a bare `nx`).
+    NX_ISOLATE_PLUGINS: 'false',
     NX_SKIP_NX_CACHE: undefined,
   };
   for (const [k, v] of Object.entries(defaults)) if (v !== undefined && env[k] === undefined) env[k] = v;
@@ -109,6 +136,7 @@ async function main() {
     return 0;
   }
   ensureInstalled();
+  ensurePluginBuilt();
   const env = nxEnv();
   await probeRemoteCache(env);
   switch (command) {

@@ -145,10 +145,8 @@ describe.skipIf(!existsSync(CLAUDE) || !existsSync(OPENCODE))('convert fidelity:
     expect(expectEveryTurnConverted(run, 'subagent', subs[0])).toBe(2);
   });
 
-  // TODO(issue 16): the proxy rewrite (libs/proxy/src/builtin.ts, another branch) strips the routing
-  // header before a request goes upstream. Until it is merged the header still arrives, so this is
-  // `it.fails`; once the strip is in, this test fails as "expected to fail" — then make it a plain `it`.
-  it.fails('TODO(issue 16): the upstream never sees the routing header (Claude Code and OpenCode)', () => {
+  // The builtin proxy strips its routing header (and every x-trajgen-* header) before a request goes upstream.
+  it('the upstream never sees the routing header (Claude Code and OpenCode)', () => {
     expect(runs['claude-code'] && runs.opencode, 'both CLI runs happened').toBeTruthy();
     expectNoRoutingHeaderUpstream(runs['claude-code']!);
     expectNoRoutingHeaderUpstream(runs.opencode!);

@@ -281,6 +281,11 @@ describe('builtin proxy', () => {
     const r = await call(proxy, '/v1/messages', ANTHROPIC_BODY, { headers: auth() });
     expect(r.status).toBe(502);
     expect(readLines(logA)[0]).toMatchObject({ success: false, failure: { error_type: 'upstream_unreachable' } });
+    // A body still arriving when the upstream fails: the line holds all of it.
+    const big = { ...ANTHROPIC_BODY, messages: [{ role: 'user', content: 'x'.repeat(3_000_000) }] };
+    const r2 = await call(proxy, '/v1/messages', big, { headers: auth() });
+    expect(r2.status).toBe(502);
+    expect(readLines(logA)[1].request_body).toEqual(big);
   });
 
   it('aborts the upstream call and logs it when the client disconnects mid-stream', async () => {
@@ -294,7 +299,7 @@ describe('builtin proxy', () => {
     expect(readLines(logA)[0]).toMatchObject({ success: false, failure: { error_type: 'client_disconnect' } });
   });
 
-  it('injects the upstream key, forwards the trial header, and writes no key anywhere', async () => {
+  it('injects the upstream key and writes no key anywhere', async () => {
     const echo = JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `bad key ${UPSTREAM_KEY}` } });
     upstream.reply = (req) => (req.headers['x-case'] === 'echo' ? { status: 401, headers: JSON_HEADERS, chunks: [echo] } : { headers: SSE_HEADERS, chunks: [ANTHROPIC_STREAM] });
     await start('anthropic');
@@ -304,7 +309,6 @@ describe('builtin proxy', () => {
     const sent = upstream.received[0].headers;
     expect(sent['x-api-key']).toBe(UPSTREAM_KEY);
     expect(sent.authorization).toBeUndefined();
-    expect(sent['x-trajgen-trial']).toBe('task-a__AAAAAAA');
     const lines = readLines(logA);
     expect(lines).toHaveLength(2);
     expect(lines[1].failure?.message).toContain('[REDACTED]');
@@ -313,6 +317,81 @@ describe('builtin proxy', () => {
       expect(text).not.toContain(UPSTREAM_KEY);
       expect(text).not.toContain(proxy.key);
     }
+  });
+
+  it('never sends the routing header or any x-trajgen-* header upstream (generation and pass-through)', async () => {
+    upstream.reply = (req) => (req.url.includes('count_tokens') ? { headers: JSON_HEADERS, chunks: ['{"input_tokens":7}'] } : { headers: SSE_HEADERS, chunks: [ANTHROPIC_STREAM] });
+    await start('anthropic', { trialHeader: 'x-route-me' });
+    const headers = { 'x-api-key': proxy.key, 'x-route-me': 'task-a__AAAAAAA', 'x-trajgen-job': 'job-1', 'x-trajgen-anything': 'y', 'anthropic-version': '2023-06-01' };
+    const gen = await call(proxy, '/v1/messages', ANTHROPIC_BODY, { headers });
+    const ct = await call(proxy, '/v1/messages/count_tokens', { model: 'm', messages: [] }, { headers });
+    expect([gen.status, ct.status]).toEqual([200, 200]);
+    expect(upstream.received).toHaveLength(2);
+    for (const r of upstream.received) {
+      const names = Object.keys(r.headers);
+      expect(names.filter((n) => n === 'x-route-me' || n.startsWith('x-trajgen-'))).toEqual([]);
+      expect(JSON.stringify(r.headers)).not.toContain('task-a__AAAAAAA');
+      expect(r.headers['anthropic-version']).toBe('2023-06-01'); // the client's own headers still pass
+    }
+    expect(readLines(logA)).toHaveLength(1);
+  });
+
+  it('sends the trial name on only when the upstream asks for it (the embedded oracle)', async () => {
+    upstream.reply = { headers: SSE_HEADERS, chunks: [ANTHROPIC_STREAM] };
+    proxy = await startBuiltinProxy({ upstream: { baseUrl: upstream.url, protocol: 'anthropic', trialHeader: 'X-Oracle-Trial' }, routes });
+    await call(proxy, '/v1/messages', ANTHROPIC_BODY, { headers: auth() });
+    expect(upstream.received[0].headers['x-oracle-trial']).toBe('task-a__AAAAAAA');
+    expect(upstream.received[0].headers['x-trajgen-trial']).toBeUndefined();
+  });
+
+  it('forwards a large request body while it arrives and logs it as sent, on one line', async () => {
+    upstream.reply = (req) => ({ headers: SSE_HEADERS, chunks: [ANTHROPIC_STREAM] });
+    let forwardedEarly = false;
+    await start('anthropic');
+    // Pretty-printed (newlines between tokens) and ~300 KB: the line must stay one line and equal the body.
+    const big = { ...ANTHROPIC_BODY, messages: [{ role: 'user', content: [{ type: 'text', text: 'é✓ line\nbreak '.repeat(20000) }] }] };
+    const payload = Buffer.from(JSON.stringify(big, null, 2));
+    const result = await new Promise<CallResult>((resolve, reject) => {
+      const req = request(`${proxy.url}/v1/messages`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), aborted: false }));
+      });
+      req.on('error', reject);
+      // Send half, wait until the upstream holds bytes of this request, then the rest.
+      req.write(payload.subarray(0, payload.length >> 1));
+      const poll = setInterval(() => {
+        if (upstream.receiving > 0) {
+          forwardedEarly = true;
+          clearInterval(poll);
+          req.end(payload.subarray(payload.length >> 1));
+        }
+      }, 5);
+      setTimeout(() => {
+        clearInterval(poll);
+        if (!forwardedEarly) req.end(payload.subarray(payload.length >> 1));
+      }, 3000);
+    });
+    expect(result.status).toBe(200);
+    expect(forwardedEarly).toBe(true);
+    expect(JSON.parse(upstream.received[0].body)).toEqual(big);
+    const text = readFileSync(logA, 'utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(readLines(logA)[0]).toMatchObject({ request_body: big, stream: true, success: true });
+  });
+
+  it('logs a body that is not a JSON object as what it is, whatever the upstream answers', async () => {
+    upstream.reply = (req) => (req.body.startsWith('[') ? { headers: JSON_HEADERS, chunks: [JSON.stringify(ANTHROPIC_MESSAGE)] } : { status: 400, headers: JSON_HEADERS, chunks: ['{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}'] });
+    await start('anthropic');
+    const array = await call(proxy, '/v1/messages', '[1, 2, 3]', { headers: auth() });
+    const broken = await call(proxy, '/v1/messages', '{"model": "m", "messages": [', { headers: auth() });
+    expect([array.status, broken.status]).toEqual([200, 400]);
+    const lines = readLines(logA);
+    expect(lines.map((l) => [l.success, l.request_body])).toEqual([
+      [true, [1, 2, 3]],
+      [false, '{"model": "m", "messages": ['],
+    ]);
+    expect(lines[1].failure?.error_type).toBe('upstream_http_error');
   });
 
   it('keeps concurrent calls of different trials apart, one whole line each', async () => {

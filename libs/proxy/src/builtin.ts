@@ -1,15 +1,16 @@
-import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
 import { TrajgenError } from '@trajgen/core';
 import { assemblerFor } from './assemble';
 import { failureMessage, type FailureType, type TrajectoryLine } from './line';
 import { DEFAULT_TRIAL_HEADER, type TrialRouter } from './router';
-import { SseSplitter } from './sse';
+import { SseSplitter, parseEvent } from './sse';
 import { normaliseUsage, type NormalisedUsage, type Prices } from './usage';
-import { DurableAppender, redactSecrets } from './writer';
+import { DurableAppender, mayContainSecret, redactSecrets } from './writer';
 
 export type Protocol = 'anthropic' | 'openai';
 
@@ -30,8 +31,15 @@ export interface UpstreamOptions {
    * LiteLLM backend only ever passes the name on.
    */
   apiKeyEnv?: string;
-  /** When set, every generation request's `model` is rewritten to this upstream id (the log keeps the client's body). */
+  /** When set, every generation request's `model` is rewritten to this upstream id (the log keeps the client's body; the body is then buffered, not streamed through). */
   model?: string;
+  /**
+   * Send the trial name to the upstream in this header. Only for trajgen's
+   * own upstream, the embedded oracle (it routes by trial). Unset (the
+   * default, and always for a real model) the upstream never learns trial
+   * names: the routing header and every `x-trajgen-*` header are stripped.
+   */
+  trialHeader?: string;
 }
 
 /** A summary of each logged line, for progress and cost totals in the engine. */
@@ -90,6 +98,8 @@ export interface ProxyCounters {
   lines: number;
   failed_lines: number;
   write_errors: number;
+  /** Batches written to the trial logs (each one write + one fdatasync): lines / log_batches is what group commit saves. */
+  log_batches: number;
   /** count_tokens and models requests forwarded (not logged). */
   passthrough: number;
   rejected: { auth: number; trial: number; other: number };
@@ -189,6 +199,28 @@ function decodeBody(buf: Buffer, encoding: string | undefined): Buffer {
   return buf;
 }
 
+/** How a call's request body goes into its line: as the client's bytes, or as a value to serialise. */
+interface LoggedRequest {
+  bytes?: Buffer;
+  value?: unknown;
+  /** The line's `stream` field. */
+  stream: boolean;
+}
+
+/** Stands in the line object for a body that is written as bytes (serialise() splices them in). */
+const LOGGED_AS_BYTES = Symbol('request body written as bytes');
+
+const isJsonSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/** First and last non-space bytes are `{` and `}`: a whole object, not a cut one. */
+function framedAsObject(raw: Buffer): boolean {
+  let i = 0;
+  let j = raw.length - 1;
+  while (i <= j && isJsonSpace(raw[i])) i++;
+  while (j >= i && isJsonSpace(raw[j])) j--;
+  return j > i && raw[i] === 0x7b && raw[j] === 0x7d;
+}
+
 function tryJson(buf: Buffer): unknown {
   try {
     return JSON.parse(buf.toString('utf8'));
@@ -230,7 +262,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     throw new TrajgenError(`Upstream URL ${options.upstream.baseUrl} is not http(s)`, { hint: 'Set rollout.llm_api.base_url to an http:// or https:// URL.' });
   }
   const agent = isHttps ? new HttpsAgent({ keepAlive: true, maxSockets: 512 }) : new HttpAgent({ keepAlive: true, maxSockets: 512 });
-  const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
+  const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, log_batches: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
   const inflight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
   let closing = false;
@@ -238,39 +270,58 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   const trialCounters = (trial: string) =>
     (counters.by_trial[trial] ??= { requests: 0, lines: 0, failed: 0, prompt_tokens: 0, completion_tokens: 0, cost: 0 });
 
-  async function writeLine(path: string, line: TrajectoryLine): Promise<void> {
-    const text = redactSecrets(JSON.stringify(line), secrets);
+  function countLine(line: TrajectoryLine) {
+    counters.lines += 1;
+    const t = trialCounters(line.session_id);
+    t.lines += 1;
+    if (!line.success) {
+      counters.failed_lines += 1;
+      t.failed += 1;
+    }
+    t.prompt_tokens += line.usage?.prompt_tokens ?? 0;
+    t.completion_tokens += line.usage?.completion_tokens ?? 0;
+    t.cost += line.usage?.cost ?? 0;
+    options.onLine?.({
+      trial: line.session_id,
+      success: line.success,
+      endpoint: line.endpoint,
+      duration_ms: line.duration_ms,
+      usage: line.usage,
+      failure: line.failure,
+    });
+  }
+
+  /**
+   * One line as bytes. With `requestBytes` (the client's body, checked to be a
+   * JSON object, valid UTF-8 and free of secrets) the body goes in as it came
+   * instead of being serialised again; everything around it is stringified
+   * and redacted as usual, in the same key order.
+   */
+  function serialise(line: TrajectoryLine, requestBytes: Buffer | undefined): Buffer[] | string {
+    if (!requestBytes) return redactSecrets(JSON.stringify(line), secrets);
+    const { session_id, success, request_time, timestamp, duration_ms, request_body: _logged, ...after } = line;
+    const head = redactSecrets(JSON.stringify({ session_id, success, request_time, timestamp, duration_ms }), secrets);
+    const tail = redactSecrets(JSON.stringify(after), secrets);
+    // Three parts, one writev: the body is never copied into a line buffer.
+    return [Buffer.from(`${head.slice(0, -1)},"request_body":`), requestBytes, Buffer.from(`,${tail.slice(1)}\n`)];
+  }
+
+  async function writeLine(path: string, line: TrajectoryLine, requestBytes?: Buffer): Promise<void> {
     try {
-      await appender.append(path, text);
-      counters.lines += 1;
-      const t = trialCounters(line.session_id);
-      t.lines += 1;
-      if (!line.success) {
-        counters.failed_lines += 1;
-        t.failed += 1;
-      }
-      t.prompt_tokens += line.usage?.prompt_tokens ?? 0;
-      t.completion_tokens += line.usage?.completion_tokens ?? 0;
-      t.cost += line.usage?.cost ?? 0;
-      options.onLine?.({
-        trial: line.session_id,
-        success: line.success,
-        endpoint: line.endpoint,
-        duration_ms: line.duration_ms,
-        usage: line.usage,
-        failure: line.failure,
-      });
+      await appender.append(path, serialise(line, requestBytes));
     } catch (error) {
       counters.write_errors += 1;
       // The response must not claim a logged call that is not on disk.
       throw error;
     }
+    countLine(line);
   }
 
-  function upstreamHeaders(req: IncomingMessage, bodyLength: number | undefined): OutgoingHttpHeaders {
+  function upstreamHeaders(req: IncomingMessage, bodyLength: number | undefined, trial?: string): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers as IncomingHttpHeaders)) {
-      if (v === undefined || HOP_BY_HOP.has(k) || CLIENT_AUTH.has(k) || k === 'accept-encoding') continue;
+      // Never upstream: hop-by-hop headers, the client's auth, and what trajgen adds (the routing header, x-trajgen-*).
+      if (v === undefined || HOP_BY_HOP.has(k) || CLIENT_AUTH.has(k) || k === 'accept-encoding' || k === trialHeader || k.startsWith('x-trajgen-')) continue;
       out[k] = v;
     }
     out['accept-encoding'] = 'identity';
@@ -279,6 +330,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       if (options.upstream.protocol === 'anthropic') out['x-api-key'] = upstreamKey;
       else out.authorization = `Bearer ${upstreamKey}`;
     }
+    if (trial && options.upstream.trialHeader) out[options.upstream.trialHeader.toLowerCase()] = trial;
     return out;
   }
 
@@ -336,43 +388,97 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     });
   }
 
-  /** Forward a generation request and log it. Resolves when the response is finished and the line written. */
-  function generation(req: IncomingMessage, res: ServerResponse, protocol: Protocol, path: string, pathAndQuery: string, trial: string, logPath: string, raw: Buffer, body: Record<string, unknown>) {
-    counters.generation += 1;
-    trialCounters(trial).requests += 1;
+  /**
+   * How the request body goes into the line. The client's bytes go in as they
+   * are (newline bytes, which JSON only allows as whitespace between tokens,
+   * become spaces so the line stays one line) when the upstream accepted the
+   * call (2xx: it parsed the body as a request object), the bytes are framed
+   * as one object, valid UTF-8 and free of secrets: no parse and no
+   * re-serialisation of a 200 KB body on the hot path. Anything else (an
+   * upstream error, odd bytes, a possible secret) is parsed and serialised
+   * again, redacted; a body that is not JSON is logged as text.
+   */
+  function requestForLine(raw: Buffer, accepted: boolean, sse: boolean, parsed?: Record<string, unknown>): LoggedRequest {
+    if (accepted && framedAsObject(raw) && isUtf8(raw) && !mayContainSecret(raw, secrets)) {
+      let bytes = raw;
+      if (raw.includes(0x0a) || raw.includes(0x0d)) {
+        bytes = Buffer.from(raw);
+        for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = 0x20;
+      }
+      // A 2xx answer is a stream exactly when the request asked for one.
+      return { bytes, stream: sse };
+    }
+    const value = parsed ?? tryJson(raw);
+    return { value, stream: (value as { stream?: unknown } | null)?.stream === true };
+  }
+
+  /**
+   * Forward a generation request and log it. The request body is forwarded
+   * while it arrives (a model rewrite buffers it instead). Resolves when the
+   * response is finished and the line written.
+   */
+  function generation(req: IncomingMessage, res: ServerResponse, protocol: Protocol, path: string, pathAndQuery: string, trial: string, logPath: string) {
     const started = Date.now();
-    const stream = body.stream === true;
-    let forwardBody = raw;
-    if (options.upstream.model && body.model !== options.upstream.model) forwardBody = Buffer.from(JSON.stringify({ ...body, model: options.upstream.model }));
+    const rewriteModel = options.upstream.model;
+    const target = upstreamUrl(options.upstream.baseUrl, pathAndQuery);
 
     return new Promise<void>((resolve) => {
       let finished = false;
       let abortReason: { type: FailureType; message: string } | undefined;
       let partial: () => { body: unknown; usage: unknown } = () => ({ body: null, usage: undefined });
       let upstreamStatus: number | null = null;
+      let upReq: ClientRequest | undefined;
+      let body: { state: 'pending' } | { state: 'complete'; raw: Buffer; parsed?: Record<string, unknown> } | { state: 'refused' } = { state: 'pending' };
+      let settleBody!: () => void;
+      const bodySettled = new Promise<void>((r) => (settleBody = r));
 
-      const line = (success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }): TrajectoryLine => ({
+      const line = (request: LoggedRequest, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }): TrajectoryLine => ({
         session_id: trial,
         success,
         request_time: started,
         timestamp: new Date(started).toISOString(),
         duration_ms: Date.now() - started,
-        request_body: body,
+        request_body: request.bytes ? LOGGED_AS_BYTES : request.value,
         response_body: responseBody ?? null,
         usage: normaliseUsage(usage, options.prices),
         ...(failure ? { failure: { error_type: failure.type, status_code: failure.status, message: failureMessage(redactSecrets(failure.message, secrets)) } } : {}),
         endpoint: path,
-        stream,
+        stream: request.stream,
       });
+      /** Write the line for this call (the body must be complete). */
+      const write = (accepted: boolean, sse: boolean, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }) => {
+        const b = body as { raw: Buffer; parsed?: Record<string, unknown> };
+        const request = requestForLine(b.raw, accepted, sse, b.parsed);
+        return writeLine(logPath, line(request, success, responseBody, usage, failure), request.bytes);
+      };
+
+      const finish = () => {
+        finished = true;
+        clearTimeout(timer);
+      };
+
+      /** A call the upstream never got whole (body too large, client gone while sending): no line, just an answer. */
+      const refuse = (status: number | undefined, message: string) => {
+        finish();
+        abortReason ??= { type: 'proxy_error', message };
+        upReq?.destroy();
+        counters.rejected.other += 1;
+        if (status && !res.headersSent) sendError(res, protocol, status, `proxy: ${message}`);
+        else res.destroy();
+        req.resume();
+        resolve();
+      };
 
       /** Log a failure once, then end the client side (error response, or a cut connection). */
       const fail = async (type: FailureType, status: number | null, message: string, clientStatus?: number) => {
         if (finished) return;
-        finished = true;
-        clearTimeout(timer);
+        finish();
+        // An upstream failing while the client still sends: the call counts once the body is complete.
+        if (body.state === 'pending' && type !== 'timeout' && type !== 'client_disconnect') await bodySettled;
+        if (body.state !== 'complete') return refuse(clientStatus, message);
         const p = partial();
         try {
-          await writeLine(logPath, line(false, p.body, p.usage, { type, status, message }));
+          await write(false, false, false, p.body, p.usage, { type, status, message });
         } catch {
           /* counted in write_errors */
         }
@@ -381,37 +487,87 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         resolve();
       };
 
-      const upReq = (isHttps ? httpsRequest : httpRequest)(upstreamUrl(options.upstream.baseUrl, pathAndQuery), {
-        method: 'POST',
-        headers: upstreamHeaders(req, forwardBody.length),
-        agent,
-      });
-
       const timer = setTimeout(() => {
         abortReason = { type: 'timeout', message: `upstream did not finish within ${timeoutMs} ms` };
-        upReq.destroy();
+        upReq?.destroy();
         void fail('timeout', upstreamStatus, abortReason.message, 504);
       }, timeoutMs);
 
       res.on('close', () => {
         if (finished || res.writableFinished) return;
         abortReason = { type: 'client_disconnect', message: 'client closed the connection before the response completed' };
-        upReq.destroy();
+        upReq?.destroy();
         void fail('client_disconnect', upstreamStatus, abortReason.message);
       });
 
-      upReq.on('error', (e) => {
-        if (abortReason || finished) return;
-        if (upstreamStatus === null) void fail('upstream_unreachable', null, `upstream request failed: ${e.message}`, 502);
-        else void fail('upstream_disconnect', upstreamStatus, `upstream connection failed mid-response: ${e.message}`);
+      const openUpstream = (contentLength: number | undefined) => {
+        const r = (isHttps ? httpsRequest : httpRequest)(target, { method: 'POST', headers: upstreamHeaders(req, contentLength, trial), agent });
+        r.on('error', (e) => {
+          if (abortReason || finished) return;
+          if (upstreamStatus === null) void fail('upstream_unreachable', null, `upstream request failed: ${e.message}`, 502);
+          else void fail('upstream_disconnect', upstreamStatus, `upstream connection failed mid-response: ${e.message}`);
+        });
+        r.on('response', (up) => onResponse(up));
+        r.on('close', () => req.resume()); // a body paused for this request's backpressure must still arrive
+        return r;
+      };
+
+      // ---- the request body: forwarded as it arrives, or buffered for a model rewrite
+      const declared = Number(req.headers['content-length']);
+      if (!rewriteModel) upReq = openUpstream(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      // Collected whole even after the upstream failed: the failure line carries the complete body.
+      req.on('data', (c: Buffer) => {
+        if (body.state !== 'pending') return;
+        size += c.length;
+        if (size > maxBody) {
+          body = { state: 'refused' };
+          settleBody();
+          if (finished) return void req.resume();
+          return refuse(413, `request body over ${maxBody} bytes`);
+        }
+        chunks.push(c);
+        if (!finished && !rewriteModel && upReq && !upReq.destroyed && !upReq.write(c)) {
+          req.pause();
+          upReq.once('drain', () => req.resume());
+        }
+      });
+      req.on('error', () => {
+        if (body.state !== 'pending') return;
+        body = { state: 'refused' };
+        settleBody();
+        if (!finished) refuse(undefined, 'client closed the connection while sending the request');
+      });
+      req.on('end', () => {
+        if (body.state !== 'pending') return;
+        const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        counters.generation += 1;
+        trialCounters(trial).requests += 1;
+        if (!rewriteModel) {
+          body = { state: 'complete', raw };
+          settleBody();
+          if (!finished) upReq!.end();
+          return;
+        }
+        const parsed = tryJson(raw);
+        const object = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+        body = { state: 'complete', raw, parsed: object };
+        settleBody();
+        if (finished) return;
+        const forward = !object || object.model === rewriteModel ? raw : Buffer.from(JSON.stringify({ ...object, model: rewriteModel }));
+        upReq = openUpstream(forward.length);
+        upReq.end(forward);
       });
 
-      upReq.on('response', (up) => {
+      // ---- the response
+      function onResponse(up: IncomingMessage) {
         upstreamStatus = up.statusCode ?? 502;
         const status = upstreamStatus;
+        const ok = status >= 200 && status < 300;
         const headers = responseHeaders(up);
         const encoding = typeof up.headers['content-encoding'] === 'string' ? up.headers['content-encoding'] : undefined;
-        const sse = /text\/event-stream/i.test(String(up.headers['content-type'] ?? '')) && status >= 200 && status < 300;
+        const sse = /text\/event-stream/i.test(String(up.headers['content-type'] ?? '')) && ok;
 
         up.on('close', () => {
           if (!up.complete && !finished && !abortReason) void fail('upstream_disconnect', status, 'upstream closed the connection mid-response');
@@ -425,9 +581,11 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
           partial = () => ({ body: tryJson(decodeBody(Buffer.concat(chunks), encoding)), usage: undefined });
           up.on('end', async () => {
             if (finished) return;
+            await bodySettled;
+            if (finished) return;
+            if (body.state !== 'complete') return refuse(502, 'the upstream answered before the request was complete');
             const bytes = Buffer.concat(chunks);
             const decoded = decodeBody(bytes, encoding);
-            const ok = status >= 200 && status < 300;
             let parsed: unknown;
             let usage: unknown;
             if (sse) {
@@ -441,13 +599,10 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
               parsed = tryJson(decoded);
               usage = (parsed as { usage?: unknown } | null)?.usage;
             }
-            finished = true;
-            clearTimeout(timer);
+            finish();
             try {
-              await writeLine(
-                logPath,
-                ok ? line(true, parsed, usage) : line(false, parsed, usage, { type: 'upstream_http_error', status, message: typeof parsed === 'string' ? parsed : JSON.stringify(parsed) }),
-              );
+              if (ok) await write(true, sse, true, parsed, usage);
+              else await write(false, false, false, parsed, usage, { type: 'upstream_http_error', status, message: typeof parsed === 'string' ? parsed : JSON.stringify(parsed) });
             } catch {
               res.destroy();
               return resolve();
@@ -463,22 +618,31 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
 
         // Streaming: forward each complete event as it arrives; hold back the terminal
         // event (message_stop / [DONE]) and anything after it until the line is on disk.
+        // Reassembly for the log runs after the bytes are on their way (setImmediate).
         res.writeHead(status, headers);
         res.flushHeaders();
         const splitter = new SseSplitter();
         const asm = assemblerFor(protocol);
-        const held: Buffer[] = [];
+        const terminalMark = protocol === 'anthropic' ? 'message_stop' : '[DONE]';
+        const heldBack: Buffer[] = [];
+        const unassembled: Buffer[] = [];
         let holding = false;
+        let scheduled = false;
+        const assemble = () => {
+          scheduled = false;
+          for (const raw of unassembled.splice(0)) asm.push(parseEvent(raw));
+        };
         partial = () => {
+          assemble();
           const r = asm.result();
           return { body: r.body, usage: r.usage };
         };
         up.on('data', (chunk: Buffer) => {
           const out: Buffer[] = [];
-          for (const ev of splitter.push(chunk)) {
-            asm.push(ev);
-            if (!holding && asm.isTerminal(ev)) holding = true;
-            (holding ? held : out).push(ev.raw);
+          for (const raw of splitter.pushRaw(chunk)) {
+            if (!holding && raw.includes(terminalMark) && asm.isTerminal(parseEvent(raw))) holding = true;
+            (holding ? heldBack : out).push(raw);
+            unassembled.push(raw);
           }
           if (out.length && !res.destroyed) {
             if (!res.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
@@ -486,34 +650,39 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
               res.once('drain', () => up.resume());
             }
           }
+          if (unassembled.length && !scheduled) {
+            scheduled = true;
+            setImmediate(assemble);
+          }
         });
         up.on('end', async () => {
           if (finished) return;
+          await bodySettled;
+          if (finished) return;
+          if (body.state !== 'complete') return refuse(undefined, 'the upstream answered before the request was complete');
           const rest = splitter.rest();
-          if (rest.length) held.push(rest);
+          if (rest.length) heldBack.push(rest);
+          assemble();
           const r = asm.result();
-          finished = true;
-          clearTimeout(timer);
+          finish();
           const failure = r.error
             ? { type: 'stream_error' as const, status, message: `${r.error.type}: ${r.error.message}` }
             : !r.complete
               ? { type: 'incomplete_stream' as const, status, message: 'the stream ended without its final event' }
               : undefined;
           try {
-            await writeLine(logPath, line(!failure, r.body, r.usage, failure));
+            await write(true, true, !failure, r.body, r.usage, failure);
           } catch {
             res.destroy();
             return resolve();
           }
           if (!res.destroyed) {
-            for (const b of held) res.write(b);
+            if (heldBack.length) res.write(heldBack.length === 1 ? heldBack[0] : Buffer.concat(heldBack));
             res.end();
           }
           resolve();
         });
-      });
-
-      upReq.end(forwardBody);
+      }
     });
   }
 
@@ -530,6 +699,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     }
     if (closing) {
       counters.rejected.other += 1;
+      req.resume();
       return sendError(res, errProtocol, 503, 'proxy: shutting down');
     }
     if (!sameKey(keyOf(req), key)) {
@@ -543,28 +713,34 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       req.resume();
       return sendError(res, errProtocol, 404, `proxy: no route for ${method} ${path}`);
     }
-    let raw: Buffer;
-    try {
-      raw = await readBody(req);
-    } catch (error) {
-      counters.rejected.other += 1;
-      return sendError(res, route.protocol, (error as { status?: number }).status ?? 400, `proxy: ${(error as Error).message}`);
+    if (route.kind === 'passthrough') {
+      let raw: Buffer;
+      try {
+        raw = await readBody(req);
+      } catch (error) {
+        counters.rejected.other += 1;
+        return sendError(res, route.protocol, (error as { status?: number }).status ?? 400, `proxy: ${(error as Error).message}`);
+      }
+      return passthrough(req, res, route, pathAndQuery, raw);
     }
-    if (route.kind === 'passthrough') return passthrough(req, res, route, pathAndQuery, raw);
 
+    // Everything a generation call is routed by is in its headers: refuse before reading the body.
     const trialValue = req.headers[trialHeader];
     const trial = Array.isArray(trialValue) ? trialValue[0] : trialValue;
     if (!trial) {
       counters.rejected.trial += 1;
+      req.resume();
       return sendError(res, route.protocol, 400, `proxy: missing ${trialHeader} header (every model call must name its trial)`);
     }
     const logPath = options.routes.resolve(trial);
     if (!logPath) {
       counters.rejected.trial += 1;
+      req.resume();
       return sendError(res, route.protocol, 400, `proxy: unknown trial ${JSON.stringify(trial)} in ${trialHeader}`);
     }
     if (route.protocol !== options.upstream.protocol) {
       counters.rejected.other += 1;
+      req.resume();
       return sendError(
         res,
         route.protocol,
@@ -572,16 +748,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         `proxy: ${path} needs an ${route.protocol} upstream, but the upstream speaks ${options.upstream.protocol} (the builtin proxy does not translate; use proxy.backend: litellm)`,
       );
     }
-    let body: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(raw.toString('utf8')) as unknown;
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-      body = parsed as Record<string, unknown>;
-    } catch (error) {
-      counters.rejected.other += 1;
-      return sendError(res, route.protocol, 400, `proxy: request body is not a JSON object (${(error as Error).message})`);
-    }
-    return generation(req, res, route.protocol, path, pathAndQuery, trial, logPath, raw, body);
+    return generation(req, res, route.protocol, path, pathAndQuery, trial, logPath);
   }
 
   const server = createServer((req, res) => {
@@ -614,7 +781,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     port,
     key,
     trialHeader,
-    counters: () => JSON.parse(JSON.stringify(counters)) as ProxyCounters,
+    counters: () => JSON.parse(JSON.stringify({ ...counters, log_batches: appender.batches })) as ProxyCounters,
     lineCounts: () => Object.fromEntries(Object.entries(counters.by_trial).map(([t, c]) => [t, { lines: c.lines, failed: c.failed }])),
     async stop(graceMs = 5000) {
       closing = true;

@@ -42,15 +42,22 @@
  * - The upstream key (from `apiKey`, else the env var `apiKeyEnv`) is injected
  *   toward the upstream; client auth headers are never forwarded. No key
  *   (per-job or upstream) appears in any line or file (values are redacted).
- * - The trial header IS forwarded upstream (the oracle routes by it).
+ * - Nothing trajgen adds reaches the upstream: the routing header and every
+ *   `x-trajgen-*` header are stripped (only `upstream.trialHeader`, set for the
+ *   embedded oracle, sends the trial name on).
  *
  * builtin (default): Node HTTP server, no translation (the upstream must speak
- * the client's protocol; a mismatch is a 400). Bodies pass byte-for-byte;
- * streams chunk by chunk (each complete SSE event as it arrives) while being
- * reassembled into the protocol's non-streaming shape for the log. The line is
- * appended (one write + fdatasync) BEFORE the client sees the end of the
- * response: streaming responses hold back the terminal event (`message_stop` /
- * `data: [DONE]`) until the line is on disk. Upstream HTTP errors, timeouts
+ * the client's protocol; a mismatch is a 400). Bodies pass byte-for-byte; the
+ * request body is forwarded while it arrives (its last chunk waits until the
+ * body is checked to be a JSON object; a model rewrite buffers it) and goes
+ * into the log as the client's bytes, not parsed and serialised again; streams
+ * pass chunk by chunk (each complete SSE event as it arrives) and are
+ * reassembled into the protocol's non-streaming shape for the log after the
+ * bytes are on their way. The line is appended BEFORE the client sees the end
+ * of the response: one descriptor per trial file, group commit (lines queued
+ * while a sync is in flight share the next write + fdatasync), and streaming
+ * responses hold back the terminal event (`message_stop` / `data: [DONE]`)
+ * until the line is on disk. Upstream HTTP errors, timeouts
  * (`requestTimeoutMs` for the whole exchange → 504 or a cut stream),
  * unreachable upstreams (502), upstream disconnects (the client connection is
  * cut too, so the agent sees what it would have seen) and client disconnects
@@ -91,6 +98,6 @@ export { claudeCodeEnv, claudeCodeArgs, openCodeConfig, openCodeEnv, openCodeArg
 export { normaliseUsage, costOf, type NormalisedUsage, type Prices } from './usage';
 export { AnthropicAssembler, OpenAIAssembler, assemblerFor, type StreamAssembler, type AssembledResponse } from './assemble';
 export { SseSplitter, parseEvent, type RawSseEvent } from './sse';
-export { DurableAppender, redactSecrets, REDACTED } from './writer';
+export { DurableAppender, redactSecrets, mayContainSecret, REDACTED } from './writer';
 export type { TrajectoryLine, LineFailure, FailureType } from './line';
 export { ensureLitellmEnv, managedLitellmDir, managedLitellmExecutable, LITELLM_VERSION, LITELLM_REQUIREMENTS } from './litellm/env';

@@ -19,8 +19,13 @@ export class SseSplitter {
 
   /** Feed bytes; returns the events completed by them. */
   push(chunk: Buffer): RawSseEvent[] {
+    return this.pushRaw(chunk).map(parseEvent);
+  }
+
+  /** Feed bytes; returns the raw bytes of each event completed by them (nothing parsed: the proxy's hot path). */
+  pushRaw(chunk: Buffer): Buffer[] {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const out: RawSseEvent[] = [];
+    const out: Buffer[] = [];
     // latin1 maps bytes 1:1 to code units, so string offsets are byte offsets; the
     // delimiters are ASCII and cannot occur inside a UTF-8 multi-byte sequence.
     const text = this.pending.toString('latin1');
@@ -28,7 +33,7 @@ export class SseSplitter {
     BOUNDARY.lastIndex = 0;
     for (let m = BOUNDARY.exec(text); m; m = BOUNDARY.exec(text)) {
       const end = m.index + m[0].length;
-      out.push(parseEvent(this.pending.subarray(start, end)));
+      out.push(this.pending.subarray(start, end));
       start = end;
     }
     this.pending = start ? Buffer.from(this.pending.subarray(start)) : this.pending;

@@ -271,7 +271,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       }
       const router = new JobTrialRouter(jobDir, { acceptExistingTrialDirs: r.engine === 'harbor' });
       const common = {
-        upstream: { baseUrl: upstreamBase, protocol, apiKeyEnv: provider === 'oracle' ? undefined : r.llm_api.api_key_env, model: r.llm_api.model },
+        // Only the embedded oracle gets trial names (it routes by them); a real upstream never sees them.
+        upstream: { baseUrl: upstreamBase, protocol, apiKeyEnv: provider === 'oracle' ? undefined : r.llm_api.api_key_env, model: r.llm_api.model, trialHeader: provider === 'oracle' ? config.proxy.trial_header : undefined },
         routes: router,
         host: bindHost,
         // A resumed job's config may hold the proxy URL literally (OpenCode, Terminus-2 kwargs): listen where it says.

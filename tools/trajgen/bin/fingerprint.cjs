@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Prints what one stage of one pipeline depends on beyond the files Nx sees:
- *   node tools/trajgen/bin/fingerprint.cjs <pipeline> <stage>
+ * What each stage of a pipeline depends on beyond the files Nx sees.
  *
- * Each stage target declares it as a `{runtime}` input, so Nx hashes this
- * output. Why not plain file inputs:
+ * The plugin's preTasksExecution hook computes every stage of every pipeline
+ * at once, in the Nx process (pipelineFingerprints), and hands each digest to
+ * Nx as an env var that the stage declares as an `{env}` input
+ * (fingerprintEnvName): no process per stage per hash. For a look by hand:
+ *   node tools/trajgen/bin/fingerprint.cjs <pipeline> <stage>
+ * prints what goes into one stage's digest.
+ *
+ * Why not plain file inputs:
  *  - Nx hashes every target's options of a project and all bytes of an input
  *    file, so config.yaml as a file input would rerun every stage on any edit
  *    (a comment, a write-back into runtime_info). Here each stage hashes only
  *    the parsed keys it reads (stage-graph.json), canonicalised.
  *  - The ledger, task pools outside the workspace and other gitignored state
- *    must really be hashed; this reads them from disk directly.
+ *    must really be hashed (Nx never hashes gitignored files); this reads them
+ *    from disk directly.
  *
- * Plain CommonJS (no TypeScript transpiler) because Nx runs it on every hash.
+ * Plain CommonJS (no TypeScript transpiler): it runs on every Nx command.
  */
 const { readFileSync, statSync, readdirSync, existsSync, mkdirSync, writeFileSync, renameSync } = require('node:fs');
 const { join, resolve, relative, dirname } = require('node:path');
@@ -23,7 +29,7 @@ const { resolveConfigPathRaw } = require('../../../libs/config/src/config-paths.
 const { findTaskRoot, parseManifestText } = require('../../../libs/tasks/src/task-root.cjs');
 const { effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest } = require('../../../libs/ledger/src/ledger-digest.cjs');
 
-const workspaceRoot = resolve(__dirname, '../../..');
+let workspaceRoot = resolve(__dirname, '../../..');
 
 function sha(data) {
   return createHash('sha256').update(data).digest('hex');
@@ -272,33 +278,75 @@ function readConfig(pipeline, configFile) {
   return config;
 }
 
+async function stageDescription(pipeline, stage, config, configUnreadable) {
+  const spec = stageGraph.targets[stage];
+  let configPart = {};
+  if (configUnreadable) configPart = { unparsable: configUnreadable };
+  else for (const key of spec.config) configPart[key] = canonical(pick(config, key));
+  const out = { stage, config: sha(JSON.stringify(configPart)) };
+  // await: the shared (PostgreSQL) ledger's digest comes from the database.
+  for (const kind of spec.fingerprint) out[kind] = await extra(kind, pipeline, config);
+  return out;
+}
+
+/**
+ * What goes into each stage's digest, for every stage of one pipeline: one
+ * config read, one content-cache load and save.
+ */
+async function describePipeline(root, pipeline, stages = stageGraph.stages) {
+  workspaceRoot = root;
+  const configFile = join(workspaceRoot, 'pipelines', pipeline, 'config.yaml');
+  let config;
+  let configUnreadable;
+  try {
+    config = readConfig(pipeline, configFile);
+  } catch {
+    // An unreadable config: the stage will fail with a clear error; hash the bytes.
+    config = undefined;
+    configUnreadable = fileSig(configFile);
+  }
+  if (stages.some((s) => stageGraph.targets[s].fingerprint.length)) loadContentCache(pipeline);
+  const out = {};
+  for (const stage of stages) out[stage] = await stageDescription(pipeline, stage, config, configUnreadable);
+  saveContentCache();
+  contentCache = undefined;
+  contentCacheFile = undefined;
+  contentCacheDirty = false;
+  return out;
+}
+
+/** stage → sha256 of its description, for every stage of one pipeline. */
+async function pipelineFingerprints(root, pipeline) {
+  const described = await describePipeline(root, pipeline);
+  const out = {};
+  for (const [stage, d] of Object.entries(described)) out[stage] = sha(JSON.stringify(d));
+  return out;
+}
+
+/**
+ * The env var a stage's digest travels in (its `{env}` input). Characters
+ * that cannot be in a portable name are written as _xHH_, so two pipeline
+ * names never share a variable.
+ */
+function fingerprintEnvName(pipeline, stage) {
+  const safe = (s) => s.replace(/[^A-Za-z0-9]/g, (c) => `_x${c.charCodeAt(0).toString(16)}_`);
+  return `TRAJGEN_FINGERPRINT_${safe(stage)}__${safe(pipeline)}`;
+}
+
 async function main() {
   const [pipeline, stage] = process.argv.slice(2);
-  const spec = stageGraph.targets[stage];
-  if (!pipeline || !spec) {
+  if (!pipeline || !stageGraph.targets[stage]) {
     process.stderr.write('usage: fingerprint.cjs <pipeline> <stage>\n');
     process.exit(2);
   }
-  const configFile = join(workspaceRoot, 'pipelines', pipeline, 'config.yaml');
-  let config;
-  let configPart;
-  try {
-    config = readConfig(pipeline, configFile);
-    configPart = {};
-    for (const key of spec.config) configPart[key] = canonical(pick(config, key));
-  } catch (error) {
-    // An unreadable config: the stage will fail with a clear error; hash the bytes.
-    config = undefined;
-    configPart = { unparsable: fileSig(configFile) };
-  }
-  const out = { stage, config: sha(JSON.stringify(configPart)) };
-  if (spec.fingerprint.length) loadContentCache(pipeline);
-  for (const kind of spec.fingerprint) out[kind] = await extra(kind, pipeline, config);
-  saveContentCache();
-  process.stdout.write(JSON.stringify(out) + '\n');
+  process.stdout.write(JSON.stringify((await describePipeline(workspaceRoot, pipeline, [stage]))[stage]) + '\n');
 }
 
-main().catch((error) => {
-  process.stderr.write(`fingerprint: ${error && error.message}\n`);
-  process.exit(1);
-});
+module.exports = { pipelineFingerprints, describePipeline, fingerprintEnvName };
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`fingerprint: ${error && error.message}\n`);
+    process.exit(1);
+  });
+}

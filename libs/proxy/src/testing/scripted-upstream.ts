@@ -37,6 +37,8 @@ export interface ReceivedRequest {
 export interface ScriptedUpstream {
   url: string;
   received: ReceivedRequest[];
+  /** Requests whose body has started to arrive but not ended. */
+  receiving: number;
   /** The reply for every request (a function gets the request). */
   reply: ScriptedReply | ((req: ReceivedRequest) => ScriptedReply);
   stop(): Promise<void>;
@@ -44,14 +46,18 @@ export interface ScriptedUpstream {
 
 export async function startScriptedUpstream(reply: ScriptedUpstream['reply']): Promise<ScriptedUpstream> {
   const sockets = new Set<Socket>();
-  const state: ScriptedUpstream = { url: '', received: [], reply, stop: async () => undefined };
+  const state: ScriptedUpstream = { url: '', received: [], receiving: 0, reply, stop: async () => undefined };
   const server = createServer((req, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     let closedResolve!: () => void;
     const closed = new Promise<void>((r) => (closedResolve = r));
     res.on('close', () => closedResolve());
-    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('data', (c: Buffer) => {
+      if (!chunks.length) state.receiving += 1;
+      chunks.push(c);
+    });
     req.on('end', async () => {
+      if (chunks.length) state.receiving -= 1;
       const rec: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), closed };
       state.received.push(rec);
       const r = typeof state.reply === 'function' ? state.reply(rec) : state.reply;

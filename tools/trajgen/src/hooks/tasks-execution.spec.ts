@@ -38,6 +38,23 @@ describe('plugin task-execution hooks', () => {
     expect(process.env.TRAJGEN_NX_INVOCATION).toBe('inv-77');
   });
 
+  it('preTasksExecution hands Nx every stage fingerprint in-process; an edit changes only the stage that reads it', async () => {
+    const names = ['prepare', 'rollout', 'convert', 'score', 'register', 'train', 'archive'].map((s) => `TRAJGEN_FINGERPRINT_${s}__p`);
+    for (const n of names) vi.stubEnv(n, '');
+    await preTasksExecution(undefined, { id: 'inv-fp', workspaceRoot: root, nxJsonConfiguration: {}, argv: [] });
+    const before = names.map((n) => process.env[n]);
+    expect(before.every((v) => /^[0-9a-f]{64}$/.test(v ?? ''))).toBe(true);
+    const config = join(root, 'pipelines/p/config.yaml');
+    const text = readFileSync(config, 'utf8');
+    try {
+      writeFileSync(config, text.replace('output_dir: o', 'output_dir: o2'));
+      await preTasksExecution(undefined, { id: 'inv-fp2', workspaceRoot: root, nxJsonConfiguration: {}, argv: [] });
+      expect(names.filter((n, i) => process.env[n] !== before[i])).toEqual(['TRAJGEN_FINGERPRINT_train__p']);
+    } finally {
+      writeFileSync(config, text);
+    }
+  });
+
   it('postTasksExecution records a run that executed a stage and prints where', async () => {
     await postTasksExecution(undefined, context(root, { 'p:prepare': result('p', 'prepare', 'local-cache'), 'p:score': result('p', 'score', 'failure', 1) }));
     expect(out).toEqual([

@@ -4,6 +4,7 @@ import type { PostTasksExecution, PostTasksExecutionContext, PreTasksExecution }
 import stageGraph from '../../stage-graph.json';
 import { INVOCATION_ENV } from '../executors/shared/run-marker';
 import { pushLocalHitsToRemote } from './remote-push';
+import { fingerprintEnv } from '../plugin/fingerprint-env';
 
 /**
  * The run recorder's Nx hooks. A pipeline run is recorded here and not in the
@@ -30,10 +31,22 @@ function warn(what: string, error: unknown): void {
 type ArchiveLib = Pick<typeof import('@trajgen/archive'), 'recordInvocation' | 'recoverInterruptedRuns' | 'restoredOrigins' | 'formatRestored'>;
 let archive: ArchiveLib | undefined;
 
+/**
+ * A workspace lib (TypeScript sources). The plugin itself runs as built
+ * JavaScript (dist/), so nothing has registered a TypeScript loader when a
+ * hook first needs a lib: register swc then — only when there is something
+ * to record, never on a fully cached run.
+ */
+function requireLib<T>(name: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!require.extensions['.ts']) require('@swc-node/register');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(name) as T;
+}
+
 function archiveLib(): ArchiveLib {
   // Loaded lazily: createNodes runs in this module on every nx command and must stay cheap.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (archive ??= require('@trajgen/archive') as ArchiveLib);
+  return (archive ??= requireLib<ArchiveLib>('@trajgen/archive'));
 }
 
 /** Use an already-loaded archive lib (tests run the hooks where a bare require of TypeScript is not transpiled). */
@@ -61,11 +74,15 @@ function printRecorded(runs: { id: string; pipeline: string; status: string; arc
 }
 
 /**
- * Before any task: tell the stage processes which invocation they belong to
- * (an env var Nx passes on to every task), and record runs of earlier
- * invocations whose nx process died without recording them.
+ * Before any task: hand Nx every stage fingerprint (env vars the stages
+ * declare as inputs: Nx hashes after this hook and carries what it sets into
+ * its own environment, from plugin workers and the daemon too), tell the
+ * stage processes which invocation they belong to (an env var Nx passes on
+ * to every task), and record runs of earlier invocations whose nx process
+ * died without recording them.
  */
 export const preTasksExecution: PreTasksExecution = async (_options, context) => {
+  Object.assign(process.env, await fingerprintEnv(context.workspaceRoot, warnFingerprint));
   process.env[INVOCATION_ENV] = context.id;
   try {
     if (!anyRunMarkers(context.workspaceRoot)) return;
@@ -74,6 +91,10 @@ export const preTasksExecution: PreTasksExecution = async (_options, context) =>
     warn('could not record an earlier interrupted run', error);
   }
 };
+
+function warnFingerprint(what: string, error: unknown): void {
+  console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+}
 
 export function stageOutcomes(context: Pick<PostTasksExecutionContext, 'taskResults'>) {
   return Object.values(context.taskResults)
@@ -106,10 +127,8 @@ function materializeRestoredTraining(workspaceRoot: string, tasks: ReturnType<ty
       if (!existsSync(resultFile)) continue;
       const checkpoint = (JSON.parse(readFileSync(resultFile, 'utf8')) as { checkpoint_path?: string }).checkpoint_path;
       if (!checkpoint || existsSync(join(workspaceRoot, checkpoint))) continue;
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const trainer = require('@trajgen/trainer') as typeof import('@trajgen/trainer');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const config = require('@trajgen/config') as typeof import('@trajgen/config');
+      const trainer = requireLib<typeof import('@trajgen/trainer')>('@trajgen/trainer');
+      const config = requireLib<typeof import('@trajgen/config')>('@trajgen/config');
       const report = trainer.materializeTrainOutputs(config.pipelinePaths(workspaceRoot, t.project));
       for (const p of report.restored) console.log(`trajgen: ${t.project}: restored ${p} from the cached train outputs`);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pipelineTargets, STAGES, libClosure } from './targets';
+import { fingerprintEnvName } from '../../bin/fingerprint.cjs';
 
 const root = join(__dirname, '../../../..');
 
@@ -23,9 +24,13 @@ describe('pipelineTargets', () => {
   it('hashes each stage by its own fingerprint, never config.yaml as a file', () => {
     for (const s of STAGES) {
       const inputs = targets[s].inputs as unknown[];
-      expect(inputs).toContainEqual({ runtime: `node tools/trajgen/bin/fingerprint.cjs demo ${s}` });
+      // Computed in-process by preTasksExecution, not by a process per stage per hash.
+      expect(inputs).toContainEqual({ env: fingerprintEnvName('demo', s) });
+      expect(inputs.filter((i) => typeof i === 'object' && i !== null && 'runtime' in i)).toEqual([]);
       expect(inputs).not.toContain('{projectRoot}/config.yaml');
     }
+    expect(new Set(STAGES.map((s) => fingerprintEnvName('demo', s))).size).toBe(STAGES.length);
+    expect(fingerprintEnvName('a-b', 'train')).not.toBe(fingerprintEnvName('a_b', 'train'));
   });
 
   it('gives each stage only the libs it uses', () => {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import stageGraph from '../../stage-graph.json';
+import { fingerprintEnvName } from '../../bin/fingerprint.cjs';
 
 export type StageName = 'prepare' | 'rollout' | 'convert' | 'score' | 'register' | 'train' | 'archive';
 
@@ -61,7 +62,8 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
   const upstream = index > 0 ? STAGES[index - 1] : undefined;
   const artifacts = `artifacts/${pipeline}`;
   const inputs: TargetConfiguration['inputs'] = [
-    { runtime: `node ${PLUGIN_ROOT}/bin/fingerprint.cjs ${pipeline} ${stage}` },
+    // Config keys and gitignored state (bin/fingerprint.cjs), computed for all stages at once by preTasksExecution.
+    { env: fingerprintEnvName(pipeline, stage) },
     ...sourceFileset(`${PLUGIN_ROOT}/src/executors/${stage}`),
     ...sourceFileset(`${PLUGIN_ROOT}/src/executors/shared`),
     `{workspaceRoot}/${PLUGIN_ROOT}/executors.json`,

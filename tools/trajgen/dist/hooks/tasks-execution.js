@@ -1,0 +1,209 @@
+// Generated from tools/trajgen/src/hooks/tasks-execution.ts by scripts/build-plugin.cjs (npm run build:plugin). Do not edit.
+"use strict";
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.postTasksExecution = exports.preTasksExecution = void 0;
+exports.useArchiveLib = useArchiveLib;
+exports.stageOutcomes = stageOutcomes;
+const node_fs_1 = require("node:fs");
+const node_path_1 = require("node:path");
+const stage_graph_json_1 = __importDefault(require("../../stage-graph.json"));
+const run_marker_1 = require("../executors/shared/run-marker");
+const remote_push_1 = require("./remote-push");
+const fingerprint_env_1 = require("../plugin/fingerprint-env");
+/**
+ * The run recorder's Nx hooks. A pipeline run is recorded here and not in the
+ * archive stage, because with early cut-off an upstream stage can execute
+ * while archive is a cache hit, and a failed stage stops the chain before
+ * archive. Nx 24 calls postTasksExecution after success, after failure and
+ * after SIGINT/SIGTERM (running tasks `stopped`); not when nx itself is
+ * killed or crashes — run markers (executors/shared/run-marker.ts) cover that
+ * and preTasksExecution of the next invocation records them.
+ *
+ * Both hooks never throw into Nx (a warning instead) and load the archive lib
+ * only when there is something to record: a fully cached run costs a few stat
+ * calls.
+ */
+const STAGES = stage_graph_json_1.default.stages;
+/** Statuses of a task that executed (as opposed to a cache hit or a skip). */
+const EXECUTED = new Set(['success', 'failure', 'stopped']);
+function warn(what, error) {
+    console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)} (the Nx run itself is unaffected)`);
+}
+let archive;
+/**
+ * A workspace lib (TypeScript sources). The plugin itself runs as built
+ * JavaScript (dist/), so nothing has registered a TypeScript loader when a
+ * hook first needs a lib: register swc then — only when there is something
+ * to record, never on a fully cached run.
+ */
+function requireLib(name) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (!require.extensions['.ts'])
+        require('@swc-node/register');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name);
+}
+function archiveLib() {
+    // Loaded lazily: createNodes runs in this module on every nx command and must stay cheap.
+    return (archive ??= requireLib('@trajgen/archive'));
+}
+/** Use an already-loaded archive lib (tests run the hooks where a bare require of TypeScript is not transpiled). */
+function useArchiveLib(lib) {
+    archive = lib;
+}
+/** Any `artifacts/<p>/.runs/<invocation>/` left behind? One readdir per pipeline dir. */
+function anyRunMarkers(workspaceRoot) {
+    const artifacts = (0, node_path_1.join)(workspaceRoot, 'artifacts');
+    if (!(0, node_fs_1.existsSync)(artifacts))
+        return false;
+    for (const e of (0, node_fs_1.readdirSync)(artifacts, { withFileTypes: true })) {
+        if (!e.isDirectory())
+            continue;
+        try {
+            if ((0, node_fs_1.readdirSync)((0, node_path_1.join)(artifacts, e.name, '.runs')).some((n) => !n.startsWith('.')))
+                return true;
+        }
+        catch {
+            /* no markers */
+        }
+    }
+    return false;
+}
+function printRecorded(runs) {
+    for (const r of runs)
+        console.log(`trajgen: recorded ${r.pipeline} ${r.id} (${r.status}${r.notes ? `: ${r.notes}` : ''}) → ${r.archive}`);
+}
+/**
+ * Before any task: hand Nx every stage fingerprint (env vars the stages
+ * declare as inputs: Nx hashes after this hook and carries what it sets into
+ * its own environment, from plugin workers and the daemon too), tell the
+ * stage processes which invocation they belong to (an env var Nx passes on
+ * to every task), and record runs of earlier invocations whose nx process
+ * died without recording them.
+ */
+const preTasksExecution = async (_options, context) => {
+    Object.assign(process.env, await (0, fingerprint_env_1.fingerprintEnv)(context.workspaceRoot, warnFingerprint));
+    process.env[run_marker_1.INVOCATION_ENV] = context.id;
+    try {
+        if (!anyRunMarkers(context.workspaceRoot))
+            return;
+        printRecorded(archiveLib().recoverInterruptedRuns(context.workspaceRoot, { exceptInvocation: context.id, stages: STAGES }));
+    }
+    catch (error) {
+        warn('could not record an earlier interrupted run', error);
+    }
+};
+exports.preTasksExecution = preTasksExecution;
+function warnFingerprint(what, error) {
+    console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+}
+function stageOutcomes(context) {
+    return Object.values(context.taskResults)
+        .filter((r) => STAGES.includes(r.task.target.target))
+        .map((r) => ({
+        project: r.task.target.project,
+        target: r.task.target.target,
+        status: r.status,
+        hash: r.task.hash ?? null,
+        startTime: r.task.startTime,
+        endTime: r.task.endTime,
+        code: r.code,
+    }));
+}
+const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
+/**
+ * A train task restored from a cache (e.g. in a fresh clone) brings back
+ * `train/` with the newest checkpoint, but not the run dir `model/<run>/`,
+ * which is not a declared output. Put the checkpoint back where
+ * `runtime_info.output.checkpoint_path` points. Cheap when nothing is missing:
+ * one small JSON read per restored train task.
+ */
+function materializeRestoredTraining(workspaceRoot, tasks) {
+    for (const t of tasks) {
+        if (t.target !== 'train' || !CACHE_HIT.has(t.status))
+            continue;
+        try {
+            const resultFile = (0, node_path_1.join)(workspaceRoot, 'artifacts', t.project, 'train', 'result.json');
+            if (!(0, node_fs_1.existsSync)(resultFile))
+                continue;
+            const checkpoint = JSON.parse((0, node_fs_1.readFileSync)(resultFile, 'utf8')).checkpoint_path;
+            if (!checkpoint || (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, checkpoint)))
+                continue;
+            const trainer = requireLib('@trajgen/trainer');
+            const config = requireLib('@trajgen/config');
+            const report = trainer.materializeTrainOutputs(config.pipelinePaths(workspaceRoot, t.project));
+            for (const p of report.restored)
+                console.log(`trajgen: ${t.project}: restored ${p} from the cached train outputs`);
+        }
+        catch (error) {
+            warn(`could not put ${t.project}'s cached checkpoint back into its run dir`, error);
+        }
+    }
+}
+/**
+ * Nx replays a cached task's terminal output as if it ran ("Successfully
+ * installed …", "done in 6m15s"); say once per restored stage that it was
+ * restored, and from which recorded run.
+ */
+function printRestored(workspaceRoot, tasks) {
+    const byPipeline = new Map();
+    for (const t of tasks)
+        if (CACHE_HIT.has(t.status))
+            byPipeline.set(t.project, [...(byPipeline.get(t.project) ?? []), { stage: t.target, hash: t.hash }]);
+    for (const [pipeline, restored] of byPipeline) {
+        try {
+            for (const o of archiveLib().restoredOrigins(workspaceRoot, pipeline, restored))
+                console.log(archiveLib().formatRestored(o));
+        }
+        catch (error) {
+            warn(`could not tell where ${pipeline}'s restored stages came from`, error);
+        }
+    }
+}
+/**
+ * After the tasks: record every pipeline that executed at least one stage
+ * (index.yaml, archives/run_NNN, report/history.js). A fully cached rerun
+ * records nothing; it only adds history.js beside a report restored from a
+ * cache that has none.
+ */
+const postTasksExecution = async (_options, context) => {
+    try {
+        const tasks = stageOutcomes(context);
+        if (!tasks.length)
+            return;
+        materializeRestoredTraining(context.workspaceRoot, tasks);
+        printRestored(context.workspaceRoot, tasks);
+        try {
+            const pushed = await (0, remote_push_1.pushLocalHitsToRemote)(tasks);
+            if (pushed.length)
+                console.log(`trajgen: uploaded ${pushed.length} local cache hit${pushed.length === 1 ? '' : 's'} to the remote cache (${pushed.join(', ')}): Nx uploads only what it executes`);
+        }
+        catch (error) {
+            warn('could not upload local cache hits to the remote cache', error);
+        }
+        const executed = tasks.some((t) => EXECUTED.has(t.status));
+        const reportWithoutHistory = tasks.some((t) => {
+            const report = (0, node_path_1.join)(context.workspaceRoot, 'artifacts', t.project, 'report');
+            return (0, node_fs_1.existsSync)(report) && !(0, node_fs_1.existsSync)((0, node_path_1.join)(report, 'history.js'));
+        });
+        if (!executed && !reportWithoutHistory)
+            return;
+        printRecorded(archiveLib().recordInvocation({
+            workspaceRoot: context.workspaceRoot,
+            invocation: context.id,
+            argv: context.argv,
+            startTime: context.startTime,
+            endTime: context.endTime,
+            tasks,
+            stages: STAGES,
+            note: process.env.TRAJGEN_RUN_NOTE,
+        }));
+    }
+    catch (error) {
+        warn('could not record this run in artifacts/<pipeline>/index.yaml', error);
+    }
+};
+exports.postTasksExecution = postTasksExecution;

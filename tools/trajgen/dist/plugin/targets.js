@@ -1,0 +1,137 @@
+// Generated from tools/trajgen/src/plugin/targets.ts by scripts/build-plugin.cjs (npm run build:plugin). Do not edit.
+"use strict";
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.PLUGIN_ROOT = exports.STAGES = void 0;
+exports.libClosure = libClosure;
+exports.pipelineTargets = pipelineTargets;
+exports.listPipelines = listPipelines;
+const node_fs_1 = require("node:fs");
+const node_path_1 = require("node:path");
+const stage_graph_json_1 = __importDefault(require("../../stage-graph.json"));
+const fingerprint_cjs_1 = require("../../bin/fingerprint.cjs");
+exports.STAGES = stage_graph_json_1.default.stages;
+const SPECS = stage_graph_json_1.default.targets;
+exports.PLUGIN_ROOT = 'tools/trajgen';
+const EXECUTOR = (name) => `@trajgen/plugin:${name}`;
+/** Libs every stage loads (config parsing, fs helpers). */
+const BASE_LIBS = ['config', 'core'];
+/**
+ * Workspace libs a lib depends on, from `libs/<name>/package.json`
+ * dependencies on `@trajgen/*`. Transitive closure, so a stage's inputs are
+ * exactly the libs it can load.
+ */
+function libClosure(workspaceRoot, roots) {
+    const seen = new Set();
+    const visit = (name) => {
+        if (seen.has(name))
+            return;
+        seen.add(name);
+        const pkgPath = (0, node_path_1.join)(workspaceRoot, 'libs', name, 'package.json');
+        if (!(0, node_fs_1.existsSync)(pkgPath))
+            return;
+        const pkg = JSON.parse((0, node_fs_1.readFileSync)(pkgPath, 'utf8'));
+        for (const dep of Object.keys(pkg.dependencies ?? {})) {
+            if (dep.startsWith('@trajgen/'))
+                visit(dep.slice('@trajgen/'.length));
+        }
+    };
+    for (const r of [...BASE_LIBS, ...roots])
+        visit(r);
+    return [...seen].filter((l) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'libs', l))).sort();
+}
+function sourceFileset(dir) {
+    // Tests and fixtures of a lib don't change what a stage produces.
+    return [
+        `{workspaceRoot}/${dir}/**/*`,
+        `!{workspaceRoot}/${dir}/**/*.spec.ts`,
+        `!{workspaceRoot}/${dir}/**/*.test.ts`,
+        `!{workspaceRoot}/${dir}/**/__fixtures__/**`,
+        `!{workspaceRoot}/${dir}/README.md`,
+    ];
+}
+function stageTarget(workspaceRoot, pipeline, stage, index) {
+    const spec = SPECS[stage];
+    const upstream = index > 0 ? exports.STAGES[index - 1] : undefined;
+    const artifacts = `artifacts/${pipeline}`;
+    const inputs = [
+        // Config keys and gitignored state (bin/fingerprint.cjs), computed for all stages at once by preTasksExecution.
+        { env: (0, fingerprint_cjs_1.fingerprintEnvName)(pipeline, stage) },
+        ...sourceFileset(`${exports.PLUGIN_ROOT}/src/executors/${stage}`),
+        ...sourceFileset(`${exports.PLUGIN_ROOT}/src/executors/shared`),
+        `{workspaceRoot}/${exports.PLUGIN_ROOT}/executors.json`,
+        `{workspaceRoot}/${exports.PLUGIN_ROOT}/stage-graph.json`,
+        // Each lib's own "production" input: its sources and package.json, not its tests.
+        { input: 'production', projects: libClosure(workspaceRoot, spec.libs).map((lib) => `@trajgen/${lib}`) },
+        { externalDependencies: spec.external.filter((dep) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'node_modules', dep, 'package.json'))) },
+    ];
+    if (spec.pipelineFiles) {
+        // Tasks, manifest and excluded_tasks.txt kept beside the config; the config itself goes through the fingerprint.
+        inputs.push('{projectRoot}/**/*', '!{projectRoot}/config.yaml');
+    }
+    if (upstream) {
+        inputs.push(spec.transitiveUpstream
+            ? { dependentTasksOutputFiles: `${artifacts}/**/*`, transitive: true }
+            : { dependentTasksOutputFiles: `${artifacts}/**/*` });
+    }
+    return {
+        executor: EXECUTOR(stage),
+        cache: true,
+        dependsOn: upstream ? [upstream] : [],
+        inputs,
+        outputs: spec.outputs.map((o) => (o.startsWith('!') ? `!{workspaceRoot}/${artifacts}/${o.slice(1)}` : `{workspaceRoot}/${artifacts}/${o}`)),
+        options: {},
+        metadata: { description: spec.description, technologies: ['trajgen'] },
+    };
+}
+/**
+ * The targets of a pipeline. A pure function of the pipeline's name: nothing
+ * from config.yaml goes into a target definition, because Nx hashes every
+ * target's options and outputs of a project into every task of it — a value
+ * from one section there would rerun all stages.
+ */
+function pipelineTargets(workspaceRoot, pipeline) {
+    const targets = {
+        check: {
+            executor: EXECUTOR('check'),
+            cache: false,
+            // A file input only so that `nx affected` notices config edits; check itself is never cached.
+            inputs: ['{projectRoot}/config.yaml'],
+            options: {},
+            metadata: { description: 'Preflight: validate the config and every external requirement the chosen backends need. No side effects.' },
+        },
+        ledger: {
+            executor: EXECUTOR('ledger'),
+            cache: false,
+            options: {},
+            metadata: { description: 'Show the consumption ledger; reset failed tasks to pending or skip a task, each change with a note.' },
+        },
+        'generate-excluded-repos': {
+            executor: EXECUTOR('generate-excluded-repos'),
+            cache: false,
+            options: {},
+            metadata: { description: 'Regenerate artifacts/data/excluded_repos.txt from SWE-bench dataset files and report the diff.' },
+        },
+        clean: {
+            executor: EXECUTOR('clean'),
+            cache: false,
+            options: {},
+            metadata: { description: 'Remove temporary outputs. Keeps ledger, jobs, data and models unless explicitly asked (jobs: never).' },
+        },
+    };
+    exports.STAGES.forEach((stage, i) => {
+        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i);
+    });
+    return targets;
+}
+function listPipelines(workspaceRoot) {
+    const dir = (0, node_path_1.join)(workspaceRoot, 'pipelines');
+    if (!(0, node_fs_1.existsSync)(dir))
+        return [];
+    return (0, node_fs_1.readdirSync)(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && (0, node_fs_1.existsSync)((0, node_path_1.join)(dir, e.name, 'config.yaml')))
+        .map((e) => e.name)
+        .sort();
+}
