@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commonTrainingChecks, llamafactoryPreflight } from './preflight';
 import { LLAMAFACTORY_CLI_TEST_DOUBLE, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
 
 const config = (training: string) => `training:\n  model_name_or_path: org/model\n  output_dir: r1\n${training}`;
 let ws: TempWorkspace | undefined;
-afterEach(() => ws?.remove());
+afterEach(() => {
+  ws?.remove();
+  vi.unstubAllEnvs();
+});
 
 describe('llamafactoryPreflight', () => {
   it('says exactly what is missing when LLaMA-Factory is not installed', () => {
@@ -21,6 +24,8 @@ describe('llamafactoryPreflight', () => {
     const rows = llamafactoryPreflight(paths, c);
     expect(rows.find((r) => r.check === 'llamafactory-cli')).toMatchObject({ status: 'ok', detail: LLAMAFACTORY_CLI_TEST_DOUBLE });
     expect(rows.map((r) => r.check)).toEqual(expect.arrayContaining(['torchrun', 'GPUs']));
+    // This workspace's own env, not one a CI machine shares between clones (it may exist already).
+    vi.stubEnv('TRAJGEN_LLAMAFACTORY_ENV', '');
     ws.write('pipelines/p/config.yaml', config('  llamafactory: {managed_env: true}\n'));
     const managed = llamafactoryPreflight(ws.load().paths, ws.load().config, { probeIndex: false }).find((r) => r.check === 'llamafactory (managed)')!;
     expect(managed).toMatchObject({ status: 'warn' });

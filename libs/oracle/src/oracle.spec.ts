@@ -500,7 +500,7 @@ describe('oracle behind the builtin recording proxy', () => {
     const routes = new JobTrialRouter(jobDir);
     const trial = 'config-json-edit__9999999';
     const log = routes.register(trial);
-    const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol: 'openai' }, routes });
+    const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol: 'openai', trialHeader: 'x-trajgen-trial' }, routes });
     try {
       const app = freshApp('config-json-edit');
       // The agent side: retries the injected 500 once, like the real CLIs do.
@@ -530,7 +530,7 @@ describe('oracle behind the builtin recording proxy', () => {
     const routes = new JobTrialRouter(join(tmp, 'job'));
     const trial = 'add-greeting__CcReal1';
     const log = routes.register(trial);
-    const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol: 'anthropic' }, routes });
+    const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol: 'anthropic', trialHeader: 'x-trajgen-trial' }, routes });
     try {
       const app = freshApp('add-greeting');
       const home = join(tmp, 'home');

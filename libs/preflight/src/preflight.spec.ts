@@ -76,6 +76,8 @@ describe('runPreflight', () => {
 
   it('passes a local pipeline whose every requirement is met (one warning: the trainer env is created on first use)', async () => {
     vi.stubEnv('PATH', bin);
+    // This workspace's own env, not one a CI machine shares between clones (it may exist already).
+    vi.stubEnv('TRAJGEN_HF_TRAINER_ENV', '');
     pipeline({ rollout: { engine: 'local', scaffold: 'claude-code' } });
     const results = await run();
     expect(results.filter((r) => r.status !== 'ok')).toEqual([

@@ -189,7 +189,9 @@ export function isAtif(value: unknown): value is AtifTrajectory {
 /** Agents whose ATIF lacks what an SFT row needs, with the reason stated. */
 export function atifRejection(traj: AtifTrajectory): ConvertRejection | undefined {
   const name = traj.agent?.name ?? 'unknown';
-  if (name === 'terminus-2' || name === 'terminus') return undefined;
+  // Harbor 0.26 names the agent of each summarisation sub-trajectory `terminus-2-summarization-<kind>`
+  // (the reference only shows the main file's `terminus-2`): the real tool wins.
+  if (/^terminus(-2)?(-summarization-[a-z]+)?$/.test(name)) return undefined;
   if (name === 'claude-code') {
     return new ConvertRejection('unsupported_format', 'ATIF from claude-code lacks system prompt and tool definitions (Harbor issue #3333); convert its proxy log (agent/litellm-trajectory.jsonl) instead');
   }

@@ -99,7 +99,12 @@ async def host_env(scratch):
     await asyncio.sleep(0.3)
     out["bg_alive_after_cancel"] = alive(int((paths.agent_dir / "bg2.pid").read_text()))
     # A daemon that left the group (setsid) is found by its marker at stop().
-    await env.exec("setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > /logs/agent/daemon.pid")
+    # The command returns only once the daemon has left the group (it writes its pid after setsid), so the
+    # group kill at the command's end cannot catch it half-way out (a race on a loaded machine).
+    await env.exec(
+        "setsid bash -c 'echo $$ > /logs/agent/daemon.pid; exec sleep 60' > /dev/null 2>&1 < /dev/null & "
+        "while [ ! -s /logs/agent/daemon.pid ]; do sleep 0.05; done"
+    )
     await asyncio.sleep(0.3)
     daemon = int((paths.agent_dir / "daemon.pid").read_text())
     out["daemon_alive_before_stop"] = alive(daemon)

@@ -59,7 +59,8 @@ describe('bin/fingerprint.cjs', () => {
       ['  reasoning_ratio_threshold: 0.2', '  reasoning_ratio_threshold: 0.3', ['convert']],
       ['  n_concurrent: 2', '  n_concurrent: 4', ['rollout']],
       ['  staging: link', '  staging: copy', ['prepare']],
-      ['  data_name: demo', '  data_name: demo2', ['convert', 'score', 'register']],
+      // archive reads the IM rows of its data for the trial viewer.
+      ['  data_name: demo', '  data_name: demo2', ['convert', 'score', 'register', 'archive']],
       ['  report: true', '  report: false', ['archive']],
     ];
     for (const [from, to, expected] of cases) {
