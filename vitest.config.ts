@@ -8,6 +8,8 @@ const unit = (name: string, dir: string) => ({
 export default defineConfig({
   test: {
     pool: 'forks',
+    // A private TMPDIR per run; warns about what tests leave in it, then removes it.
+    globalSetup: ['./test/support/temp-dir-guard.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [

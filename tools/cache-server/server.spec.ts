@@ -1,15 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createCacheServer } = require('./server.cjs');
 
 let server: any;
 let base: string;
-const dir = mkdtempSync(join(tmpdir(), 'tg-cache-'));
+const dir = tempDir(join(tmpdir(), 'tg-cache-'));
 
 function call(method: string, path: string, opts: { token?: string; body?: Buffer; contentLength?: number; cut?: boolean } = {}): Promise<{ status: number; body: string; type?: string }> {
   return new Promise((resolve) => {

@@ -1,11 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normaliseTools, type ImMessage } from '@trajgen/im';
 import { convertPerCallLogs, convertOpenHandsProxyLog } from './openhands-sdk';
 import { textModeToToolCalls, toolsFromSystemPrompt, isTextToolMode } from './openhands-sdk/nonfc';
 import { REAL_FIXTURES } from './__fixtures__/workspace';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 const NONFC = join(REAL_FIXTURES, 'openhands-sdk/litellm_proxy__deepseek__deepseek-chat-1757015054.055.json');
 const FC1 = join(REAL_FIXTURES, 'openhands-sdk/litellm_proxy__anthropic__claude-sonnet-4-20250514-1757015025.972.json');
@@ -74,7 +85,7 @@ describe('OpenHands non-function-calling mode (real deepseek log)', () => {
   });
 
   it('a proxy log in text mode converts to native tool calls end to end', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-oh-'));
+    const dir = tempDir(join(tmpdir(), 'tg-oh-'));
     const p = join(dir, 'litellm-trajectory.jsonl');
     const line = (t: number, messages: unknown[], content: string) =>
       JSON.stringify({ success: true, request_time: t, request_body: { model: 'deepseek-chat', messages, stop: ['</function'] }, response_body: { choices: [{ message: { role: 'assistant', content } }] } });

@@ -1,11 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ImAssistantMessage } from '@trajgen/im';
 import { convertRawFile } from './inspect';
 import { startFakeAnthropic } from './__fixtures__/fake-anthropic';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 /**
  * The real Claude Code CLI (node_modules/.bin/claude) runs a tiny task
@@ -19,7 +30,7 @@ const CLAUDE = join(__dirname, '../../../node_modules/.bin/claude');
 
 describe.skipIf(!existsSync(CLAUDE))('a real Claude Code run converts end to end', () => {
   it('one main row: system prompt, task, Write and Bash calls with their results, final answer', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tg-real-cc-'));
+    const root = tempDir(join(tmpdir(), 'tg-real-cc-'));
     const work = join(root, 'work');
     mkdirSync(work);
     const log = join(root, 'litellm-trajectory.jsonl');

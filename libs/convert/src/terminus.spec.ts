@@ -1,10 +1,21 @@
-import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImAssistantMessage } from '@trajgen/im';
 import { buildRows } from './rows';
 import { convertTerminusTrial } from './terminus-2';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 /**
  * Terminus-2 as Harbor 0.26 writes it with a summarisation and linear history
@@ -28,7 +39,7 @@ const answer = (episode: number, analysis: string, keystrokes: string[], complet
 const atif = (steps: object[], extra: object = {}) => ({ schema_version: 'ATIF-v1.7', session_id: 's', agent, steps: steps.map((s, i) => ({ step_id: i + 1, ...s })), final_metrics: { total_prompt_tokens: 100, total_completion_tokens: 10 }, ...extra });
 
 function trial(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-t2-'));
+  const dir = tempDir(join(tmpdir(), 'tg-t2-'));
   mkdirSync(join(dir, 'agent'));
   for (const [name, v] of Object.entries(files)) writeFileSync(join(dir, 'agent', name), typeof v === 'string' ? v : JSON.stringify(v, null, 2));
   return dir;

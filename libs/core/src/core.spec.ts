@@ -1,9 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { acquireLock, atomicWriteFileSync, closestMatch, digestValue, stableStringify, formatTable } from './index';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 describe('stableStringify / digestValue', () => {
   it('ignores key order at every depth', () => {
@@ -15,7 +26,7 @@ describe('stableStringify / digestValue', () => {
 
 describe('atomicWriteFileSync', () => {
   it('replaces the file and leaves no temp file behind', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-'));
+    const dir = tempDir(join(tmpdir(), 'tg-'));
     const f = join(dir, 'x.json');
     atomicWriteFileSync(f, 'one');
     atomicWriteFileSync(f, 'two');
@@ -34,7 +45,7 @@ describe('closestMatch', () => {
 
 describe('acquireLock', () => {
   it('fails fast naming the holder', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tg-')), 'l.lock');
+    const path = join(tempDir(join(tmpdir(), 'tg-')), 'l.lock');
     const held = acquireLock(path, { purpose: 'first' });
     expect(() => acquireLock(path, { purpose: 'second' })).toThrow(new RegExp(`locked by pid ${process.pid} on ${hostname()} \\(first`));
     held.release();
@@ -42,7 +53,7 @@ describe('acquireLock', () => {
   });
 
   it('recovers a stale lock left by a dead process and reports it', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tg-')), 'l.lock');
+    const path = join(tempDir(join(tmpdir(), 'tg-')), 'l.lock');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(path, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), purpose: 'crashed run', acquired_at: 'then' }));
     const seen: string[] = [];

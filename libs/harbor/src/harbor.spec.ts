@@ -1,8 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTrialName, SHORTUUID_ALPHABET, computeJobStats, readVerifierRewards, JobWriter, readJobDir, instanceIdOf, pyFloatKey, type TrialResult } from './index';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 function trial(name: string, task: string, reward: number | null, exception?: string): TrialResult {
   return {
@@ -42,7 +53,7 @@ describe('computeJobStats', () => {
 
 describe('readVerifierRewards', () => {
   it('prefers reward.json, falls back to reward.txt, and names Harbor errors', () => {
-    const d = mkdtempSync(join(tmpdir(), 'tg-v-'));
+    const d = tempDir(join(tmpdir(), 'tg-v-'));
     expect(() => readVerifierRewards(d)).toThrow(expect.objectContaining({ exceptionType: 'RewardFileNotFoundError' }));
     writeFileSync(join(d, 'reward.txt'), '');
     expect(() => readVerifierRewards(d)).toThrow(expect.objectContaining({ exceptionType: 'RewardFileEmptyError' }));
@@ -57,7 +68,7 @@ describe('readVerifierRewards', () => {
 
 describe('JobWriter / readJobDir', () => {
   it('writes the Harbor layout and reads it back, incomplete trials included', () => {
-    const jobs = mkdtempSync(join(tmpdir(), 'tg-j-'));
+    const jobs = tempDir(join(tmpdir(), 'tg-j-'));
     const w = new JobWriter(jobs, 'job-1', { job_name: 'job-1' }, 2);
     const t1 = trial('a__AAAAAAA', 'a', 1);
     w.startTrial(t1.config);
@@ -74,7 +85,7 @@ describe('JobWriter / readJobDir', () => {
   });
 
   it('reports a truncated result.json instead of crashing', () => {
-    const jobs = mkdtempSync(join(tmpdir(), 'tg-j-'));
+    const jobs = tempDir(join(tmpdir(), 'tg-j-'));
     mkdirSync(join(jobs, 'j/t__1'), { recursive: true });
     writeFileSync(join(jobs, 'j/config.json'), '{}');
     writeFileSync(join(jobs, 'j/t__1/result.json'), '{"id": "x", "task_');

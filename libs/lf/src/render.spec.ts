@@ -6,6 +6,17 @@ import { IM_VERSION, type ImMessage, type ImRow } from '@trajgen/im';
 import { loadChatTemplate, renderImRow, renderedDatasetInfoEntry, RENDERED_COLUMNS, RENDERED_TAGS } from './render';
 import { validateShareGpt, optionsFromDatasetInfo } from './validate';
 
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
+
 // Our own ChatML/Hermes-style test template (see the fixture's _comment).
 const FIXTURE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');
 
@@ -83,8 +94,7 @@ describe('lf_format: rendered', () => {
   });
 
   it('clear errors for a missing file, no chat_template, or a non-ChatML template', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lf-render-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(join(tmpdir(), 'lf-render-'));
     expect(() => loadChatTemplate(join(dir, 'missing.json'))).toThrow(/Tokenizer config not found/);
     writeFileSync(join(dir, 'none.json'), '{"eos_token": "</s>"}');
     expect(() => loadChatTemplate(join(dir, 'none.json'))).toThrow(/no "chat_template"/);

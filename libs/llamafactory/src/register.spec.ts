@@ -2,16 +2,27 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '@trajgen/core';
 import { readDatasetInfo, writeDatasetEntry, diffEntries, validateDatasetEntry, entryForHub } from './dataset-info';
 import { registerDataset, readRegisterReceipt } from './register';
 import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
 
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
+
 const ENTRY = { file_name: 'demo.json', formatting: 'sharegpt' as const, columns: { messages: 'conversations', system: 'system', tools: 'tools' } };
 
 function realRegistryCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dsinfo-'));
+  const dir = tempDir(join(tmpdir(), 'dsinfo-'));
   const p = join(dir, 'dataset_info.json');
   copyFixture(REAL_DATASET_INFO, p);
   return p;
@@ -155,7 +166,7 @@ describe('registerDataset', () => {
     expect(existsSync(join(ws.root, 'artifacts/p/data/lf_data', r.receipt.entry.file_name!))).toBe(true);
     expect(r.warnings.join()).toMatch(/num_samples 50 > 20 rows: LLaMA-Factory oversamples/);
 
-    const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+    const outside = tempDir(join(tmpdir(), 'outside-'));
     try {
       writeFileSync(join(outside, 'x.jsonl'), glaiveRows(2).map((x) => JSON.stringify(x)).join('\n'));
       ws.write('pipelines/p/config.yaml', CONFIG(`  source: local_lf\n  local_path: ${join(outside, 'x.jsonl')}`));

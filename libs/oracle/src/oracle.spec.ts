@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -19,6 +19,17 @@ import {
   trialPrefix,
   type RunningOracle,
 } from './index';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 const ROOT = resolve(__dirname, '../../..');
 const TASKS = join(ROOT, 'pipelines/demo/tasks');
@@ -338,13 +349,13 @@ async function solve(baseUrl: string, protocol: 'anthropic' | 'openai', taskId: 
 }
 
 function verify(taskId: string, app: string): string {
-  const logs = mkdtempSync(join(tmpdir(), 'tg-logs-'));
+  const logs = tempDir(join(tmpdir(), 'tg-logs-'));
   spawnSync('bash', [join(TASKS, taskId, 'tests/test.sh')], { cwd: app, env: { PATH: process.env.PATH, TRAJGEN_APP_DIR: app, TRAJGEN_LOGS_DIR: logs }, encoding: 'utf8' });
   return readFileSync(join(logs, 'verifier/reward.txt'), 'utf8').trim();
 }
 
 function freshApp(taskId: string): string {
-  const app = join(mkdtempSync(join(tmpdir(), 'tg-app-')), 'app');
+  const app = join(tempDir(join(tmpdir(), 'tg-app-')), 'app');
   cpSync(join(TASKS, taskId, 'environment'), app, { recursive: true, filter: (s) => !/(Dockerfile|\.dockerignore)$/.test(s) });
   return app;
 }
@@ -496,7 +507,7 @@ describe('oracle behind the builtin recording proxy', () => {
   it('gets one log line per generation request the oracle received', async () => {
     const { JobTrialRouter, startBuiltinProxy } = await import('@trajgen/proxy');
     const oracle = await startOracle({ tasks: ALL_TASKS, faults: { 'config-json-edit': 'http_500' } });
-    const jobDir = mkdtempSync(join(tmpdir(), 'tg-job-'));
+    const jobDir = tempDir(join(tmpdir(), 'tg-job-'));
     const routes = new JobTrialRouter(jobDir);
     const trial = 'config-json-edit__9999999';
     const log = routes.register(trial);
@@ -526,7 +537,7 @@ describe('oracle behind the builtin recording proxy', () => {
   it.runIf(existsSync(claude))('drives the real Claude Code CLI to reward 1.0 through proxy and oracle', async () => {
     const { JobTrialRouter, startBuiltinProxy, claudeCodeEnv, claudeCodeArgs } = await import('@trajgen/proxy');
     const oracle = await startOracle({ tasks: ALL_TASKS });
-    const tmp = mkdtempSync(join(tmpdir(), 'tg-cc-'));
+    const tmp = tempDir(join(tmpdir(), 'tg-cc-'));
     const routes = new JobTrialRouter(join(tmp, 'job'));
     const trial = 'add-greeting__CcReal1';
     const log = routes.register(trial);

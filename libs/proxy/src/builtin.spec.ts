@@ -1,11 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobTrialRouter, startBuiltinProxy, upstreamUrl, type RunningBuiltinProxy, type TrajectoryLine, type UpstreamOptions } from './index';
 import { startScriptedUpstream, type ScriptedUpstream } from './testing/scripted-upstream';
 import { ANTHROPIC_MESSAGE, ANTHROPIC_STREAM, JSON_HEADERS, OPENAI_COMPLETION, OPENAI_STREAM, SSE_HEADERS, splitBytes } from './testing/fixtures';
+
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
 
 interface CallResult {
   status: number;
@@ -78,7 +89,7 @@ describe('builtin proxy', () => {
   const auth = () => ({ 'x-api-key': proxy.key, 'x-trajgen-trial': 'task-a__AAAAAAA' });
 
   beforeEach(async () => {
-    jobDir = mkdtempSync(join(tmpdir(), 'tg-proxy-'));
+    jobDir = tempDir(join(tmpdir(), 'tg-proxy-'));
     routes = new JobTrialRouter(jobDir);
     logA = routes.register('task-a__AAAAAAA');
     upstream = await startScriptedUpstream({ headers: JSON_HEADERS, chunks: [JSON.stringify(ANTHROPIC_MESSAGE)] });

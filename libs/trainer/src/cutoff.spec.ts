@@ -1,11 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCutoffWarning, rowsOverCutoff } from './cutoff';
 
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
+
 function dataset(tokenLengths: unknown, fileName = 'demo.json'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-cutoff-'));
+  const dir = tempDir(join(tmpdir(), 'tg-cutoff-'));
   writeFileSync(join(dir, 'dataset_info.json'), JSON.stringify({ other: { file_name: 'x.json' }, demo: { file_name: fileName, formatting: 'sharegpt' } }));
   writeFileSync(join(dir, 'demo.stats.json'), JSON.stringify({ token_lengths: tokenLengths }));
   return dir;
@@ -21,6 +32,6 @@ describe('rowsOverCutoff', () => {
   it('says nothing without stats (a local or hub dataset) or for an unknown entry', () => {
     expect(rowsOverCutoff(dataset('not a list'), 'demo', 10)).toBeUndefined();
     expect(rowsOverCutoff(dataset([1, 2]), 'missing', 10)).toBeUndefined();
-    expect(rowsOverCutoff(mkdtempSync(join(tmpdir(), 'tg-cutoff-')), 'demo', 10)).toBeUndefined();
+    expect(rowsOverCutoff(tempDir(join(tmpdir(), 'tg-cutoff-')), 'demo', 10)).toBeUndefined();
   });
 });

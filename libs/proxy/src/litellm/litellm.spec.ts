@@ -8,6 +8,17 @@ import { JobTrialRouter, ensureLitellmEnv, liveProcessGroups, litellmConfig, sta
 import { startScriptedUpstream, type ScriptedUpstream } from '../testing/scripted-upstream';
 import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../testing/fixtures';
 
+/** Every temporary directory this file makes, removed after its tests (also when one fails). */
+const madeTempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  madeTempDirs.push(dir);
+  return dir;
+}
+
 const TESTING = join(__dirname, 'testing');
 const FAKE_LITELLM = join(TESTING, 'fake-litellm.cjs');
 const ROOT = resolve(__dirname, '../../../..');
@@ -57,7 +68,7 @@ describe('LiteLLM config generation', () => {
   });
 
   it('writes config.yaml, the module and its settings with no secret in the dir', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-litellm-'));
+    const dir = tempDir(join(tmpdir(), 'tg-litellm-'));
     process.env.TG_TEST_UPSTREAM = 'sk-upstream-never-written-123456';
     const files = writeLitellmFiles(
       dir,
@@ -79,7 +90,7 @@ describe('LiteLLM callback module (the real litellm package of the managed env)'
   }, 1_200_000);
 
   it('writes one redacted line per call, routed by the trial header, deduped by call id', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-cb-'));
+    const dir = tempDir(join(tmpdir(), 'tg-cb-'));
     const jobDir = join(dir, 'job');
     const routes = new JobTrialRouter(jobDir);
     const pathA = routes.register('task-a__AAAAAAA');
@@ -157,7 +168,7 @@ describe('LiteLLM process faults (fake-litellm test double: crashes, hangs and S
   let upstream: ScriptedUpstream;
   let base: string;
   beforeEach(async () => {
-    base = mkdtempSync(join(tmpdir(), 'tg-ll-'));
+    base = tempDir(join(tmpdir(), 'tg-ll-'));
     upstream = await startScriptedUpstream({ headers: JSON_HEADERS, chunks: [JSON.stringify(ANTHROPIC_MESSAGE)] });
   });
   afterEach(async () => {
@@ -240,7 +251,7 @@ describe('the real LiteLLM proxy (managed env) with our config and logger callba
   let base: string;
   beforeAll(async () => {
     litellmExe = await ensureLitellmEnv(ROOT, { log: (l) => console.log(l) });
-    base = mkdtempSync(join(tmpdir(), 'tg-real-ll-'));
+    base = tempDir(join(tmpdir(), 'tg-real-ll-'));
   }, 1_200_000);
   afterAll(() => rmSync(base, { recursive: true, force: true }));
   afterEach(async () => {
