@@ -77,7 +77,7 @@ export function resolveConfigPath(paths: PipelinePaths, value: string): string {
   return resolveConfigPathRaw(paths.workspaceRoot, basename(paths.artifacts), value);
 }
 
-/** training.output_dir: relative values resolve to artifacts/<p>/model/<basename> (prior art TRAIN-01). */
+/** training.output_dir: relative values resolve to artifacts/<p>/model/<basename> (as the prior art does: a bare name never writes into the workspace root or the cwd). */
 export function resolveOutputDir(paths: PipelinePaths, outputDir: string): string {
   if (isAbsolute(outputDir)) return outputDir;
   if (outputDir.startsWith('{')) return resolveConfigPath(paths, outputDir);

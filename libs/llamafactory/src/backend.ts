@@ -7,7 +7,8 @@ import { collectRankErrors, logStamp, runTrainingProcess, trainingFailure, type 
 import { which } from './which';
 
 /**
- * What the managed environment installs (TRAIN-12), exact versions so the env
+ * What the managed environment installs (LLaMA-Factory and its
+ * training stack, pinned), exact versions so the env
  * is keyed by them and a new release never changes a pipeline under a user.
  * torch is pinned first: LLaMA-Factory asks only for torch>=2.4 (and
  * torchvision/torchaudio, which pin their own torch), so an unpinned resolve

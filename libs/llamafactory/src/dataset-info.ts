@@ -68,7 +68,8 @@ export function entryForLayout(fileName: string, layout: LfLayout, extra: { num_
 }
 
 /**
- * The entry for a Hugging Face dataset (REG-01/02): `split` only when not
+ * The entry for a Hugging Face dataset (registered by
+ * `hf_hub_url`, as LLaMA-Factory's own dataset_info.json does): `split` only when not
  * `train` (LLaMA-Factory's default). Columns default to the layout of
  * LLaMA-Factory's own tool-call sets (`conversations` + `tools`).
  */

@@ -8,7 +8,7 @@ export type DistributedMode = DistributedConfig['mode'];
 export const DEFAULT_MULTI_NODE_PORT = 29500;
 
 /**
- * Sentinels for LLaMA-Factory's media placeholders (TRAIN-07): coding
+ * Sentinels for LLaMA-Factory's media placeholders (text-only training data): coding
  * trajectories contain literal `<image>`/`<video>`/`<audio>` text, which
  * LLaMA-Factory would otherwise count as media tokens and reject.
  */

@@ -18,7 +18,7 @@ function checkpoint(step: number, files = ['trainer_state.json', 'optimizer.pt',
   return p;
 }
 
-describe('output-dir rule (TRAIN-01)', () => {
+describe('output-dir rule: relative names under artifacts/<p>/model', () => {
   it('relative values go to artifacts/<p>/model/<basename>; absolute ones are honoured', () => {
     const paths = pipelinePaths('/ws', 'demo');
     expect(resolveOutputDir(paths, 'demo-lora')).toBe('/ws/artifacts/demo/model/demo-lora');
@@ -54,7 +54,7 @@ describe('checkpoints', () => {
   });
 });
 
-describe('clobber guard (TRAIN-02)', () => {
+describe('clobber guard: never train over an earlier run', () => {
   it('an empty or missing run dir is a fresh run', () => {
     expect(guardOutputDir(join(dir, 'new'), { overwrite: false })).toEqual({ action: 'fresh' });
     expect(guardOutputDir(dir, { overwrite: false })).toEqual({ action: 'fresh' });

@@ -116,7 +116,7 @@ function listSome(names: string[]): string {
 }
 
 /**
- * The clobber guard (TRAIN-02). A non-empty run dir is refused unless the run
+ * The clobber guard: never train over an earlier run's output. A non-empty run dir is refused unless the run
  * resumes from a checkpoint, or `overwrite_output_dir: true` says to replace
  * it. One opt-in, not the prior art's config key + SFT_ALLOW_OVERWRITE_OUTPUT
  * env var: the key is written in a reviewed file, and an env var would make the

@@ -10,7 +10,7 @@ export function nameSegment(s: string): string {
   return out || 'unknown';
 }
 
-/** Local time `YYYYmmddHHMMSS` (prior art ROLL-04; job and log names use local time). */
+/** Local time `YYYYmmddHHMMSS` (as in the prior art, job and log names use local time). */
 export function localStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
@@ -18,7 +18,7 @@ export function localStamp(d = new Date()): string {
 
 /**
  * A job name that says what ran: `<dataset>-<agent>-<agent version>-<model alias>-<local YYYYmmddHHMMSS>`
- * (ROLL-04), unique under `jobsDir` (`-2`, `-3`, … when taken).
+ * (the prior art's naming, so a directory listing says what ran), unique under `jobsDir` (`-2`, `-3`, … when taken).
  */
 export function jobName(parts: { dataset: string; agent: string; version: string; model: string; at?: Date }, jobsDir?: string): string {
   const base = [parts.dataset, parts.agent, parts.version, parts.model].map(nameSegment).join('-') + `-${localStamp(parts.at)}`;

@@ -53,7 +53,7 @@ export interface RolloutResult {
 
 const rel = (root: string, p: string) => relative(root, p) || '.';
 
-/** The first non-internal IPv4 address of this host (ROLL-03: containers cannot reach 127.0.0.1 of the host). */
+/** The first non-internal IPv4 address of this host (containers cannot reach 127.0.0.1 of the host, so the proxy binds this). */
 export function firstNonLoopbackIp(): string | undefined {
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
@@ -262,7 +262,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         upstreamBase = oracle.url;
         log(`oracle (scripted demo/test model, not a real LLM) at ${oracle.url}`);
       }
-      // The proxy: harbor containers must reach it (ROLL-03), the local engine's agents run here.
+      // The proxy: harbor containers must reach it (they cannot reach the host's 127.0.0.1), the local engine's agents run here.
       let bindHost = config.proxy.host;
       if (r.engine === 'harbor' && r.harbor.environment !== 'host') {
         const reachable = r.harbor.proxy_host ?? (['127.0.0.1', 'localhost', '::1'].includes(bindHost) ? firstNonLoopbackIp() : bindHost);
@@ -389,7 +389,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
       };
       if (r.engine === 'local') {
         const writer = new JobWriter(jobsDir, job, localJobConfig(pipeline, job, agent!, batch, shared ? oracleTasks : tasks), shared ? loaded.size : claimed.length);
-        // ROLL-05: the pipeline config that produced the job, beside it (config.yaml never holds secrets: literal ones are rejected at load).
+        // The pipeline config that produced the job, beside it so a job says how it was made (config.yaml never holds secrets: literal ones are rejected at load).
         atomicWriteFileSync(join(jobDir, 'trajgen-config.yaml'), pipeline.text);
         removeStaleScratch(pipeline.name, warn);
         scratch = mkdtempSync(join(tmpdir(), `trajgen-${pipeline.name}-`));
@@ -463,7 +463,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
         // A resumed job keeps the config it was started with (Harbor resumes from its own copy in the job dir).
         if (!resumed) writeJsonAtomic(configFile, harborConfig);
         writeJsonAtomic(join(logsDir, 'harbor-proxy.json'), { url: proxy.url });
-        // ROLL-05 for the harbor engine: beside the Harbor config (Harbor owns the job dir; an existing dir would make `harbor run` resume).
+        // The same for the harbor engine: the pipeline config beside the Harbor config (Harbor owns the job dir; an existing dir would make `harbor run` resume).
         atomicWriteFileSync(join(logsDir, 'trajgen-config.yaml'), pipeline.text);
         log(`harbor job config ${rel(ws, configFile)} (environment ${r.harbor.environment}, retry max ${minRemaining}); running ${harbor!.executable} run -c … -y`);
         const env: Record<string, string> = {};

@@ -29,7 +29,7 @@ afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
-describe('job names (ROLL-04)', () => {
+describe('job names: dataset-agent-version-model-local time, unique', () => {
   it('say what ran, in local time, and stay unique', () => {
     const at = new Date(2026, 10, 21, 9, 5, 7);
     expect(localStamp(at)).toBe('20261121090507');

@@ -3,8 +3,8 @@
  *
  *   runPrepare(pipeline: LoadedPipeline, opts?: PrepareOptions): PrepareResult
  *     The prepare stage (`nx run <p>:prepare`): effective ledger digest first,
- *     task root (PREP-01: the source, <source>/<basename>, or an immediate
- *     subdirectory), manifest (only listed ids; missing/empty manifest =
+ *     task root (as in the prior art: the source, <source>/<basename>, or
+ *     an immediate subdirectory, whichever holds the manifest or a task), manifest (only listed ids; missing/empty manifest =
  *     error unless task_source.allow_unverified; unsafe ids = error naming
  *     their lines), the ledger opened under its lock and reconciled,
  *     excluded_tasks.txt → skipped, candidates (listed, not consumed, not

@@ -105,7 +105,7 @@ export interface TaskSource {
 
 const rel = (pipeline: LoadedPipeline, p: string) => relative(pipeline.paths.workspaceRoot, p) || '.';
 
-/** Resolve task_source: task root (PREP-01), manifest ids, dataset name. Throws clear errors. */
+/** Resolve task_source: task root (the source, <source>/<basename> or an immediate subdirectory), manifest ids, dataset name. Throws clear errors. */
 export function resolveTaskSource(pipeline: LoadedPipeline, warn: (line: string) => void = () => {}): TaskSource {
   const ts = pipeline.config.task_source;
   const source = resolveConfigPath(pipeline.paths, ts.path);

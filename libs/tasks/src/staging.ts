@@ -6,7 +6,8 @@ import { writeJsonAtomic } from '@trajgen/core';
 /**
  * Staging: `artifacts/<p>/tasks/<dataset>/<id>` for every task of the batch,
  * as a symlink to the source task dir (default) or a copy. Refreshed on every
- * run (the prior art never refreshed — PREP-06):
+ * run (the prior art staged once and never refreshed, so edited or removed
+ * source tasks stayed stale):
  *  - new batch tasks are added;
  *  - a link pointing elsewhere, or a copy whose source checksum changed, is replaced;
  *  - tasks already consumed stay staged while they are listed (jobs reference

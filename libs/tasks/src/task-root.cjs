@@ -31,7 +31,7 @@ function holdsTasks(dir) {
 }
 
 /**
- * Find the task root of a source directory as the prior art does (PREP-01):
+ * Find the task root of a source directory as the prior art does:
  * the source itself, `<source>/<basename>`, or an immediate subdirectory —
  * the first that holds the manifest or a valid task. Returns undefined when
  * none does.

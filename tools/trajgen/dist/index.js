@@ -15,7 +15,9 @@ Object.defineProperty(exports, "preTasksExecution", { enumerable: true, get: fun
 Object.defineProperty(exports, "postTasksExecution", { enumerable: true, get: function () { return tasks_execution_1.postTasksExecution; } });
 /**
  * Every `pipelines/<name>/config.yaml` is an Nx project named `<name>` with
- * the nine pipeline targets. Adding a pipeline is adding a folder.
+ * the pipeline targets of `plugin/targets.ts`: the seven stages (prepare …
+ * archive) plus check, ledger, generate-excluded-repos and clean. Adding a
+ * pipeline is adding a folder.
  */
 exports.createNodes = [
     'pipelines/*/config.yaml',

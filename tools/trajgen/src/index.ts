@@ -8,7 +8,9 @@ export { preTasksExecution, postTasksExecution } from './hooks/tasks-execution';
 
 /**
  * Every `pipelines/<name>/config.yaml` is an Nx project named `<name>` with
- * the nine pipeline targets. Adding a pipeline is adding a folder.
+ * the pipeline targets of `plugin/targets.ts`: the seven stages (prepare …
+ * archive) plus check, ledger, generate-excluded-repos and clean. Adding a
+ * pipeline is adding a folder.
  */
 export const createNodes: CreateNodes = [
   'pipelines/*/config.yaml',

@@ -8,7 +8,7 @@ const root = join(__dirname, '../../../..');
 describe('pipelineTargets', () => {
   const targets = pipelineTargets(root, 'demo');
 
-  it('has the nine pipeline targets (plus ledger and generate-excluded-repos), stages chained with dependsOn', () => {
+  it('has the seven stage targets plus check, ledger, generate-excluded-repos and clean, stages chained with dependsOn', () => {
     expect(Object.keys(targets).sort()).toEqual(['archive', 'check', 'clean', 'convert', 'generate-excluded-repos', 'ledger', 'prepare', 'register', 'rollout', 'score', 'train']);
     expect(STAGES.map((s) => targets[s].dependsOn)).toEqual([[], ['prepare'], ['rollout'], ['convert'], ['score'], ['register'], ['train']]);
     for (const s of STAGES) expect(targets[s].cache).toBe(true);
