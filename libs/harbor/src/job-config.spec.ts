@@ -53,7 +53,7 @@ describe('harborJobConfig (checked against reference/harbor.md §3)', () => {
       environment: { type: 'daytona', delete: true },
       verifier: { max_timeout_sec: 300 },
     });
-    // Never just AgentTimeoutError (prior art pain point 4): all nine defaults.
+    // Never just AgentTimeoutError (verifier timeouts and reward-file errors would be retried): all nine defaults.
     expect(c.retry).toEqual({ max_retries: 2, exclude_exceptions: [...DEFAULT_RETRY_EXCLUDE_EXCEPTIONS] });
     expect(c.retry.exclude_exceptions).toHaveLength(9);
     expect(c.agents[0]).toMatchObject({ name: null, import_path: 'trajgen_harbor.agents:TrajgenClaudeCode', model_name: 'my-alias', max_timeout_sec: 900 });

@@ -204,7 +204,7 @@ function routing(input: HarborJobConfigInput): { env: Record<string, string>; kw
         kwargs,
       };
     case 'opencode':
-      // OpenCode has no turn limit (prior art pain point 19): max_turns is not passed, the engine warns.
+      // OpenCode has no turn limit (a max_turns would be silently ignored): max_turns is not passed, the engine warns.
       kwargs.opencode_config = harborOpenCodeConfig(model, proxy);
       return { env: { [PROXY_ENV.key]: ref(PROXY_ENV.key), OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_SHARE: '1' }, kwargs };
     case 'openhands-sdk':
@@ -236,7 +236,7 @@ export function harborJobConfig(input: HarborJobConfigInput): HarborJobConfig {
     timeout_multiplier: input.timeouts.multiplier,
     n_concurrent_trials: input.nConcurrent,
     quiet: false,
-    // The FULL default exclusion list: a shorter list would make verifier timeouts and reward-file errors retryable (prior art pain point 4).
+    // The FULL default exclusion list: a shorter list would make verifier timeouts and reward-file errors retryable (the prior art excluded only AgentTimeoutError and re-ran such trials).
     retry: { max_retries: input.maxRetries, exclude_exceptions: [...DEFAULT_RETRY_EXCLUDE_EXCEPTIONS] },
     environment:
       input.environment === 'host'

@@ -10,7 +10,7 @@ export interface CheckpointInfo {
 
 const CHECKPOINT = /^checkpoint-(\d+)$/;
 
-/** `checkpoint-<step>` dirs of a run, by step (never by mtime: prior-art pain point 13). */
+/** `checkpoint-<step>` dirs of a run, by step (never by mtime: a copied or touched dir would pass for the newest). */
 export function listCheckpoints(dir: string): CheckpointInfo[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
