@@ -18,7 +18,7 @@
  * teardown) once, all in the main process: the first setup creates the
  * directory, the last teardown reports and removes it.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -81,7 +81,11 @@ export function setup(): () => void {
     if (!run) {
       const base = tmpdir();
       removeStaleRunDirs(base);
-      run = { dir: mkdtempSync(join(base, PREFIX)), previous: process.env.TMPDIR, users: 0 };
+      const dir = mkdtempSync(join(base, PREFIX));
+      // The same mode as /tmp (world-writable, sticky): a child running as another user (a container's
+      // user, a service) can still make its own temp files, as it could without the guard.
+      chmodSync(dir, 0o1777);
+      run = { dir, previous: process.env.TMPDIR, users: 0 };
       state[KEY] = run;
       process.env.TMPDIR = run.dir;
     }
