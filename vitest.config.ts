@@ -23,6 +23,7 @@ export default defineConfig({
       unit('oracle', 'libs/oracle/src'),
       unit('rollout', 'libs/rollout/src'),
       unit('im', 'libs/im/src'),
+      unit('wire', 'libs/wire/src'),
       unit('convert', 'libs/convert/src'),
       unit('score', 'libs/score/src'),
       unit('lf', 'libs/lf/src'),

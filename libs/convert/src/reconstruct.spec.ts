@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { convertRawFile } from './inspect';
 import { reconstructFromLog } from './reconstruct';
-import { reassembleResponse, parseSseText } from './raw/stream';
+import { reassembleResponse, parseSseText } from '@trajgen/wire';
 import { readCall } from './raw/call';
 import { wireToIm, removeToolUseErrorTurns, trimTrailingTools, emptyHarnessCounts } from './messages';
 import { classifyStreams } from './proxy-conversations';

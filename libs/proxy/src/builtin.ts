@@ -5,7 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
 import { TrajgenError } from '@trajgen/core';
-import { assemblerFor } from './assemble';
+import { assemblerFor } from '@trajgen/wire';
 import { failureMessage, type FailureType, type TrajectoryLine } from './line';
 import { DEFAULT_TRIAL_HEADER, type TrialRouter } from './router';
 import { SseSplitter, parseEvent } from './sse';

@@ -96,7 +96,7 @@ export { startManagedProcess, freePort, liveProcessGroups, type ManagedProcess, 
 export { JobTrialRouter, isSafeTrialName, TRAJECTORY_FILE, DEFAULT_TRIAL_HEADER, type TrialRouter, type JobTrialRouterOptions } from './router';
 export { claudeCodeEnv, claudeCodeArgs, openCodeConfig, openCodeEnv, openCodeArgs, OPENCODE_PROVIDER, type AgentConnection } from './clients';
 export { normaliseUsage, costOf, type NormalisedUsage, type Prices } from './usage';
-export { AnthropicAssembler, OpenAIAssembler, assemblerFor, type StreamAssembler, type AssembledResponse } from './assemble';
+export { AnthropicAssembler, OpenAIAssembler, assemblerFor, type StreamAssembler, type AssembledResponse } from '@trajgen/wire';
 export { SseSplitter, parseEvent, type RawSseEvent } from './sse';
 export { DurableAppender, redactSecrets, mayContainSecret, REDACTED } from './writer';
 export type { TrajectoryLine, LineFailure, FailureType } from './line';

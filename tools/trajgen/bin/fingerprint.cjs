@@ -21,29 +21,19 @@
  *
  * Plain CommonJS (no TypeScript transpiler): it runs on every Nx command.
  */
-const { readFileSync, statSync, readdirSync, existsSync, mkdirSync, writeFileSync, renameSync } = require('node:fs');
-const { join, resolve, relative, dirname } = require('node:path');
+const { readFileSync, statSync, readdirSync, existsSync } = require('node:fs');
+const { join, resolve, relative } = require('node:path');
 const { createHash } = require('node:crypto');
 const stageGraph = require('../stage-graph.json');
 const { resolveConfigPathRaw } = require('../../../libs/config/src/config-paths.cjs');
 const { findTaskRoot, parseManifestText } = require('../../../libs/tasks/src/task-root.cjs');
 const { effectiveLedgerDigest, effectiveDigestOf, postgresLedgerDigest } = require('../../../libs/ledger/src/ledger-digest.cjs');
+const { sha256: sha, sortKeysDeep: canonical } = require('../../../libs/core/src/digest.cjs');
+const { atomicWriteFileSync } = require('../../../libs/core/src/atomic.cjs');
+// The schema's defaults of the keys read here (libs/config: a spec keeps the JSON equal to the zod schema).
+const DEFAULTS = require('../../../libs/config/src/fingerprint-defaults.json');
 
 let workspaceRoot = resolve(__dirname, '../../..');
-
-function sha(data) {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function canonical(value) {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    const out = {};
-    for (const k of Object.keys(value).sort()) if (value[k] !== undefined) out[k] = canonical(value[k]);
-    return out;
-  }
-  return value;
-}
 
 function pick(obj, dotted) {
   let v = obj;
@@ -85,10 +75,7 @@ function loadContentCache(pipeline) {
 function saveContentCache() {
   if (!contentCacheDirty || !contentCacheFile) return;
   try {
-    mkdirSync(dirname(contentCacheFile), { recursive: true });
-    const tmp = `${contentCacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(contentCache));
-    renameSync(tmp, contentCacheFile);
+    atomicWriteFileSync(contentCacheFile, JSON.stringify(contentCache), { durable: false });
   } catch {
     /* a cache: losing it only costs re-reading */
   }
@@ -184,8 +171,8 @@ function jobDirsSig(pipeline, config) {
 
 function taskSourceSig(pipeline, config) {
   const ts = (config && config.task_source) || {};
-  const source = resolveConfigPathRaw(workspaceRoot, pipeline, ts.path || 'tasks');
-  const manifestName = ts.manifest || 'verifiable_tasks.txt';
+  const source = resolveConfigPathRaw(workspaceRoot, pipeline, ts.path || DEFAULTS['task_source.path']);
+  const manifestName = ts.manifest || DEFAULTS['task_source.manifest'];
   const root = findTaskRoot(source, manifestName);
   if (!root) return { source: existsSync(source) ? 'no task root' : 'absent', root: 'none' };
   const manifestPath = join(root, manifestName);
@@ -224,12 +211,12 @@ function extra(kind, pipeline, config) {
     case 'ledger_state': {
       if (pick(config, 'ledger.backend') !== 'postgres') return effectiveLedgerDigest(artifacts);
       // The shared ledger: the database answers a cheap digest (a promise; main awaits it).
-      const urlEnv = pick(config, 'ledger.postgres.url_env') || 'TRAJGEN_LEDGER_DATABASE_URL';
+      const urlEnv = pick(config, 'ledger.postgres.url_env') || DEFAULTS['ledger.postgres.url_env'];
       return postgresLedgerDigest(process.env[urlEnv], pipeline, 5000).then((current) => effectiveDigestOf(artifacts, current));
     }
     case 'exclude_repos': {
       const f = pick(config, 'conversion.exclude_repos_file');
-      const file = f === undefined ? '{workspaceRoot}/artifacts/data/excluded_repos.txt' : f;
+      const file = f === undefined ? DEFAULTS['conversion.exclude_repos_file'] : f;
       return file === '' ? 'disabled' : fileSig(resolvePath(file));
     }
     case 'tokenizer_config': {
@@ -268,10 +255,7 @@ function readConfig(pipeline, configFile) {
   }
   const config = require('yaml').parse(readFileSync(configFile, 'utf8')) || {};
   try {
-    mkdirSync(dirname(cacheFile), { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ key, config }));
-    renameSync(tmp, cacheFile);
+    atomicWriteFileSync(cacheFile, JSON.stringify({ key, config }), { durable: false });
   } catch {
     /* a cache: parsing again next time is fine */
   }

@@ -1,4 +1,4 @@
-import { reassembleResponse } from './stream';
+import { reassembleResponse } from '@trajgen/wire';
 
 /**
  * One model call from a proxy/logger line, in a protocol-neutral form

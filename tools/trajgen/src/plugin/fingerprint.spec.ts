@@ -24,7 +24,7 @@ function editConfig(fn: (t: string) => string) {
 describe('bin/fingerprint.cjs', () => {
   beforeAll(() => {
     ws = mkdtempSync(join(tmpdir(), 'tg-fp-'));
-    for (const d of ['tools/trajgen/bin', 'tools/trajgen/stage-graph.json', 'libs/config/src', 'libs/tasks/src', 'libs/ledger/src', 'pipelines/demo'])
+    for (const d of ['tools/trajgen/bin', 'tools/trajgen/stage-graph.json', 'libs/core/src', 'libs/config/src', 'libs/tasks/src', 'libs/ledger/src', 'pipelines/demo'])
       cpSync(join(repo, d), join(ws, d), { recursive: true });
     symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
     mkdirSync(join(ws, 'artifacts/demo'), { recursive: true });

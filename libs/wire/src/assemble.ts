@@ -1,4 +1,11 @@
-import type { RawSseEvent } from './sse';
+/** One parsed SSE event (the proxy's `SseEventLike` is one). */
+export interface SseEventLike {
+  event?: string;
+  /** `data:` lines joined with "\n" ('' when the event has none). */
+  data: string;
+}
+
+type Json = Record<string, any>;
 
 /**
  * Reassembling a stream into the SAME protocol's non-streaming response, so a
@@ -8,11 +15,13 @@ import type { RawSseEvent } from './sse';
  * define; unknown delta kinds are kept where they can be.
  */
 export interface StreamAssembler {
-  push(event: RawSseEvent): void;
+  push(event: SseEventLike): void;
+  /** One event's payload already parsed (a logger kept the JSON); `event` is the SSE event name if known. */
+  pushJson(payload: Json, event?: string): void;
   /** The event that means "the response is complete" arrived (message_stop / [DONE]). */
   readonly sawTerminal: boolean;
   /** True when `event` is the terminal one (the proxy holds it back until the line is written). */
-  isTerminal(event: RawSseEvent): boolean;
+  isTerminal(event: SseEventLike): boolean;
   result(): AssembledResponse;
 }
 
@@ -43,28 +52,36 @@ export class AnthropicAssembler implements StreamAssembler {
   private error?: { type: string; message: string };
   sawTerminal = false;
 
-  isTerminal(e: RawSseEvent): boolean {
+  isTerminal(e: SseEventLike): boolean {
     if (e.event === 'message_stop') return true;
     if (e.event === undefined && e.data.includes('"message_stop"')) return (tryJson(e.data) as { type?: string })?.type === 'message_stop';
     return false;
   }
 
-  push(e: RawSseEvent): void {
+  push(e: SseEventLike): void {
     if (!e.data) return;
-    const d = tryJson(e.data) as Record<string, any> | undefined;
+    const d = tryJson(e.data) as Json | undefined;
     if (!d || typeof d !== 'object') return;
-    const type = (d.type as string) ?? e.event;
+    this.pushJson(d, e.event, e.data);
+  }
+
+  /** `raw`: the event's data text (quoted by an error that has no message). */
+  pushJson(d: Json, event?: string, raw?: string): void {
+    const type = (d.type as string) ?? event;
+    // A logger may have dropped `index`: a start opens the next block, a delta/stop goes to the last one.
+    const index = typeof d.index === 'number' ? d.index : type === 'content_block_start' ? this.blocks.length : Math.max(0, this.blocks.length - 1);
     switch (type) {
       case 'message_start':
         this.message = { ...(d.message ?? {}), usage: { ...((d.message?.usage as object) ?? {}) } };
-        this.blocks = Array.isArray(d.message?.content) ? [...d.message.content] : [];
+        this.blocks = Array.isArray(d.message?.content) ? d.message.content.map((b: unknown) => ({ ...(b as object) })) : [];
         break;
       case 'content_block_start':
-        this.blocks[d.index] = { ...(d.content_block ?? {}) };
+        this.blocks[index] = { ...(d.content_block ?? {}) };
         break;
       case 'content_block_delta': {
-        const b = (this.blocks[d.index] ??= {});
         const delta = d.delta ?? {};
+        // A delta whose start was lost: a text delta still makes a text block.
+        const b = (this.blocks[index] ??= delta.type === 'text_delta' ? { type: 'text' } : {});
         switch (delta.type) {
           case 'text_delta':
             b.text = String(b.text ?? '') + delta.text;
@@ -76,7 +93,7 @@ export class AnthropicAssembler implements StreamAssembler {
             b.signature = String(b.signature ?? '') + delta.signature;
             break;
           case 'input_json_delta':
-            this.partialJson.set(d.index, (this.partialJson.get(d.index) ?? '') + delta.partial_json);
+            this.partialJson.set(index, (this.partialJson.get(index) ?? '') + (delta.partial_json ?? ''));
             break;
           case 'citations_delta':
             b.citations = [...((b.citations as unknown[]) ?? []), delta.citation];
@@ -88,22 +105,23 @@ export class AnthropicAssembler implements StreamAssembler {
         break;
       }
       case 'content_block_stop':
-        this.closeBlock(d.index);
+        this.closeBlock(index);
         break;
-      case 'message_delta':
-        if (this.message) {
-          const { usage, ...rest } = (d.delta ?? {}) as Record<string, unknown>;
-          Object.assign(this.message, rest);
-          if (usage && typeof usage === 'object') mergeDefined(this.message.usage as Record<string, unknown>, usage as Record<string, unknown>);
-          if (d.usage && typeof d.usage === 'object') mergeDefined(this.message.usage as Record<string, unknown>, d.usage);
-        }
+      case 'message_delta': {
+        // A log that lost message_start still gets the stop reason and usage.
+        const message = (this.message ??= { type: 'message', role: 'assistant', usage: {} });
+        const { usage, ...rest } = (d.delta ?? {}) as Json;
+        Object.assign(message, rest);
+        if (usage && typeof usage === 'object') mergeDefined(message.usage as Json, usage);
+        if (d.usage && typeof d.usage === 'object') mergeDefined(message.usage as Json, d.usage);
         break;
+      }
       case 'message_stop':
         this.stopped = true;
         this.sawTerminal = true;
         break;
       case 'error':
-        this.error = { type: String(d.error?.type ?? 'error'), message: String(d.error?.message ?? e.data) };
+        this.error = { type: String(d.error?.type ?? 'error'), message: String(d.error?.message ?? raw ?? JSON.stringify(d)) };
         break;
       default:
         break; // ping and future event types
@@ -122,8 +140,11 @@ export class AnthropicAssembler implements StreamAssembler {
 
   result(): AssembledResponse {
     for (const index of [...this.partialJson.keys()]) this.closeBlock(index);
-    if (!this.message) return { body: null, complete: false, error: this.error, usage: undefined };
-    const body: Record<string, unknown> = { ...this.message, content: this.blocks.filter((b) => b !== undefined) };
+    const blocks = this.blocks.filter((b) => b !== undefined);
+    // A tool call that streamed no input at all has an empty one.
+    for (const b of blocks) if ((b.type === 'tool_use' || b.type === 'server_tool_use') && b.input === undefined) b.input = {};
+    if (!this.message && !blocks.length) return { body: null, complete: false, error: this.error, usage: undefined };
+    const body: Record<string, unknown> = { ...(this.message ?? { type: 'message', role: 'assistant' }), content: blocks };
     return { body, complete: this.stopped && !this.error, error: this.error, usage: body.usage };
   }
 }
@@ -151,20 +172,25 @@ export class OpenAIAssembler implements StreamAssembler {
   private error?: { type: string; message: string };
   sawTerminal = false;
 
-  isTerminal(e: RawSseEvent): boolean {
+  isTerminal(e: SseEventLike): boolean {
     return e.data.trim() === '[DONE]';
   }
 
-  push(e: RawSseEvent): void {
+  push(e: SseEventLike): void {
     if (!e.data) return;
     if (e.data.trim() === '[DONE]') {
       this.sawTerminal = true;
       return;
     }
-    const d = tryJson(e.data) as Record<string, any> | undefined;
+    const d = tryJson(e.data) as Json | undefined;
     if (!d || typeof d !== 'object') return;
+    this.pushJson(d, undefined, e.data);
+  }
+
+  /** `raw`: the chunk's data text (quoted by an error that has no message). */
+  pushJson(d: Json, _event?: string, raw?: string): void {
     if (d.error) {
-      this.error = { type: String(d.error.type ?? d.error.code ?? 'error'), message: String(d.error.message ?? e.data) };
+      this.error = { type: String(d.error.type ?? d.error.code ?? 'error'), message: String(d.error.message ?? raw ?? JSON.stringify(d)) };
       return;
     }
     if (!this.base) {
@@ -179,7 +205,8 @@ export class OpenAIAssembler implements StreamAssembler {
         st = { index, message: {}, toolCalls: new Map(), finish_reason: null, logprobs: null };
         this.choices.set(index, st);
       }
-      const delta = (c.delta ?? {}) as Record<string, unknown>;
+      // `message`: a logger that stored a chunk in its final shape.
+      const delta = (c.delta ?? c.message ?? {}) as Json;
       if (typeof delta.role === 'string') st.message.role = delta.role;
       for (const [k, v] of Object.entries(delta)) {
         if (DELTA_SKIP.has(k) || v === null || v === undefined) continue;
@@ -192,7 +219,8 @@ export class OpenAIAssembler implements StreamAssembler {
         const cur = st.toolCalls.get(i) ?? { function: { arguments: '' } };
         if (tc.id) cur.id = tc.id;
         if (tc.type) cur.type = tc.type;
-        if (tc.function?.name && !cur.function.name) cur.function.name = tc.function.name;
+        // Some servers repeat the whole name in every chunk, others stream it in pieces.
+        if (tc.function?.name && tc.function.name !== cur.function.name) cur.function.name = (cur.function.name ?? '') + tc.function.name;
         if (typeof tc.function?.arguments === 'string') cur.function.arguments += tc.function.arguments;
         st.toolCalls.set(i, cur);
       }
