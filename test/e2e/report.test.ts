@@ -18,7 +18,7 @@ import { createTempWorkspace, REPO_ROOT, type TempWorkspace } from './harness';
 
 warnIfSkipped('report.test.ts');
 
-export const SCREENSHOT = join(REPO_ROOT, 'tmp/e2e-screenshots/report.png');
+export const SCREENSHOT = join(REPO_ROOT, 'artifacts/screenshots/report-seeded.png');
 const NOTE = 'lr sweep <img src=x onerror=window.__pwned=1> & "quotes"';
 
 describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the HTML report in headless Chromium', () => {

@@ -97,6 +97,18 @@ describe('trial viewer data', () => {
     for (const f of readdirSync(out)) expect(readFileSync(join(small, f), 'utf8'), f).toBe(readFileSync(join(out, f), 'utf8'));
   });
 
+  it("names a dropped trial's reason from convert's list of every drop", () => {
+    const paths = pipelinePaths(root, 'demo');
+    writeFileSync(join(paths.imData, 'demo.scored.jsonl'), '');
+    const statsFile = join(paths.imData, 'demo.stats.json');
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+    const message = 'agent/litellm-trajectory.jsonl:3: not JSON (a torn line)';
+    writeFileSync(statsFile, JSON.stringify({ ...stats, examples: [], drops: [{ job: JOB, trial: 'add-greeting__Ab00xYz', reason: 'damaged_trajectory', message }] }));
+    const out = join(root, 'out');
+    writeTrialViewerData(paths, out, { dataName: 'demo', instanceStatus: 'resolved', scrub: textScrubber({}) });
+    expect(load(out, trialFileId(JOB, 'add-greeting__Ab00xYz')).data).toMatchObject({ status: 'dropped', reason: 'damaged_trajectory', message });
+  });
+
   it('rebuilds a conversation from raw Anthropic calls: only new messages per call, results beside their calls, side calls apart', () => {
     const first = { role: 'user', content: [{ type: 'text', text: 'Fix the bug' }] };
     const call1 = {

@@ -237,9 +237,11 @@ function notConverted(t: TrialRef, options: TrialViewerOptions, stats: Record<st
     return { status: 'not_selected', reason: 'unresolved', message: 'conversion.instance_status is "resolved" and this trial did not pass its tests.' };
   if (options.instanceStatus === 'unresolved' && resolved)
     return { status: 'not_selected', reason: 'resolved', message: 'conversion.instance_status is "unresolved" and this trial passed.' };
-  const example = (Array.isArray(stats.examples) ? stats.examples : []).find((e: any) => e?.job === t.job && e?.trial === t.trial);
-  if (example) return { status: 'dropped', reason: str(example.reason), message: str(example.message) };
-  return { status: 'dropped', reason: null, message: 'Selected but no IM row: conversion dropped it (the stats file keeps the reasons of the first drops only; see the drop counts).' };
+  // Every drop is in `drops`; stats written before it existed kept only the first few in `examples`.
+  const recorded = Array.isArray(stats.drops) ? stats.drops : Array.isArray(stats.examples) ? stats.examples : [];
+  const drop = recorded.find((e: any) => e?.job === t.job && e?.trial === t.trial);
+  if (drop) return { status: 'dropped', reason: str(drop.reason), message: str(drop.message) };
+  return { status: 'dropped', reason: null, message: 'Selected but no IM row, and the convert stats name no reason for it (stats from an older version keep only the first drops); see the drop counts.' };
 }
 
 function dataStatus(rows: ViewerConversation[]): TrialDataStatus {

@@ -188,9 +188,23 @@ describe('outputs, drops and stats', () => {
     expect(r.stats.trials.selected).toBe(r.stats.trials.converted + dropTotal(r.stats.dropped));
     expect(r.stats.examples.find((e) => e.reason === 'role_order')!.message).toMatch(/assistant followed by assistant/);
     expect(r.stats.examples.find((e) => e.reason === 'no_trajectory')!.message).toMatch(/no agent\/litellm-trajectory\.jsonl/);
+    // Every dropped trial is named with its reason (the report's trial pages read this), not only the first few.
+    expect(r.stats.drops.map((d) => `${d.trial}:${d.reason}`).sort()).toEqual(
+      r.stats.examples.map((d) => `${d.trial}:${d.reason}`).sort(),
+    );
+    expect(r.stats.drops.length).toBe(dropTotal(r.stats.dropped));
     const stats = JSON.parse(readFileSync(join(ws.paths.imData, 'p.stats.json'), 'utf8'));
     expect(stats).toEqual(r.stats);
     expect(r.summary).toMatch(/dropped 4 \(/);
+  });
+
+  it('names every dropped trial with its reason, past the first few examples', async () => {
+    const ws = setup(Array.from({ length: 25 }, (_, i) => trial('job-1', i + 1, 1, { files: {} })));
+    const r = await convertPipeline(ws.paths, conversion());
+    expect(r.stats.dropped).toEqual({ no_trajectory: 25 });
+    expect(r.stats.examples).toHaveLength(20);
+    expect(new Set(r.stats.drops.map((d) => d.trial)).size).toBe(25);
+    expect(r.stats.drops.every((d) => d.reason === 'no_trajectory' && /no agent\/litellm-trajectory\.jsonl/.test(d.message))).toBe(true);
   });
 
   it('takes task metadata from task.toml [metadata], and keeps going (counted) when the task dir is gone', async () => {

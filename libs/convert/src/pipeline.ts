@@ -56,6 +56,8 @@ export interface ConvertStats {
   memo: { hits: number; misses: number };
   /** The first drops, to look at. */
   examples: { job: string; trial: string; reason: string; message: string }[];
+  /** Every dropped trial with its reason (the report's trial pages say why each one has no row). */
+  drops: { job: string; trial: string; reason: string; message: string }[];
 }
 
 export interface ConvertResult {
@@ -125,6 +127,8 @@ function unpack(p: PackedEntry, job: string, trial: string): IndexEntry {
 }
 
 const MAX_EXAMPLES = 20;
+/** A drop's message in the stats file is clipped: the file holds one per dropped trial. */
+const MAX_DROP_MESSAGE = 400;
 
 function bump(map: Record<string, number>, key: string, n = 1): void {
   map[key] = (map[key] ?? 0) + n;
@@ -401,6 +405,7 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
       records: {},
       memo: { hits: 0, misses: 0 },
       examples: [],
+      drops: [],
     };
     const instances = new Set<string>();
     const digests = new FileDigests(cacheDir);
@@ -413,7 +418,9 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
     const writer = new OutputWriter(outputFile, previousIndex);
     const drop = (o: Pick<TrialOutcome, 'job' | 'trial'>, reason: string, message: string) => {
       bump(stats.dropped, reason);
-      if (stats.examples.length < MAX_EXAMPLES) stats.examples.push({ job: o.job, trial: o.trial, reason, message });
+      const entry = { job: o.job, trial: o.trial, reason, message: message.length > MAX_DROP_MESSAGE ? `${message.slice(0, MAX_DROP_MESSAGE)}…` : message };
+      if (stats.examples.length < MAX_EXAMPLES) stats.examples.push(entry);
+      stats.drops.push(entry);
     };
     const every = options.progressEveryMs ?? 2000;
     let lastProgress = Date.now();
