@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnthropicAssembler, OpenAIAssembler, SseSplitter, normaliseUsage } from './index';
-import { ANTHROPIC_STREAM, OPENAI_STREAM, splitBytes } from './testing/fixtures';
+import { ANTHROPIC_STREAM, OPENAI_STREAM, splitBytes } from './__fixtures__/fixtures';
 
 function feed(asm: AnthropicAssembler | OpenAIAssembler, text: string, stride = 1000) {
   const splitter = new SseSplitter();

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobTrialRouter, startBuiltinProxy, upstreamUrl, type RunningBuiltinProxy, type TrajectoryLine, type UpstreamOptions } from './index';
-import { startScriptedUpstream, type ScriptedUpstream } from './testing/scripted-upstream';
-import { ANTHROPIC_MESSAGE, ANTHROPIC_STREAM, JSON_HEADERS, OPENAI_COMPLETION, OPENAI_STREAM, SSE_HEADERS, splitBytes } from './testing/fixtures';
+import { startScriptedUpstream, type ScriptedUpstream } from './__fixtures__/scripted-upstream';
+import { ANTHROPIC_MESSAGE, ANTHROPIC_STREAM, JSON_HEADERS, OPENAI_COMPLETION, OPENAI_STREAM, SSE_HEADERS, splitBytes } from './__fixtures__/fixtures';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
 const madeTempDirs: string[] = [];

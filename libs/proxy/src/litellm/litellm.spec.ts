@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { JobTrialRouter, ensureLitellmEnv, liveProcessGroups, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
-import { startScriptedUpstream, type ScriptedUpstream } from '../testing/scripted-upstream';
-import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../testing/fixtures';
+import { startScriptedUpstream, type ScriptedUpstream } from '../__fixtures__/scripted-upstream';
+import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../__fixtures__/fixtures';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
 const madeTempDirs: string[] = [];
