@@ -29,7 +29,7 @@ export {
 export { collectSummary, pipelineFacts, ledgerCounts, readScoreValues, readLossCurve, type PipelineFacts } from './summary';
 export { redactConfigText, scrubText, REDACTED, type Redaction } from './redact';
 export { readRunIndex, writeRunIndex, allocateRunDir, archiveRunIds, formatRunId, writeHistoryScript, RUN_ID, INDEX_SCHEMA_VERSION, type RunIndex } from './run-index';
-export { readMarkerSets, isDeadSet, processAlive, processStartTime, removeMarkerSet, runsDir, RUNS_DIR, type RunMarker, type MarkerSet, type MarkerStatus } from './markers';
+export { readMarkerSets, isDeadSet, removeMarkerSet, runsDir, RUNS_DIR, type RunMarker, type MarkerSet, type MarkerStatus } from './markers';
 export { gitInfo, type GitInfo } from './git';
 export { restoredOrigins, formatRestored, runDetails, type RestoredOrigin } from './run-details';
 export { writeTrialViewerData, trialFileId, type TrialViewerResult } from './trials';

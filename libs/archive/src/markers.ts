@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { isProcessAlive } from '@trajgen/core';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isRecord } from './read';
@@ -89,31 +90,6 @@ export function readMarkerSets(artifactsDir: string, pipeline: string): MarkerSe
   return sets;
 }
 
-/** Start time of a process (field 22 of /proc/<pid>/stat), to tell a live pid from a reused one; undefined off Linux. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: split after its closing ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function processAlive(pid: number | null, startTime: string | null): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (startTime) {
-    const now = processStartTime(pid);
-    if (now !== undefined && now !== startTime) return false; // the pid was reused by another process
-  }
-  return true;
-}
-
 /** Markers with no live process left (neither nx nor the executor) on this host. Another host's markers are never judged. */
 export function isDeadSet(set: MarkerSet, host = hostname()): boolean {
   if (!set.markers.length) {
@@ -125,7 +101,7 @@ export function isDeadSet(set: MarkerSet, host = hostname()): boolean {
     }
   }
   if (set.markers.some((m) => m.host !== host)) return false;
-  return set.markers.every((m) => !processAlive(m.nx_pid, m.nx_pid_start) && !processAlive(m.pid, m.pid_start));
+  return set.markers.every((m) => !isProcessAlive(m.nx_pid, m.nx_pid_start) && !isProcessAlive(m.pid, m.pid_start));
 }
 
 export function removeMarkerSet(set: Pick<MarkerSet, 'dir'>): void {

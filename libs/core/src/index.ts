@@ -4,6 +4,17 @@ export { atomicWriteFileSync, writeFileDurablySync, fsyncDirSync, writeJsonAtomi
 export { editDistance, closestMatch, formatTable, formatDuration, formatBytes } from './text';
 export { acquireLock, withLock, type HeldLock, type LockHolder, type LockOptions } from './lock';
 export { findExecutable } from './exec';
+// Liveness (one zombie rule) and the registry of live process groups: CommonJS so that the plugin's run marker shares it.
+export {
+  isProcessAlive,
+  isGroupAlive,
+  processStartTime,
+  signalGroup,
+  registerProcessGroup,
+  unregisterProcessGroup,
+  killAllProcessGroups,
+  liveProcessGroups,
+} from './processes.cjs';
 export { countAbove } from './sorted';
 export {
   ensurePythonEnv,

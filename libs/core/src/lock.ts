@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, consta
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { TrajgenError } from './errors';
+import { isProcessAlive } from './processes.cjs';
 
 export interface LockHolder {
   pid: number;
@@ -23,15 +24,6 @@ export interface HeldLock {
   path: string;
   holder: LockHolder;
   release(): void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readHolder(path: string): LockHolder | undefined {
@@ -89,7 +81,7 @@ export function acquireLock(path: string, options: LockOptions): HeldLock {
       rmSync(path, { force: true });
       continue;
     }
-    if (holder.host === hostname() && !isAlive(holder.pid)) {
+    if (holder.host === hostname() && !isProcessAlive(holder.pid)) {
       options.onStale?.(holder);
       // Only remove it if it is still the same stale holder (another process may have raced us).
       const again = readHolder(path);

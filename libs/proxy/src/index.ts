@@ -92,7 +92,7 @@ export {
 } from './builtin';
 export { startLitellmProxy, countLines, type LitellmBackendOptions, type LitellmProxyOptions, type RunningLitellmProxy, type LineCounts } from './litellm/backend';
 export { litellmConfig, litellmConfigYaml, writeLitellmFiles, MASTER_KEY_ENV, UPSTREAM_KEY_ENV, CALLBACK_MODULE, CALLBACK_INSTANCE, type LitellmConfigInput, type LoggerSettings } from './litellm/config';
-export { startManagedProcess, freePort, liveProcessGroups, type ManagedProcess, type StartProcessOptions } from './litellm/process';
+export { startManagedProcess, freePort, type ManagedProcess, type StartProcessOptions } from './litellm/process';
 export { JobTrialRouter, isSafeTrialName, TRAJECTORY_FILE, DEFAULT_TRIAL_HEADER, type TrialRouter, type JobTrialRouterOptions } from './router';
 export { claudeCodeEnv, claudeCodeArgs, openCodeConfig, openCodeEnv, openCodeArgs, OPENCODE_PROVIDER, type AgentConnection } from './clients';
 export { normaliseUsage, costOf, type NormalisedUsage, type Prices } from './usage';

@@ -22,7 +22,7 @@ export { runLocalEngine, type LocalEngineOptions, type LocalEngineResult } from 
 export { runHarborEngine, readHarborConfig, type HarborEngineOptions, type HarborEngineResult } from './harbor-engine';
 export { localAgent, agentExecutable, agentVersion, LOCAL_SCAFFOLDS, OPENCODE_KEY_ENV, type LocalAgent, type LocalScaffold, type AgentLaunch, type AgentLaunchContext } from './agents';
 export { cleanEnv, resolveTaskEnv, HOST_ALLOWLIST, type CleanEnvOptions, type TrialDirs } from './env';
-export { runInProcessGroup, killProcessGroup, killAllGroups, groupAlive, liveAgentGroups, type GroupRunOptions, type GroupRunResult } from './process';
+export { runInProcessGroup, type GroupRunOptions, type GroupRunResult } from './process';
 export { Progress, formatTokens, formatCost, type ProgressRow, type ProgressSink, type ProgressOptions } from './progress';
 export { buildTrialsIndex, type TrialsIndex, type TrialsIndexEntry, type RunRecord } from './outputs';
 export { jobName, localStamp, nameSegment } from './job-name';

@@ -10,7 +10,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLedger } from '@trajgen/ledger';
 import { readJobDir } from '@trajgen/harbor';
-import { rolloutPipeline, liveAgentGroups, killProcessGroup } from './index';
+import { liveProcessGroups as liveAgentGroups, signalGroup as killProcessGroup } from '@trajgen/core';
+import { rolloutPipeline } from './index';
 import { captureIO, createWorkspace, simpleTask, type TestWorkspace } from './__fixtures__/workspace';
 
 const SECRET = 'SECRET_TOKEN_value_4f1c2b9e7d';

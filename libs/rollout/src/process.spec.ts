@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveAgentGroups, runInProcessGroup } from './index';
+import { liveProcessGroups as liveAgentGroups } from '@trajgen/core';
+import { runInProcessGroup } from './index';
 
 const made: string[] = [];
 /** mkdtemp, removed after the file's tests. */

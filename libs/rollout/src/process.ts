@@ -1,4 +1,4 @@
-import { findExecutable } from '@trajgen/core';
+import { findExecutable, registerProcessGroup, signalGroup, unregisterProcessGroup } from '@trajgen/core';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -64,48 +64,6 @@ export function resolveExecutable(cmd: string, pathVar: string | undefined, cwd:
   return findExecutable(cmd, { pathVar: pathVar ?? '', cwd });
 }
 
-/** Process groups started here and not yet reaped: killed at exit, whatever the exit path. */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of liveGroups) killProcessGroup(pgid, 'SIGKILL');
-  });
-}
-
-/** The process groups this process started that are still alive (tests, diagnostics). */
-export function liveAgentGroups(): number[] {
-  return [...liveGroups];
-}
-
-/** Kill every live group now (second Ctrl-C). */
-export function killAllGroups(signal: NodeJS.Signals = 'SIGKILL'): void {
-  for (const pgid of liveGroups) killProcessGroup(pgid, signal);
-}
-
-/** `kill -<signal> -<pgid>`; false when the group is already gone. */
-export function killProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True while any process of the group is alive. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Run `cmd args` in a new process group with output to a file. Resolves once
  * the main process has exited, the rest of its group is killed (as a
@@ -113,7 +71,6 @@ export function groupAlive(pgid: number): boolean {
  * a spawn failure comes back as `spawnError`.
  */
 export function runInProcessGroup(cmd: string, args: string[], options: GroupRunOptions): Promise<GroupRunResult> {
-  installExitHook();
   const started = Date.now();
   mkdirSync(dirname(options.outputFile), { recursive: true });
   const out = createWriteStream(options.outputFile, { flags: 'a' });
@@ -144,7 +101,8 @@ export function runInProcessGroup(cmd: string, args: string[], options: GroupRun
       return;
     }
     const pid = child.pid;
-    if (pid !== undefined) liveGroups.add(pid);
+    // In core's registry of live groups: SIGKILLed at exit, whatever the exit path (signals are the stage's).
+    if (pid !== undefined) registerProcessGroup(pid);
     if (options.stdin !== undefined && child.stdin) {
       child.stdin.on('error', () => {});
       child.stdin.end(options.stdin);
@@ -159,8 +117,8 @@ export function runInProcessGroup(cmd: string, args: string[], options: GroupRun
     let killTimer: NodeJS.Timeout | undefined;
     const terminate = () => {
       if (pid === undefined) return;
-      killProcessGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), grace);
+      signalGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
       killTimer.unref();
     };
     const timer = Number.isFinite(options.timeoutMs)
@@ -186,8 +144,8 @@ export function runInProcessGroup(cmd: string, args: string[], options: GroupRun
       options.signal?.removeEventListener('abort', onAbort);
       // Leftovers of the group (background jobs the agent started) go with it.
       if (pid !== undefined) {
-        killProcessGroup(pid, 'SIGKILL');
-        liveGroups.delete(pid);
+        signalGroup(pid, 'SIGKILL');
+        unregisterProcessGroup(pid);
       }
       // Output pipes close once the group is gone; don't wait forever for a stray holder.
       const closeWait = setTimeout(done, 2000);

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { TrajgenError, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
+import { TrajgenError, isProcessAlive, killAllProcessGroups, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
 import { TERMINAL_STATUSES, formatReconcileReport, isPostgres, ledgerStateDigest, openPipelineLedger, type AnyLedger, type LedgerStatus } from '@trajgen/ledger';
@@ -15,7 +15,6 @@ import { jobName } from './job-name';
 import { runLocalEngine } from './local-engine';
 import { completeVerifiedTrials } from './complete';
 import { buildTrialsIndex, type RunRecord, type TrialsIndex } from './outputs';
-import { killAllGroups } from './process';
 import { Progress, type ProgressSink } from './progress';
 import { refreshStaging } from '@trajgen/tasks';
 import { loadTask, readBatch, type BatchFileLike, type TaskToRun } from './tasks';
@@ -150,7 +149,7 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   let receivedSignal: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
-      killAllGroups('SIGKILL');
+      killAllProcessGroups();
       process.exit(130);
     }
     receivedSignal = sig;
@@ -632,13 +631,7 @@ function removeStaleScratch(pipeline: string, warn: (line: string) => void): voi
       continue; // not ours, or still being created
     }
     if (!owner?.pid || owner.host !== hostname()) continue;
-    let alive = true;
-    try {
-      process.kill(owner.pid, 0);
-    } catch (error) {
-      alive = (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (alive) continue;
+    if (isProcessAlive(owner.pid)) continue;
     rmSync(dir, { recursive: true, force: true });
     warn(`removed ${dir}: working copies left by a rollout that was killed (pid ${owner.pid})`);
   }

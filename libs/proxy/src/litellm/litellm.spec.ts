@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { JobTrialRouter, ensureLitellmEnv, liveProcessGroups, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
+import { isProcessAlive, liveProcessGroups } from '@trajgen/core';
+import { JobTrialRouter, ensureLitellmEnv, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
 import { startScriptedUpstream, type ScriptedUpstream } from '../__fixtures__/scripted-upstream';
 import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../__fixtures__/fixtures';
 
@@ -28,15 +29,8 @@ const ROOT = resolve(__dirname, '../../../..');
 let litellmExe = '';
 const litellmPython = () => join(dirname(litellmExe), 'python');
 
-/** Running (a zombie — exited, unreaped — counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2)[0]);
-  } catch {
-    return false;
-  }
-}
+/** Running (core's zombie rule: exited, unreaped counts as gone). */
+const alive = (pid: number) => isProcessAlive(pid);
 
 function pidsOf(dir: string): { main: number; worker: number } {
   return JSON.parse(readFileSync(join(dir, 'fake-litellm.pids'), 'utf8'));

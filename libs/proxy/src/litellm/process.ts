@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { TrajgenError } from '@trajgen/core';
+import { TrajgenError, isGroupAlive as groupAlive, registerProcessGroup, signalGroup, unregisterProcessGroup } from '@trajgen/core';
 import { LITELLM_VERSION } from './env';
 
 /**
  * Running LiteLLM as a child in its own process group, and making sure that
  * group never outlives us: stopped on success and on error by `stop()`, and
- * on Ctrl-C / SIGTERM / process exit by a registry of live groups.
+ * on Ctrl-C / SIGTERM / process exit by core's registry of live groups.
  */
 
 export interface ManagedProcess {
@@ -32,96 +32,6 @@ export interface StartProcessOptions {
   pollMs?: number;
   /** Used in error messages. */
   what?: string;
-}
-
-// ------------------------------------------------------------ the registry
-
-const liveGroups = new Set<number>();
-let handlersInstalled = false;
-
-/**
- * Whether any process of the group still runs. On Linux /proc is read so that
- * zombies (exited, not yet reaped — PID 1 of a container may never reap them)
- * count as gone; elsewhere a signal-0 probe.
- */
-function groupAlive(pgid: number): boolean {
-  if (process.platform === 'linux') {
-    try {
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        let stat: string;
-        try {
-          stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        } catch {
-          continue; // exited meanwhile
-        }
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-      }
-      return false;
-    } catch {
-      /* no /proc: fall through */
-    }
-  }
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** Synchronous teardown for signal and exit paths, where nothing async runs any more. */
-function killAllSync(graceMs: number): void {
-  for (const pgid of liveGroups) signalGroup(pgid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && [...liveGroups].some(groupAlive)) Atomics.wait(sleepCell, 0, 0, 25);
-  for (const pgid of liveGroups) if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
-  liveGroups.clear();
-}
-
-function onSignal(signal: NodeJS.Signals) {
-  killAllSync(3000);
-  uninstallHandlers();
-  // Nobody else handles this signal: die of it, as we would have without our handler.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-const onSigint = () => onSignal('SIGINT');
-const onSigterm = () => onSignal('SIGTERM');
-const onExit = () => {
-  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
-  liveGroups.clear();
-};
-
-function installHandlers() {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  process.on('exit', onExit);
-}
-
-function uninstallHandlers() {
-  if (!handlersInstalled) return;
-  handlersInstalled = false;
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
-  process.off('exit', onExit);
-}
-
-/** Process groups this process has started and not yet stopped (for tests and diagnostics). */
-export function liveProcessGroups(): number[] {
-  return [...liveGroups];
 }
 
 // ------------------------------------------------------------ ports
@@ -190,8 +100,7 @@ export async function startManagedProcess(options: StartProcessOptions): Promise
     });
   }
   const pid = child.pid;
-  liveGroups.add(pid);
-  installHandlers();
+  registerProcessGroup(pid, { killOnSignal: true });
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((e) => (exitInfo = e));
 
@@ -207,8 +116,7 @@ export async function startManagedProcess(options: StartProcessOptions): Promise
         while (Date.now() < hard && groupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
-      liveGroups.delete(pid);
-      if (!liveGroups.size) uninstallHandlers();
+      unregisterProcessGroup(pid);
     })();
     return stopping;
   };

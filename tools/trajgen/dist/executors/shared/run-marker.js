@@ -10,16 +10,13 @@ const node_fs_1 = require("node:fs");
 const node_os_1 = require("node:os");
 const node_path_1 = require("node:path");
 const stage_graph_json_1 = __importDefault(require("../../../stage-graph.json"));
+// By relative path and in CommonJS: this file is built into the plugin's dist, loaded without a transpiler.
+const processes_cjs_1 = require("../../../../../libs/core/src/processes.cjs");
 /** The nx invocation this task belongs to: set by the plugin's preTasksExecution hook. */
 exports.INVOCATION_ENV = 'TRAJGEN_NX_INVOCATION';
+/** A pid's start time, recorded so that the run recorder tells a live process from a reused pid (core's processes.cjs). */
 function startTime(pid) {
-    try {
-        const stat = (0, node_fs_1.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-    }
-    catch {
-        return null;
-    }
+    return (0, processes_cjs_1.processStartTime)(pid) ?? null;
 }
 function writeAtomic(file, value) {
     const tmp = `${file}.${process.pid}.tmp`;

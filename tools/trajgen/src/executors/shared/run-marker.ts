@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import stageGraph from '../../../stage-graph.json';
+// By relative path and in CommonJS: this file is built into the plugin's dist, loaded without a transpiler.
+import { processStartTime } from '../../../../../libs/core/src/processes.cjs';
 
 /**
  * A stage's run marker: `artifacts/<p>/.runs/<nx invocation>/<stage>.json`,
@@ -10,7 +12,7 @@ import stageGraph from '../../../stage-graph.json';
  * format) turns markers that outlive their nx process into `interrupted`
  * runs: Nx does not run its postTasksExecution hook when it is killed.
  *
- * Dependency-free and synchronous on purpose: it runs in every stage process,
+ * Free of TypeScript deps (core's processes.cjs only) and synchronous on purpose: it runs in every stage process,
  * including from a signal handler.
  */
 export interface StageMarker {
@@ -20,13 +22,9 @@ export interface StageMarker {
 /** The nx invocation this task belongs to: set by the plugin's preTasksExecution hook. */
 export const INVOCATION_ENV = 'TRAJGEN_NX_INVOCATION';
 
+/** A pid's start time, recorded so that the run recorder tells a live process from a reused pid (core's processes.cjs). */
 function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
+  return processStartTime(pid) ?? null;
 }
 
 function writeAtomic(file: string, value: unknown): void {
