@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLedger } from '@trajgen/ledger';
 import { readJobDir } from '@trajgen/harbor';
-import { liveProcessGroups as liveAgentGroups, signalGroup as killProcessGroup } from '@trajgen/core';
+import { liveProcessGroups, signalGroup } from '@trajgen/core';
 import { rolloutPipeline } from './index';
 import { captureIO, createWorkspace, simpleTask, type TestWorkspace } from './__fixtures__/workspace';
 
@@ -99,7 +99,7 @@ describe('local engine with the real Claude Code CLI and the oracle', () => {
     expect(t.result?.verifier_result?.rewards).toEqual({ reward: 0 });
     const exec = t.result!.agent_execution!;
     expect(Date.parse(exec.finished_at!) - Date.parse(exec.started_at!)).toBeLessThan(5000);
-    expect(liveAgentGroups()).toEqual([]);
+    expect(liveProcessGroups()).toEqual([]);
     ws.remove();
 
     // Kill the agent's process group as soon as it exists (before its first model call): no trajectory → retried.
@@ -108,7 +108,7 @@ describe('local engine with the real Claude Code CLI and the oracle', () => {
     ws.prepare();
     let killed = 0;
     const watcher = setInterval(() => {
-      for (const g of liveAgentGroups()) if (killed === 0 && killProcessGroup(g, 'SIGKILL')) killed = g;
+      for (const g of liveProcessGroups()) if (killed === 0 && signalGroup(g, 'SIGKILL')) killed = g;
     }, 5);
     let res2;
     try {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveProcessGroups as liveAgentGroups } from '@trajgen/core';
+import { liveProcessGroups } from '@trajgen/core';
 import { runInProcessGroup } from './index';
 
 const made: string[] = [];
@@ -50,7 +50,7 @@ describe('runInProcessGroup', () => {
     expect(text).toContain('started');
     const child = Number(/child (\d+)/.exec(text)![1]);
     expect(await goneWithin(child)).toBe(true);
-    expect(liveAgentGroups()).not.toContain(r.pid);
+    expect(liveProcessGroups()).not.toContain(r.pid);
   });
 
   it('cancels on abort, reports exit codes, and reaps leftovers of a group whose leader exited', async () => {

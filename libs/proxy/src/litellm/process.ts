@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { TrajgenError, isGroupAlive as groupAlive, registerProcessGroup, signalGroup, unregisterProcessGroup } from '@trajgen/core';
+import { TrajgenError, isGroupAlive, registerProcessGroup, signalGroup, unregisterProcessGroup } from '@trajgen/core';
 import { LITELLM_VERSION } from './env';
 
 /**
@@ -107,13 +107,13 @@ export async function startManagedProcess(options: StartProcessOptions): Promise
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
-      if (groupAlive(pid)) {
+      if (isGroupAlive(pid)) {
         signalGroup(pid, 'SIGTERM');
         const deadline = Date.now() + graceMs;
-        while (Date.now() < deadline && groupAlive(pid)) await new Promise((r) => setTimeout(r, 50));
-        if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+        while (Date.now() < deadline && isGroupAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+        if (isGroupAlive(pid)) signalGroup(pid, 'SIGKILL');
         const hard = Date.now() + 5000;
-        while (Date.now() < hard && groupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+        while (Date.now() < hard && isGroupAlive(pid)) await new Promise((r) => setTimeout(r, 20));
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
       unregisterProcessGroup(pid);
