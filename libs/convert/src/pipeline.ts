@@ -385,6 +385,23 @@ function emptyStats(dataName: string, version: string, input: string, config: Co
   };
 }
 
+/** The repo exclusion of `conversion.exclude_repos_file` ("" disables it) and its path as the stats show it. */
+function loadExclusion(paths: PipelinePaths, setting: string, rel: (p: string) => string): { exclusion: RepoExclusion | undefined; excludeFile: string } {
+  if (setting === '') return { exclusion: undefined, excludeFile: '' };
+  const file = resolveConfigPath(paths, setting);
+  return { exclusion: loadRepoExclusion(file), excludeFile: rel(file) };
+}
+
+/** Record a dropped trial with its reason (counted, listed, and among the first examples). */
+function dropInto(stats: ConvertStats): ConvertRun['drop'] {
+  return (o, reason, message) => {
+    bump(stats.dropped, reason);
+    const entry = { job: o.job, trial: o.trial, reason, message: message.length > MAX_DROP_MESSAGE ? `${message.slice(0, MAX_DROP_MESSAGE)}…` : message };
+    if (stats.examples.length < MAX_EXAMPLES) stats.examples.push(entry);
+    stats.drops.push(entry);
+  };
+}
+
 /** What converting one trial needs from the run. */
 interface ConvertRun {
   paths: PipelinePaths;
@@ -478,6 +495,13 @@ async function convertOne(run: ConvertRun, t: TrialRef): Promise<boolean> {
     subagents = rows.filter((r) => r.includes('"_agent_type":"subagent"')).length;
   }
   writer.note(key, { outcome, range, subagents });
+  countConverted(run, outcome, subagents);
+  return true;
+}
+
+/** Count a converted trial: rows, instances, and its scaffold's rows (main / sub-agent). */
+function countConverted(run: ConvertRun, outcome: MemoOutcome, subagents: number): void {
+  const { stats } = run;
   stats.trials.converted++;
   run.instances.add(outcome.instance_id);
   const n = outcome.counts.rows ?? 0;
@@ -487,7 +511,6 @@ async function convertOne(run: ConvertRun, t: TrialRef): Promise<boolean> {
   s.rows += n;
   s.subagent += subagents;
   s.main += n - subagents;
-  return true;
 }
 
 /**
@@ -539,14 +562,7 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
   mkdirSync(paths.imData, { recursive: true });
   const lock = acquireLock(join(cacheDir, 'convert.lock'), { purpose: `convert ${dataName}` });
   try {
-    const excludeSetting = options.excludeReposFile ?? config.exclude_repos_file;
-    let exclusion: RepoExclusion | undefined;
-    let excludeFile = '';
-    if (excludeSetting !== '') {
-      const file = resolveConfigPath(paths, excludeSetting);
-      exclusion = loadRepoExclusion(file);
-      excludeFile = rel(file);
-    }
+    const { exclusion, excludeFile } = loadExclusion(paths, options.excludeReposFile ?? config.exclude_repos_file, rel);
     const timer = new PhaseTimer();
     const version = converterVersion();
     timer.lap('version');
@@ -585,12 +601,7 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
         workspaceRoot: paths.workspaceRoot,
         tasksStaging: paths.tasksStaging,
       },
-      drop: (o, reason, message) => {
-        bump(stats.dropped, reason);
-        const entry = { job: o.job, trial: o.trial, reason, message: message.length > MAX_DROP_MESSAGE ? `${message.slice(0, MAX_DROP_MESSAGE)}…` : message };
-        if (stats.examples.length < MAX_EXAMPLES) stats.examples.push(entry);
-        stats.drops.push(entry);
-      },
+      drop: dropInto(stats),
     };
     const every = options.progressEveryMs ?? 2000;
     let lastProgress = Date.now();
