@@ -5,7 +5,7 @@ import { resolveConfigPath, type ConversionConfig, type PipelinePaths } from '@t
 import { loadRepoExclusion, type RepoExclusion } from './exclude';
 import { FileDigests, MemoWriter, memoKey, readMemo, type MemoOutcome } from './memo';
 import { convertTrial, type TrialOutcome } from './trial';
-import { listTrials, selectByOutcome } from './trials';
+import { listTrials, selectByOutcome, type TrialRef } from './trials';
 import { converterVersion } from './version';
 
 /**
@@ -356,6 +356,203 @@ function diskFull(e: unknown, writing: string, output: string): unknown {
   });
 }
 
+/** The stats of a run before any trial is read. */
+function emptyStats(dataName: string, version: string, input: string, config: ConversionConfig, excludeFile: string, exclusion: RepoExclusion | undefined): ConvertStats {
+  return {
+    schema_version: 1,
+    data_name: dataName,
+    converter_version: version,
+    input,
+    options: {
+      scaffold: config.scaffold,
+      instance_status: config.instance_status,
+      reasoning_check: config.reasoning_check,
+      reasoning_ratio_threshold: config.reasoning_ratio_threshold,
+      exclude_repos_file: excludeFile,
+      excluded_repos: exclusion?.repos.length ?? 0,
+      max_instances: config.max_instances,
+    },
+    rows: 0,
+    instances: 0,
+    trials: { seen: 0, selected: 0, converted: 0 },
+    not_selected: {},
+    dropped: {},
+    by_scaffold: {},
+    records: {},
+    memo: { hits: 0, misses: 0 },
+    examples: [],
+    drops: [],
+  };
+}
+
+/** The repo exclusion of `conversion.exclude_repos_file` ("" disables it) and its path as the stats show it. */
+function loadExclusion(paths: PipelinePaths, setting: string, rel: (p: string) => string): { exclusion: RepoExclusion | undefined; excludeFile: string } {
+  if (setting === '') return { exclusion: undefined, excludeFile: '' };
+  const file = resolveConfigPath(paths, setting);
+  return { exclusion: loadRepoExclusion(file), excludeFile: rel(file) };
+}
+
+/** Record a dropped trial with its reason (counted, listed, and among the first examples). */
+function dropInto(stats: ConvertStats): ConvertRun['drop'] {
+  return (o, reason, message) => {
+    bump(stats.dropped, reason);
+    const entry = { job: o.job, trial: o.trial, reason, message: message.length > MAX_DROP_MESSAGE ? `${message.slice(0, MAX_DROP_MESSAGE)}…` : message };
+    if (stats.examples.length < MAX_EXAMPLES) stats.examples.push(entry);
+    stats.drops.push(entry);
+  };
+}
+
+/** What converting one trial needs from the run. */
+interface ConvertRun {
+  paths: PipelinePaths;
+  config: ConversionConfig;
+  cacheDir: string;
+  rel: (p: string) => string;
+  log: (line: string) => void;
+  version: string;
+  exclusion: RepoExclusion | undefined;
+  stats: ConvertStats;
+  instances: Set<string>;
+  digests: FileDigests;
+  memoWriter: MemoWriter;
+  writer: OutputWriter;
+  memoOptions: { scaffold: string; reasoning_check: string; reasoning_ratio_threshold: number };
+  trialOptions: Parameters<typeof convertTrial>[1];
+  drop: (o: Pick<TrialOutcome, 'job' | 'trial'>, reason: string, message: string) => void;
+}
+
+/**
+ * Select, convert (or reuse from the previous output / the memo) and write one
+ * trial, counting it in the stats. True when it was converted (rows written).
+ */
+async function convertOne(run: ConvertRun, t: TrialRef): Promise<boolean> {
+  const { paths, config, cacheDir, rel, log, stats, writer, memoWriter, drop } = run;
+  stats.trials.seen++;
+  if (t.resultProblem) {
+    // Its reward is unknown, so it cannot be selected or rejected by outcome: a counted drop, said out loud.
+    stats.trials.selected++;
+    const abs = join(paths.jobs, t.job, t.trial, 'result.json');
+    const file = rel(abs);
+    const problem = t.resultProblem.split(abs).join('result.json');
+    log(`convert: warning: ${file} is unreadable (${problem}); trial ${t.job}/${t.trial} dropped as damaged_result`);
+    drop(t, 'damaged_result', `${file}: ${problem}`);
+    return false;
+  }
+  const sel = selectByOutcome(t, config.instance_status);
+  if (!sel.selected) {
+    bump(stats.not_selected, sel.why);
+    return false;
+  }
+  stats.trials.selected++;
+  const repo = run.exclusion?.match(t.instanceId);
+  if (repo) {
+    drop(t, 'excluded_repo', `${t.instanceId} belongs to benchmark repo ${repo}`);
+    return false;
+  }
+  const key = memoKey({ converterVersion: run.version, options: run.memoOptions, trial: t, jobsDir: paths.jobs, digests: run.digests });
+  let encoded: Buffer[] | undefined;
+  const convertNow = async (): Promise<TrialOutcome> => {
+    const fresh = convertTrial(t, run.trialOptions);
+    encoded = fresh.rows.map((r) => Buffer.from(r));
+    await memoWriter.write(key, fresh, encoded);
+    return fresh;
+  };
+  let outcome: MemoOutcome;
+  let rows: string[] | undefined;
+  const known = writer.previous(key, t.job, t.trial);
+  if (known) {
+    stats.memo.hits++;
+    outcome = known.outcome;
+  } else {
+    writer.changed = true;
+    const memo = readMemo(cacheDir, key);
+    if (memo) {
+      stats.memo.hits++;
+      outcome = memo.outcome;
+      rows = memo.rows;
+    } else {
+      stats.memo.misses++;
+      const { rows: freshRows, ...fresh } = await convertNow();
+      outcome = fresh;
+      rows = freshRows;
+    }
+  }
+  for (const [k, n] of Object.entries(outcome.counts)) if (k !== 'rows' && n) bump(stats.records, k, n);
+  if (outcome.status !== 'converted') {
+    writer.note(key, { outcome });
+    drop(outcome, outcome.reason ?? 'unknown', outcome.message ?? '');
+    return false;
+  }
+  if (config.max_instances !== null && stats.trials.converted >= config.max_instances) {
+    drop(outcome, 'max_instances', `conversion.max_instances (${config.max_instances}) reached`);
+    return false;
+  }
+  let range = rows ? undefined : writer.copyFromPrevious(key);
+  let subagents = known?.subagents ?? 0;
+  if (!range) {
+    rows ??= readMemo(cacheDir, key)?.rows ?? (await convertNow()).rows;
+    range = writer.rows(encoded ?? rows);
+    subagents = rows.filter((r) => r.includes('"_agent_type":"subagent"')).length;
+  }
+  writer.note(key, { outcome, range, subagents });
+  countConverted(run, outcome, subagents);
+  return true;
+}
+
+/** Count a converted trial: rows, instances, and its scaffold's rows (main / sub-agent). */
+function countConverted(run: ConvertRun, outcome: MemoOutcome, subagents: number): void {
+  const { stats } = run;
+  stats.trials.converted++;
+  run.instances.add(outcome.instance_id);
+  const n = outcome.counts.rows ?? 0;
+  stats.rows += n;
+  const s = (stats.by_scaffold[outcome.scaffold ?? 'unknown'] ??= { trials: 0, rows: 0, main: 0, subagent: 0 });
+  s.trials++;
+  s.rows += n;
+  s.subagent += subagents;
+  s.main += n - subagents;
+}
+
+/**
+ * Stats first, to a temp file beside their place; then the rows; then the stats are renamed in.
+ * A full disk at any point leaves the previous rows and stats as they were (and no temp file).
+ * Then only this stage's other outputs are removed: the score stage's *.scored.jsonl stay.
+ */
+function writeConvertOutputs(imData: string, dataName: string, stats: ConvertStats, writer: OutputWriter, outputFile: string, rel: (p: string) => string): { statsFile: string; index: OutputIndex } {
+  const statsFile = join(imData, `${dataName}.stats.json`);
+  const statsTmp = join(imData, `.${dataName}.stats.json.${process.pid}.tmp`);
+  let index: OutputIndex;
+  try {
+    writeFileDurablySync(statsTmp, JSON.stringify(stats, null, 2) + '\n');
+  } catch (e) {
+    writer.abort();
+    throw diskFull(e, rel(statsTmp), rel(statsFile));
+  }
+  try {
+    index = writer.commit();
+  } catch (e) {
+    rmSync(statsTmp, { force: true });
+    throw diskFull(e, rel(outputFile), rel(outputFile));
+  }
+  renameSync(statsTmp, statsFile);
+  for (const name of readdirSync(imData)) {
+    if (isOwnOutput(name) && name !== `${dataName}.jsonl` && name !== `${dataName}.stats.json`) rmSync(join(imData, name), { force: true });
+  }
+  return { statsFile, index };
+}
+
+/** The one-line summary of a run. */
+function convertSummary(stats: ConvertStats, outputFile: string, rel: (p: string) => string): string {
+  const droppedTotal = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
+  const droppedText = droppedTotal
+    ? `; dropped ${droppedTotal} (${Object.entries(stats.dropped)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`
+    : '';
+  return `${stats.rows} rows from ${stats.trials.converted}/${stats.trials.selected} selected trials (${stats.instances} instances) → ${rel(outputFile)}${droppedText}; memo ${stats.memo.hits} hits, ${stats.memo.misses} misses`;
+}
+
 export async function convertPipeline(paths: PipelinePaths, config: ConversionConfig, options: ConvertPipelineOptions = {}): Promise<ConvertResult> {
   const log = options.log ?? (() => undefined);
   const dataName = config.data_name ?? 'data';
@@ -365,151 +562,52 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
   mkdirSync(paths.imData, { recursive: true });
   const lock = acquireLock(join(cacheDir, 'convert.lock'), { purpose: `convert ${dataName}` });
   try {
-    const excludeSetting = options.excludeReposFile ?? config.exclude_repos_file;
-    let exclusion: RepoExclusion | undefined;
-    let excludeFile = '';
-    if (excludeSetting !== '') {
-      const file = resolveConfigPath(paths, excludeSetting);
-      exclusion = loadRepoExclusion(file);
-      excludeFile = rel(file);
-    }
+    const { exclusion, excludeFile } = loadExclusion(paths, options.excludeReposFile ?? config.exclude_repos_file, rel);
     const timer = new PhaseTimer();
     const version = converterVersion();
     timer.lap('version');
-    const memoOptions = { scaffold: config.scaffold, reasoning_check: config.reasoning_check, reasoning_ratio_threshold: config.reasoning_ratio_threshold };
     const fromJobs = (config.from_jobs ?? []).map((p) => resolveConfigPath(paths, p));
     const list = listTrials(paths.workspaceRoot, paths.rolloutOut, paths.jobs, fromJobs);
     timer.lap('list');
     if (!list.trials.length) log(`convert: no trials found in ${list.source}`);
 
-    const stats: ConvertStats = {
-      schema_version: 1,
-      data_name: dataName,
-      converter_version: version,
-      input: list.source,
-      options: {
-        scaffold: config.scaffold,
-        instance_status: config.instance_status,
-        reasoning_check: config.reasoning_check,
-        reasoning_ratio_threshold: config.reasoning_ratio_threshold,
-        exclude_repos_file: excludeFile,
-        excluded_repos: exclusion?.repos.length ?? 0,
-        max_instances: config.max_instances,
-      },
-      rows: 0,
-      instances: 0,
-      trials: { seen: 0, selected: 0, converted: 0 },
-      not_selected: {},
-      dropped: {},
-      by_scaffold: {},
-      records: {},
-      memo: { hits: 0, misses: 0 },
-      examples: [],
-      drops: [],
-    };
-    const instances = new Set<string>();
-    const digests = new FileDigests(cacheDir);
-    const memoWriter = new MemoWriter(cacheDir);
+    const stats = emptyStats(dataName, version, list.source, config, excludeFile, exclusion);
     const outputFile = join(paths.imData, `${dataName}.jsonl`);
     const indexFile = join(cacheDir, `${dataName}.index.json`);
+    const digests = new FileDigests(cacheDir);
+    const memoWriter = new MemoWriter(cacheDir);
     const previousIndex = readIndex(indexFile);
     timer.lap('read_index');
     const previousEntries = previousIndex ? Object.keys(previousIndex.entries).length : -1;
     const writer = new OutputWriter(outputFile, previousIndex);
-    const drop = (o: Pick<TrialOutcome, 'job' | 'trial'>, reason: string, message: string) => {
-      bump(stats.dropped, reason);
-      const entry = { job: o.job, trial: o.trial, reason, message: message.length > MAX_DROP_MESSAGE ? `${message.slice(0, MAX_DROP_MESSAGE)}…` : message };
-      if (stats.examples.length < MAX_EXAMPLES) stats.examples.push(entry);
-      stats.drops.push(entry);
+    const run: ConvertRun = {
+      paths,
+      config,
+      cacheDir,
+      rel,
+      log,
+      version,
+      exclusion,
+      stats,
+      instances: new Set<string>(),
+      digests,
+      memoWriter,
+      writer,
+      memoOptions: { scaffold: config.scaffold, reasoning_check: config.reasoning_check, reasoning_ratio_threshold: config.reasoning_ratio_threshold },
+      trialOptions: {
+        scaffold: config.scaffold,
+        reasoningCheck: config.reasoning_check,
+        reasoningRatio: config.reasoning_ratio_threshold,
+        workspaceRoot: paths.workspaceRoot,
+        tasksStaging: paths.tasksStaging,
+      },
+      drop: dropInto(stats),
     };
     const every = options.progressEveryMs ?? 2000;
     let lastProgress = Date.now();
-    const trialOptions = {
-      scaffold: config.scaffold,
-      reasoningCheck: config.reasoning_check,
-      reasoningRatio: config.reasoning_ratio_threshold,
-      workspaceRoot: paths.workspaceRoot,
-      tasksStaging: paths.tasksStaging,
-    };
     try {
       for (const t of list.trials) {
-        stats.trials.seen++;
-        if (t.resultProblem) {
-          // Its reward is unknown, so it cannot be selected or rejected by outcome: a counted drop, said out loud.
-          stats.trials.selected++;
-          const abs = join(paths.jobs, t.job, t.trial, 'result.json');
-          const file = rel(abs);
-          const problem = t.resultProblem.split(abs).join('result.json');
-          log(`convert: warning: ${file} is unreadable (${problem}); trial ${t.job}/${t.trial} dropped as damaged_result`);
-          drop(t, 'damaged_result', `${file}: ${problem}`);
-          continue;
-        }
-        const sel = selectByOutcome(t, config.instance_status);
-        if (!sel.selected) {
-          bump(stats.not_selected, sel.why);
-          continue;
-        }
-        stats.trials.selected++;
-        const repo = exclusion?.match(t.instanceId);
-        if (repo) {
-          drop(t, 'excluded_repo', `${t.instanceId} belongs to benchmark repo ${repo}`);
-          continue;
-        }
-        const key = memoKey({ converterVersion: version, options: memoOptions, trial: t, jobsDir: paths.jobs, digests });
-        let encoded: Buffer[] | undefined;
-        const convertNow = async (): Promise<TrialOutcome> => {
-          const fresh = convertTrial(t, trialOptions);
-          encoded = fresh.rows.map((r) => Buffer.from(r));
-          await memoWriter.write(key, fresh, encoded);
-          return fresh;
-        };
-        let outcome: MemoOutcome;
-        let rows: string[] | undefined;
-        const known = writer.previous(key, t.job, t.trial);
-        if (known) {
-          stats.memo.hits++;
-          outcome = known.outcome;
-        } else {
-          writer.changed = true;
-          const memo = readMemo(cacheDir, key);
-          if (memo) {
-            stats.memo.hits++;
-            outcome = memo.outcome;
-            rows = memo.rows;
-          } else {
-            stats.memo.misses++;
-            const { rows: freshRows, ...fresh } = await convertNow();
-            outcome = fresh;
-            rows = freshRows;
-          }
-        }
-        for (const [k, n] of Object.entries(outcome.counts)) if (k !== 'rows' && n) bump(stats.records, k, n);
-        if (outcome.status !== 'converted') {
-          writer.note(key, { outcome });
-          drop(outcome, outcome.reason ?? 'unknown', outcome.message ?? '');
-          continue;
-        }
-        if (config.max_instances !== null && stats.trials.converted >= config.max_instances) {
-          drop(outcome, 'max_instances', `conversion.max_instances (${config.max_instances}) reached`);
-          continue;
-        }
-        let range = rows ? undefined : writer.copyFromPrevious(key);
-        let subagents = known?.subagents ?? 0;
-        if (!range) {
-          rows ??= readMemo(cacheDir, key)?.rows ?? (await convertNow()).rows;
-          range = writer.rows(encoded ?? rows);
-          subagents = rows.filter((r) => r.includes('"_agent_type":"subagent"')).length;
-        }
-        writer.note(key, { outcome, range, subagents });
-        stats.trials.converted++;
-        instances.add(outcome.instance_id);
-        const n = outcome.counts.rows ?? 0;
-        stats.rows += n;
-        const s = (stats.by_scaffold[outcome.scaffold ?? 'unknown'] ??= { trials: 0, rows: 0, main: 0, subagent: 0 });
-        s.trials++;
-        s.rows += n;
-        s.subagent += subagents;
-        s.main += n - subagents;
+        if (!(await convertOne(run, t))) continue;
         if (Date.now() - lastProgress >= every) {
           lastProgress = Date.now();
           log(`convert: ${stats.trials.seen}/${list.trials.length} trials seen, ${stats.trials.converted} converted, ${Object.values(stats.dropped).reduce((a, b) => a + b, 0)} dropped, memo ${stats.memo.hits} hits / ${stats.memo.misses} misses`);
@@ -521,43 +619,14 @@ export async function convertPipeline(paths: PipelinePaths, config: ConversionCo
       await memoWriter.drain().catch(() => undefined);
       throw diskFull(e, rel(writer.tmp), rel(outputFile));
     }
-    stats.instances = instances.size;
+    stats.instances = run.instances.size;
     timer.lap('trials');
-    // Stats first, to a temp file beside their place; then the rows; then the stats are renamed in.
-    // A full disk at any point leaves the previous rows and stats as they were (and no temp file).
-    const statsFile = join(paths.imData, `${dataName}.stats.json`);
-    const statsTmp = join(paths.imData, `.${dataName}.stats.json.${process.pid}.tmp`);
-    let index: OutputIndex;
-    try {
-      writeFileDurablySync(statsTmp, JSON.stringify(stats, null, 2) + '\n');
-    } catch (e) {
-      writer.abort();
-      throw diskFull(e, rel(statsTmp), rel(statsFile));
-    }
-    try {
-      index = writer.commit();
-    } catch (e) {
-      rmSync(statsTmp, { force: true });
-      throw diskFull(e, rel(outputFile), rel(outputFile));
-    }
-    renameSync(statsTmp, statsFile);
-    // Replace only this stage's outputs: the score stage's *.scored.jsonl stay.
-    for (const name of readdirSync(paths.imData)) {
-      if (isOwnOutput(name) && name !== `${dataName}.jsonl` && name !== `${dataName}.stats.json`) rmSync(join(paths.imData, name), { force: true });
-    }
+    const { statsFile, index } = writeConvertOutputs(paths.imData, dataName, stats, writer, outputFile, rel);
     timer.lap('write_output');
     if (writer.changed || Object.keys(index.entries).length !== previousEntries) writeIndex(indexFile, index);
     digests.save();
     timer.lap('write_stats_index');
-    const droppedTotal = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-    const droppedText = droppedTotal
-      ? `; dropped ${droppedTotal} (${Object.entries(stats.dropped)
-          .sort((a, b) => b[1] - a[1])
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')})`
-      : '';
-    const summary = `${stats.rows} rows from ${stats.trials.converted}/${stats.trials.selected} selected trials (${stats.instances} instances) → ${rel(outputFile)}${droppedText}; memo ${stats.memo.hits} hits, ${stats.memo.misses} misses`;
-    return { stats, outputFile, statsFile, summary, timings: timer.laps };
+    return { stats, outputFile, statsFile, summary: convertSummary(stats, outputFile, rel), timings: timer.laps };
   } finally {
     lock.release();
   }

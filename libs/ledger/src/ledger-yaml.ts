@@ -218,11 +218,107 @@ interface FastLedger {
 
 const FIELD_BITS: Record<string, number> = Object.fromEntries(ENTRY_FIELDS.map((f, i) => [f, 1 << i]));
 
+/** A top-level `key: value` line into `top`; true when it opens a non-empty `tasks:` map, FALLBACK when unsure. */
+function readTopLine(top: FastLedger['top'], line: string, lineNo: number): boolean | typeof FALLBACK {
+  const kv = keyValue(line);
+  if (kv === FALLBACK) return FALLBACK;
+  if (Object.prototype.hasOwnProperty.call(top, kv.key)) return FALLBACK; // duplicate: let YAML report it
+  if (kv.key === 'tasks') {
+    if (kv.value !== '' && kv.value !== '{}') return FALLBACK;
+    top.tasks = { value: kv.value === '{}' ? {} : null, line: lineNo };
+    return kv.value === '';
+  }
+  const v = scalar(kv.value);
+  if (v === FALLBACK) return FALLBACK;
+  top[kv.key] = { value: v, line: lineNo };
+  return false;
+}
+
+/** The task id of an entry line `  <id>:` (plain or double-quoted); FALLBACK for any other shape. */
+function entryKey(line: string): string | typeof FALLBACK {
+  if (line.charCodeAt(line.length - 1) !== 58) return FALLBACK; // ':'
+  const keyText = line.slice(2, -1);
+  if (keyText.charCodeAt(0) === 34) {
+    const k = stringValue(keyText);
+    return typeof k === 'string' ? k : FALLBACK;
+  }
+  if (!PLAIN_KEY.test(keyText) || RESERVED.test(keyText)) return FALLBACK;
+  return keyText;
+}
+
+/**
+ * One known entry field of the fast reader (not history): sets it on `e`, or
+ * reports a problem with its line; FALLBACK when the value's YAML meaning is
+ * not certain. Allocates nothing for the canonical values.
+ */
+function setEntryField(e: LedgerEntry, key: string, value: string, id: string, lineNo: number, problems: FastLedger['problems']): typeof FALLBACK | void {
+  if (key === 'status') {
+    if (STATUS_SET.has(value)) {
+      e.status = value as LedgerStatus;
+      return;
+    }
+    const s = stringValue(value);
+    if (s === FALLBACK) return FALLBACK;
+    if (typeof s === 'string' && STATUS_SET.has(s)) e.status = s as LedgerStatus;
+    else if (s === null) problems.push({ line: lineNo, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
+    else {
+      const guess = typeof s === 'string' ? closestMatch(s, LEDGER_STATUSES as unknown as string[]) : undefined;
+      problems.push({ line: lineNo, message: `status of "${id}" is ${JSON.stringify(s)}; expected one of ${LEDGER_STATUSES.join(', ')}${guess ? `. Did you mean "${guess}"?` : ''}` });
+    }
+    return;
+  }
+  if (key === 'attempts') {
+    if (DIGITS.test(value)) {
+      e.attempts = Number(value);
+      return;
+    }
+    const s = scalar(value);
+    if (s === FALLBACK) return FALLBACK;
+    if (s === null) return;
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) problems.push({ line: lineNo, message: `attempts of "${id}" must be a whole number ≥ 0, found ${JSON.stringify(s)}` });
+    else e.attempts = s;
+    return;
+  }
+  if (key === 'reward') {
+    const s = scalar(value);
+    if (s === FALLBACK) return FALLBACK;
+    if (s === null) return;
+    if (typeof s !== 'number' || !Number.isFinite(s)) problems.push({ line: lineNo, message: `reward of "${id}" must be a number or null, found ${JSON.stringify(s)}` });
+    else e.reward = s;
+    return;
+  }
+  const s = stringValue(value);
+  if (s === FALLBACK) return FALLBACK;
+  if (s === null) return;
+  if (key === 'note') {
+    e.note = String(s);
+    return;
+  }
+  if (typeof s !== 'string') {
+    problems.push({ line: lineNo, message: `${key} of "${id}" must be ${key === 'job' || key === 'trial' ? 'a name' : 'a string'}, found ${JSON.stringify(s)}` });
+    return;
+  }
+  if (key === 'job' || key === 'trial') {
+    const p = taskIdProblem(s);
+    if (p) {
+      problems.push({ line: lineNo, message: `${key} of "${id}" (${JSON.stringify(s)}) ${p}` });
+      return;
+    }
+  }
+  (e as unknown as Record<string, unknown>)[key] = s;
+}
+
 /**
  * The fast reader: the canonical layout only, building entries directly
  * (no intermediate objects: a 100k-entry ledger is ~1M lines). Returns
  * FALLBACK at the first line whose YAML meaning it is not sure of, so the
  * full parser decides; problems with values are reported with their line.
+ *
+ * Long (~120 lines) on purpose: it is one line-by-line state machine whose
+ * state (current entry, history item, seen-field bits) lives in locals and
+ * two closures over ~1M lines; the per-line work with no state of its own is
+ * already out (readTopLine, entryKey, setEntryField, fieldAt, stringValue).
+ * Splitting the rest means a state object read and written on every line.
  */
 function readCanonical(text: string): FastLedger | typeof FALLBACK {
   const lines = text.split('\n');
@@ -267,19 +363,9 @@ function readCanonical(text: string): FastLedger | typeof FALLBACK {
     if (indent === 0) {
       finishEntry();
       inHistory = false;
-      const kv = keyValue(line);
-      if (kv === FALLBACK) return FALLBACK;
-      if (Object.prototype.hasOwnProperty.call(out.top, kv.key)) return FALLBACK; // duplicate: let YAML report it
-      if (kv.key === 'tasks') {
-        if (kv.value !== '' && kv.value !== '{}') return FALLBACK;
-        out.top.tasks = { value: kv.value === '{}' ? {} : null, line: lineNo };
-        inTasks = kv.value === '';
-        continue;
-      }
-      inTasks = false;
-      const v = scalar(kv.value);
-      if (v === FALLBACK) return FALLBACK;
-      out.top[kv.key] = { value: v, line: lineNo };
+      const opensTasks = readTopLine(out.top, line, lineNo);
+      if (opensTasks === FALLBACK) return FALLBACK;
+      inTasks = opensTasks;
       continue;
     }
     if (!inTasks) return FALLBACK;
@@ -313,75 +399,15 @@ function readCanonical(text: string): FastLedger | typeof FALLBACK {
         inHistory = value === '';
         continue;
       }
-      if (key === 'status') {
-        if (STATUS_SET.has(value)) {
-          e.status = value as LedgerStatus;
-          continue;
-        }
-        const s = stringValue(value);
-        if (s === FALLBACK) return FALLBACK;
-        if (typeof s === 'string' && STATUS_SET.has(s)) e.status = s as LedgerStatus;
-        else if (s === null) problems.push({ line: lineNo, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
-        else {
-          const guess = typeof s === 'string' ? closestMatch(s, LEDGER_STATUSES as unknown as string[]) : undefined;
-          problems.push({ line: lineNo, message: `status of "${id}" is ${JSON.stringify(s)}; expected one of ${LEDGER_STATUSES.join(', ')}${guess ? `. Did you mean "${guess}"?` : ''}` });
-        }
-        continue;
-      }
-      if (key === 'attempts') {
-        if (DIGITS.test(value)) {
-          e.attempts = Number(value);
-          continue;
-        }
-        const s = scalar(value);
-        if (s === FALLBACK) return FALLBACK;
-        if (s === null) continue;
-        if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) problems.push({ line: lineNo, message: `attempts of "${id}" must be a whole number ≥ 0, found ${JSON.stringify(s)}` });
-        else e.attempts = s;
-        continue;
-      }
-      if (key === 'reward') {
-        const s = scalar(value);
-        if (s === FALLBACK) return FALLBACK;
-        if (s === null) continue;
-        if (typeof s !== 'number' || !Number.isFinite(s)) problems.push({ line: lineNo, message: `reward of "${id}" must be a number or null, found ${JSON.stringify(s)}` });
-        else e.reward = s;
-        continue;
-      }
-      const s = stringValue(value);
-      if (s === FALLBACK) return FALLBACK;
-      if (s === null) continue;
-      if (key === 'note') {
-        e.note = String(s);
-        continue;
-      }
-      if (typeof s !== 'string') {
-        problems.push({ line: lineNo, message: `${key} of "${id}" must be ${key === 'job' || key === 'trial' ? 'a name' : 'a string'}, found ${JSON.stringify(s)}` });
-        continue;
-      }
-      if (key === 'job' || key === 'trial') {
-        const p = taskIdProblem(s);
-        if (p) {
-          problems.push({ line: lineNo, message: `${key} of "${id}" (${JSON.stringify(s)}) ${p}` });
-          continue;
-        }
-      }
-      (e as unknown as Record<string, unknown>)[key] = s;
+      if (setEntryField(e, key, value, id, lineNo, problems) === FALLBACK) return FALLBACK;
       continue;
     }
     if (indent === 2) {
       finishEntry();
       inHistory = false;
-      if (line.charCodeAt(line.length - 1) !== 58) return FALLBACK; // ':'
-      const keyText = line.slice(2, -1);
-      if (keyText.charCodeAt(0) === 34) {
-        const k = stringValue(keyText);
-        if (typeof k !== 'string') return FALLBACK;
-        id = k;
-      } else {
-        if (!PLAIN_KEY.test(keyText) || RESERVED.test(keyText)) return FALLBACK;
-        id = keyText;
-      }
+      const key = entryKey(line);
+      if (key === FALLBACK) return FALLBACK;
+      id = key;
       entryLine = lineNo;
       seen = 0;
       // Shares one frozen empty history until the entry gets one (the fast reader allocates little).

@@ -72,6 +72,146 @@ function faultList(v: OracleFault | OracleFault[] | undefined): OracleFault[] {
   return Array.isArray(v) ? v : [v];
 }
 
+function checkFaults(faults: OracleOptions['faults']): void {
+  for (const [id, spec] of Object.entries(faults ?? {})) {
+    for (const f of faultList(spec)) {
+      if (!ORACLE_FAULTS.includes(f)) {
+        throw new TrajgenError(`Oracle fault "${f}" for task ${id} is unknown`, { hint: `Use one of: ${ORACLE_FAULTS.join(', ')}.` });
+      }
+    }
+  }
+}
+
+const freshStats = (): OracleStats => ({ generation: { total: 0, by_trial: {}, by_kind: {} }, count_tokens: 0, models: 0, unauthorized: 0, faults: [] });
+
+/** One running oracle: its options and its counters (replaced, not cleared, by reset). */
+interface Oracle {
+  options: OracleOptions;
+  tasks: Map<string, OracleTask>;
+  trialHeader: string;
+  stats: OracleStats;
+  /** Per trial (or task without a trial header): the one-shot faults already fired. */
+  fired: Map<string, Set<OracleFault>>;
+}
+
+function authorized(req: IncomingMessage, apiKey: string | undefined): boolean {
+  if (!apiKey) return true;
+  const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+  const given = String(req.headers['x-api-key'] ?? bearer ?? '');
+  const a = Buffer.from(given);
+  const b = Buffer.from(apiKey);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A generation request (/v1/messages or /v1/chat/completions): counted, faults injected, the task's next turn answered. */
+async function generation(o: Oracle, req: IncomingMessage, res: ServerResponse, protocol: WireProtocol, raw: Buffer) {
+  const { options } = o;
+  const trial = String(req.headers[o.trialHeader] ?? '') || NO_TRIAL;
+  o.stats.generation.total += 1;
+  o.stats.generation.by_trial[trial] = (o.stats.generation.by_trial[trial] ?? 0) + 1;
+  if (!authorized(req, options.apiKey)) {
+    o.stats.unauthorized += 1;
+    return sendJson(res, 401, errorBody(protocol, 401, 'invalid x-api-key'));
+  }
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return sendJson(res, 400, errorBody(protocol, 400, 'request body is not JSON'));
+  }
+  const conv = readConversation(protocol, body);
+  const task = matchTask(o.tasks, trial === NO_TRIAL ? undefined : trial, conv);
+  const faults = task ? faultList(options.faults?.[task.id]) : [];
+  const stateKey = trial === NO_TRIAL ? `task:${task?.id}` : trial;
+  const used = o.fired.get(stateKey) ?? new Set<OracleFault>();
+  o.fired.set(stateKey, used);
+  const stream = body.stream === true;
+  const fire = (f: OracleFault) => {
+    used.add(f);
+    o.stats.faults.push({ trial, task: task?.id ?? '', fault: f });
+  };
+
+  await sleep((options.latencyMs ?? 0) + (faults.includes('slow') ? (options.slowMs ?? 2000) : 0));
+  if (faults.includes('slow')) o.stats.faults.push({ trial, task: task?.id ?? '', fault: 'slow' });
+
+  const pendingOneShot = faults.find((f) => ONE_SHOT.includes(f) && !used.has(f));
+  if (pendingOneShot === 'http_429') {
+    fire('http_429');
+    count(o.stats, 'fault_http_429');
+    return sendJson(res, 429, errorBody(protocol, 429, 'oracle: injected rate limit (http_429 fault)'), { 'retry-after': '1' });
+  }
+  if (pendingOneShot === 'http_500') {
+    fire('http_500');
+    count(o.stats, 'fault_http_500');
+    return sendJson(res, 500, errorBody(protocol, 500, 'oracle: injected server error (http_500 fault)'));
+  }
+
+  const turn: Turn = decideTurn(conv, task, { wrongAnswer: faults.includes('wrong_answer') });
+  count(o.stats, turn.kind);
+  const model = typeof body.model === 'string' ? body.model : 'trajgen-oracle';
+  const ctx = { seed: sha256(`${trial}\u0000${stableStringify(body)}`), model, body };
+  const cut = pendingOneShot === 'disconnect';
+  if (cut) fire('disconnect');
+
+  if (protocol === 'anthropic') {
+    const message = anthropicMessage(turn, ctx);
+    if (!stream) return sendBody(res, JSON.stringify(message), cut);
+    return sendStream(res, anthropicEvents(message), cut, options.chunkDelayMs ?? 0);
+  }
+  const completion = openaiCompletion(turn, ctx);
+  if (!stream) return sendBody(res, JSON.stringify(completion), cut);
+  const includeUsage = !!(body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+  return sendStream(res, openaiChunks(completion, includeUsage), cut, options.chunkDelayMs ?? 0);
+}
+
+function countTokens(o: Oracle, req: IncomingMessage, res: ServerResponse, raw: Buffer) {
+  o.stats.count_tokens += 1;
+  if (!authorized(req, o.options.apiKey)) {
+    o.stats.unauthorized += 1;
+    return sendJson(res, 401, errorBody('anthropic', 401, 'invalid x-api-key'));
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return sendJson(res, 400, errorBody('anthropic', 400, 'request body is not JSON'));
+  }
+  sendJson(res, 200, { input_tokens: estimateTokens({ system: body.system, tools: body.tools, messages: body.messages }) });
+}
+
+function resetOracle(o: Oracle): void {
+  o.stats = freshStats();
+  o.fired = new Map();
+}
+
+/** Answer one request (body read) by its method and path. */
+async function route(o: Oracle, req: IncomingMessage, res: ServerResponse, raw: Buffer) {
+  const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+  if (req.method === 'GET' && path === '/__oracle/stats') return sendJson(res, 200, o.stats);
+  if (req.method === 'POST' && path === '/__oracle/reset') {
+    resetOracle(o);
+    return sendJson(res, 200, { ok: true });
+  }
+  if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') return sendJson(res, 200, { oracle: true });
+  if (req.method === 'POST' && path === '/v1/messages') return generation(o, req, res, 'anthropic', raw);
+  if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return generation(o, req, res, 'openai', raw);
+  if (req.method === 'POST' && path === '/v1/messages/count_tokens') return countTokens(o, req, res, raw);
+  if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
+    o.stats.models += 1;
+    return sendJson(res, 200, {
+      object: 'list',
+      data: [{ id: 'trajgen-oracle', object: 'model', created: 1767225600, owned_by: 'trajgen', type: 'model', display_name: 'trajgen oracle (demo/test model)' }],
+    });
+  }
+  sendJson(res, 404, { error: { type: 'not_found', message: `oracle: no route ${req.method} ${path}` } });
+}
+
 /**
  * Start the oracle: an HTTP server on `host:port` speaking Anthropic
  * (`POST /v1/messages`, `/v1/messages/count_tokens`) and OpenAI
@@ -80,134 +220,15 @@ function faultList(v: OracleFault | OracleFault[] | undefined): OracleFault[] {
  */
 export async function startOracle(options: OracleOptions): Promise<RunningOracle> {
   const tasks = options.tasks instanceof Map ? options.tasks : loadOracleTasks(options.tasks);
-  for (const [id, spec] of Object.entries(options.faults ?? {})) {
-    for (const f of faultList(spec)) {
-      if (!ORACLE_FAULTS.includes(f)) {
-        throw new TrajgenError(`Oracle fault "${f}" for task ${id} is unknown`, { hint: `Use one of: ${ORACLE_FAULTS.join(', ')}.` });
-      }
-    }
-  }
+  checkFaults(options.faults);
   const trialHeader = (options.trialHeader ?? 'x-trajgen-trial').toLowerCase();
-  const fresh = (): OracleStats => ({ generation: { total: 0, by_trial: {}, by_kind: {} }, count_tokens: 0, models: 0, unauthorized: 0, faults: [] });
-  let stats = fresh();
-  let fired = new Map<string, Set<OracleFault>>();
-
-  const authorized = (req: IncomingMessage): boolean => {
-    if (!options.apiKey) return true;
-    const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    const given = String(req.headers['x-api-key'] ?? bearer ?? '');
-    const a = Buffer.from(given);
-    const b = Buffer.from(options.apiKey);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
-
-  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
-  };
-
-  async function generation(req: IncomingMessage, res: ServerResponse, protocol: WireProtocol, raw: Buffer) {
-    const trial = String(req.headers[trialHeader] ?? '') || NO_TRIAL;
-    stats.generation.total += 1;
-    stats.generation.by_trial[trial] = (stats.generation.by_trial[trial] ?? 0) + 1;
-    if (!authorized(req)) {
-      stats.unauthorized += 1;
-      return sendJson(res, 401, errorBody(protocol, 401, 'invalid x-api-key'));
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return sendJson(res, 400, errorBody(protocol, 400, 'request body is not JSON'));
-    }
-    const conv = readConversation(protocol, body);
-    const task = matchTask(tasks, trial === NO_TRIAL ? undefined : trial, conv);
-    const faults = task ? faultList(options.faults?.[task.id]) : [];
-    const stateKey = trial === NO_TRIAL ? `task:${task?.id}` : trial;
-    const used = fired.get(stateKey) ?? new Set<OracleFault>();
-    fired.set(stateKey, used);
-    const stream = body.stream === true;
-    const fire = (f: OracleFault) => {
-      used.add(f);
-      stats.faults.push({ trial, task: task?.id ?? '', fault: f });
-    };
-
-    await sleep((options.latencyMs ?? 0) + (faults.includes('slow') ? (options.slowMs ?? 2000) : 0));
-    if (faults.includes('slow')) stats.faults.push({ trial, task: task?.id ?? '', fault: 'slow' });
-
-    const pendingOneShot = faults.find((f) => ONE_SHOT.includes(f) && !used.has(f));
-    if (pendingOneShot === 'http_429') {
-      fire('http_429');
-      count(stats, 'fault_http_429');
-      return sendJson(res, 429, errorBody(protocol, 429, 'oracle: injected rate limit (http_429 fault)'), { 'retry-after': '1' });
-    }
-    if (pendingOneShot === 'http_500') {
-      fire('http_500');
-      count(stats, 'fault_http_500');
-      return sendJson(res, 500, errorBody(protocol, 500, 'oracle: injected server error (http_500 fault)'));
-    }
-
-    const turn: Turn = decideTurn(conv, task, { wrongAnswer: faults.includes('wrong_answer') });
-    count(stats, turn.kind);
-    const model = typeof body.model === 'string' ? body.model : 'trajgen-oracle';
-    const ctx = { seed: sha256(`${trial}\u0000${stableStringify(body)}`), model, body };
-    const cut = pendingOneShot === 'disconnect';
-    if (cut) fire('disconnect');
-
-    if (protocol === 'anthropic') {
-      const message = anthropicMessage(turn, ctx);
-      if (!stream) return sendBody(res, JSON.stringify(message), cut);
-      return sendStream(res, anthropicEvents(message), cut, options.chunkDelayMs ?? 0);
-    }
-    const completion = openaiCompletion(turn, ctx);
-    if (!stream) return sendBody(res, JSON.stringify(completion), cut);
-    const includeUsage = !!(body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
-    return sendStream(res, openaiChunks(completion, includeUsage), cut, options.chunkDelayMs ?? 0);
-  }
-
-  function countTokens(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
-    stats.count_tokens += 1;
-    if (!authorized(req)) {
-      stats.unauthorized += 1;
-      return sendJson(res, 401, errorBody('anthropic', 401, 'invalid x-api-key'));
-    }
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return sendJson(res, 400, errorBody('anthropic', 400, 'request body is not JSON'));
-    }
-    sendJson(res, 200, { input_tokens: estimateTokens({ system: body.system, tools: body.tools, messages: body.messages }) });
-  }
+  const o: Oracle = { options, tasks, trialHeader, stats: freshStats(), fired: new Map() };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
-      const run = async () => {
-        if (req.method === 'GET' && path === '/__oracle/stats') return sendJson(res, 200, stats);
-        if (req.method === 'POST' && path === '/__oracle/reset') {
-          stats = fresh();
-          fired = new Map();
-          return sendJson(res, 200, { ok: true });
-        }
-        if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') return sendJson(res, 200, { oracle: true });
-        if (req.method === 'POST' && path === '/v1/messages') return generation(req, res, 'anthropic', raw);
-        if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return generation(req, res, 'openai', raw);
-        if (req.method === 'POST' && path === '/v1/messages/count_tokens') return countTokens(req, res, raw);
-        if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
-          stats.models += 1;
-          return sendJson(res, 200, {
-            object: 'list',
-            data: [{ id: 'trajgen-oracle', object: 'model', created: 1767225600, owned_by: 'trajgen', type: 'model', display_name: 'trajgen oracle (demo/test model)' }],
-          });
-        }
-        sendJson(res, 404, { error: { type: 'not_found', message: `oracle: no route ${req.method} ${path}` } });
-      };
-      run().catch((error) => {
+      route(o, req, res, Buffer.concat(chunks)).catch((error) => {
         if (!res.headersSent) sendJson(res, 500, { error: { type: 'oracle_error', message: String((error as Error).message) } });
         else res.destroy();
       });
@@ -224,10 +245,9 @@ export async function startOracle(options: OracleOptions): Promise<RunningOracle
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     tasks,
-    stats: () => JSON.parse(JSON.stringify(stats)) as OracleStats,
+    stats: () => JSON.parse(JSON.stringify(o.stats)) as OracleStats,
     reset() {
-      stats = fresh();
-      fired = new Map();
+      resetOracle(o);
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -234,34 +234,103 @@ export function newJobKey(): string {
   return `sk-trajgen-${randomBytes(24).toString('hex')}`;
 }
 
+/** The upstream key: given, or read from the variable named (which must then be set); undefined when neither. */
+function upstreamKeyOf(upstream: BuiltinProxyOptions['upstream']): string | undefined {
+  let upstreamKey = upstream.apiKey;
+  if (upstreamKey === undefined && upstream.apiKeyEnv) {
+    upstreamKey = process.env[upstream.apiKeyEnv];
+    if (!upstreamKey) {
+      throw new TrajgenError(`The upstream key variable ${upstream.apiKeyEnv} is not set`, {
+        hint: `Export ${upstream.apiKeyEnv} (rollout.llm_api.api_key_env names it).`,
+      });
+    }
+  }
+  return upstreamKey;
+}
+
+/** The keep-alive agent for the upstream's scheme (http or https; anything else is refused). */
+function upstreamAgent(baseUrl: string): { isHttps: boolean; agent: HttpAgent | HttpsAgent } {
+  const upstreamBase = new URL(baseUrl);
+  const isHttps = upstreamBase.protocol === 'https:';
+  if (!isHttps && upstreamBase.protocol !== 'http:') {
+    throw new TrajgenError(`Upstream URL ${baseUrl} is not http(s)`, { hint: 'Set rollout.llm_api.base_url to an http:// or https:// URL.' });
+  }
+  return { isHttps, agent: isHttps ? new HttpsAgent({ keepAlive: true, maxSockets: 512 }) : new HttpAgent({ keepAlive: true, maxSockets: 512 }) };
+}
+
+/**
+ * One line as bytes. With `requestBytes` (the client's body, checked to be a
+ * JSON object, valid UTF-8 and free of secrets) the body goes in as it came
+ * instead of being serialised again; everything around it is stringified
+ * and redacted as usual, in the same key order.
+ */
+function serialise(line: TrajectoryLine, requestBytes: Buffer | undefined, secrets: readonly (string | undefined)[]): Buffer[] | string {
+  if (!requestBytes) return redactSecrets(JSON.stringify(line), secrets);
+  const { session_id, success, request_time, timestamp, duration_ms, request_body: _logged, ...after } = line;
+  const head = redactSecrets(JSON.stringify({ session_id, success, request_time, timestamp, duration_ms }), secrets);
+  const tail = redactSecrets(JSON.stringify(after), secrets);
+  // Three parts, one writev: the body is never copied into a line buffer.
+  return [Buffer.from(`${head.slice(0, -1)},"request_body":`), requestBytes, Buffer.from(`,${tail.slice(1)}\n`)];
+}
+
+function responseHeaders(up: IncomingMessage): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) {
+        reject(Object.assign(new Error(`request body over ${maxBody} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Listen on host:port (0 = a free port); the port listened on. */
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) =>
+      reject(new TrajgenError(`The recording proxy cannot listen on ${host}:${port}: ${(e as Error).message}`, { hint: 'Pick another proxy.port (0 = a free port).' })),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
 /**
  * The builtin recording proxy: forwards `/v1/messages` and
  * `/v1/chat/completions` (streaming and not) byte-for-byte to one upstream,
  * and appends one line per call to the trial's jsonl — durably, before the
  * client sees the end of the response. See index.ts for the contract.
+ *
+ * Long on purpose: it is the latency-critical hot path. The per-request
+ * functions (handle, generation and its onResponse, passthrough, writeLine)
+ * are closures over this proxy's state (key, counters, agent, appender,
+ * secrets), created once per proxy; moving them out would mean passing that
+ * state on every call or allocating a context per request. Setup, teardown
+ * and the stateless helpers are outside (upstreamKeyOf, upstreamAgent,
+ * serialise, responseHeaders, readBody, listen).
  */
 export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<RunningBuiltinProxy> {
   const key = options.key ?? newJobKey();
-  let upstreamKey = options.upstream.apiKey;
-  if (upstreamKey === undefined && options.upstream.apiKeyEnv) {
-    upstreamKey = process.env[options.upstream.apiKeyEnv];
-    if (!upstreamKey) {
-      throw new TrajgenError(`The upstream key variable ${options.upstream.apiKeyEnv} is not set`, {
-        hint: `Export ${options.upstream.apiKeyEnv} (rollout.llm_api.api_key_env names it).`,
-      });
-    }
-  }
+  const upstreamKey = upstreamKeyOf(options.upstream);
   const trialHeader = (options.trialHeader ?? DEFAULT_TRIAL_HEADER).toLowerCase();
   const timeoutMs = options.requestTimeoutMs ?? 600_000;
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const secrets = [key, upstreamKey, ...(options.secrets ?? [])];
   const appender = new DurableAppender(options.fsync ?? true);
-  const upstreamBase = new URL(options.upstream.baseUrl);
-  const isHttps = upstreamBase.protocol === 'https:';
-  if (!isHttps && upstreamBase.protocol !== 'http:') {
-    throw new TrajgenError(`Upstream URL ${options.upstream.baseUrl} is not http(s)`, { hint: 'Set rollout.llm_api.base_url to an http:// or https:// URL.' });
-  }
-  const agent = isHttps ? new HttpsAgent({ keepAlive: true, maxSockets: 512 }) : new HttpAgent({ keepAlive: true, maxSockets: 512 });
+  const { isHttps, agent } = upstreamAgent(options.upstream.baseUrl);
   const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, log_batches: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
   const inflight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
@@ -291,24 +360,9 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     });
   }
 
-  /**
-   * One line as bytes. With `requestBytes` (the client's body, checked to be a
-   * JSON object, valid UTF-8 and free of secrets) the body goes in as it came
-   * instead of being serialised again; everything around it is stringified
-   * and redacted as usual, in the same key order.
-   */
-  function serialise(line: TrajectoryLine, requestBytes: Buffer | undefined): Buffer[] | string {
-    if (!requestBytes) return redactSecrets(JSON.stringify(line), secrets);
-    const { session_id, success, request_time, timestamp, duration_ms, request_body: _logged, ...after } = line;
-    const head = redactSecrets(JSON.stringify({ session_id, success, request_time, timestamp, duration_ms }), secrets);
-    const tail = redactSecrets(JSON.stringify(after), secrets);
-    // Three parts, one writev: the body is never copied into a line buffer.
-    return [Buffer.from(`${head.slice(0, -1)},"request_body":`), requestBytes, Buffer.from(`,${tail.slice(1)}\n`)];
-  }
-
   async function writeLine(path: string, line: TrajectoryLine, requestBytes?: Buffer): Promise<void> {
     try {
-      await appender.append(path, serialise(line, requestBytes));
+      await appender.append(path, serialise(line, requestBytes, secrets));
     } catch (error) {
       counters.write_errors += 1;
       // The response must not claim a logged call that is not on disk.
@@ -332,30 +386,6 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     }
     if (trial && options.upstream.trialHeader) out[options.upstream.trialHeader.toLowerCase()] = trial;
     return out;
-  }
-
-  function responseHeaders(up: IncomingMessage): OutgoingHttpHeaders {
-    const out: OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-    return out;
-  }
-
-  function readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > maxBody) {
-          reject(Object.assign(new Error(`request body over ${maxBody} bytes`), { status: 413 }));
-          req.destroy();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
   }
 
   /** Forward a request that is not logged (count_tokens, models). */
@@ -416,6 +446,11 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
    * Forward a generation request and log it. The request body is forwarded
    * while it arrives (a model rewrite buffers it instead). Resolves when the
    * response is finished and the line written.
+   *
+   * Long on purpose: one call's state (body, upstream request, partial
+   * result, timer, abort reason) is shared by the closures below (fail,
+   * refuse, write, the body and response handlers); splitting them would
+   * allocate a state object per request on the hot path.
    */
   function generation(req: IncomingMessage, res: ServerResponse, protocol: Protocol, path: string, pathAndQuery: string, trial: string, logPath: string) {
     const started = Date.now();
@@ -560,7 +595,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         upReq.end(forward);
       });
 
-      // ---- the response
+      // ---- the response (long on purpose: the buffered and streaming paths share this call's state; see above)
       function onResponse(up: IncomingMessage) {
         upstreamStatus = up.statusCode ?? 502;
         const status = upstreamStatus;
@@ -716,7 +751,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     if (route.kind === 'passthrough') {
       let raw: Buffer;
       try {
-        raw = await readBody(req);
+        raw = await readBody(req, maxBody);
       } catch (error) {
         counters.rejected.other += 1;
         return sendError(res, route.protocol, (error as { status?: number }).status ?? 400, `proxy: ${(error as Error).message}`);
@@ -767,13 +802,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   });
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) =>
-      reject(new TrajgenError(`The recording proxy cannot listen on ${host}:${options.port ?? 0}: ${(e as Error).message}`, { hint: 'Pick another proxy.port (0 = a free port).' })),
-    );
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, host, options.port ?? 0);
 
   return {
     backend: 'builtin',

@@ -141,7 +141,34 @@ export function removeStaleOutputs(imDataDir: string, lfDataDir: string, dataNam
   return removed;
 }
 
-export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
+/** What the parts of one score run share. */
+interface ScoreRun {
+  options: ScoreRunOptions;
+  io: ScoreIO;
+  rel: (p: string) => string;
+  started: number;
+  inputBytes: number;
+  rendered: boolean;
+  template: ChatTemplate | undefined;
+  settings: Parameters<typeof analyseRow>[1];
+  /** Time of the last progress line; both passes share the 2 s cadence. */
+  progress: { last: number };
+}
+
+/** The LF side of pass 2, committed. */
+interface ScoreWritten {
+  scoredPath: string;
+  lfPath: string;
+  lfOut: JsonArrayFileWriter;
+  validation: ShareGptValidation;
+  lfTokens: number[];
+  lfTurnValues: number[];
+  lfScores: Summary;
+  repairs: Record<string, number>;
+}
+
+/** Check the inputs (data name, IM file, tokenizer for rendered) before anything is read. */
+function startScoreRun(options: ScoreRunOptions): ScoreRun {
   const io = options.io ?? quiet;
   const { scoring, dataName } = options;
   const rel = (p: string) => relative(options.workspaceRoot, p) || p;
@@ -166,12 +193,16 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
   }
   const inputBytes = statSync(options.input).size;
   const settings = { weights: scoring.weights, exponents: scoring.exponents, step_curve: scoring.step_curve };
+  return { options, io, rel, started, inputBytes, rendered, template, settings, progress: { last: Date.now() } };
+}
 
-  // ---------------------------------------------------------------- pass 1: score and size
+/** Pass 1: score every row and size its LF form; throws (nothing written) when a row cannot be scored. */
+async function scoreRows(run: ScoreRun): Promise<RowRecord[]> {
+  const { options, io, rel, started, template, settings, progress } = run;
+  const { scoring } = options;
   const records: RowRecord[] = [];
   const problems: string[] = [];
-  const rowCheck = new ShareGptValidator({ ...validatorOptions(rendered), keepRows: false });
-  let lastProgress = Date.now();
+  const rowCheck = new ShareGptValidator({ ...validatorOptions(run.rendered), keepRows: false });
   for await (const { line, row } of readImLines(options.input)) {
     const issues = imRowProblems(row);
     if (issues.length) {
@@ -214,8 +245,8 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
       record.repairs = lf.repairs;
     }
     records.push(record);
-    if (Date.now() - lastProgress > 2000) {
-      lastProgress = Date.now();
+    if (Date.now() - progress.last > 2000) {
+      progress.last = Date.now();
       io.log(`  scored ${records.length} rows (${((Date.now() - started) / 1000).toFixed(0)}s)`);
     }
   }
@@ -225,22 +256,21 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
       hint: 'The IM file is written by the convert stage; re-run convert (or fix the rows) and score again. Nothing was written.',
     });
   }
-  const pass1 = (Date.now() - started) / 1000;
+  return records;
+}
 
-  // ---------------------------------------------------------------- filters
-  const reasons = applyFilters(
-    records.map((r) => r.meta),
-    scoring.filters,
-  );
-
-  // ---------------------------------------------------------------- pass 2: write
-  const pass2Start = Date.now();
+/**
+ * Pass 2: write the scored IM (every row) and the LF rows, validating them;
+ * on success remove stale outputs and commit both files, else write nothing.
+ */
+async function writeRows(run: ScoreRun, records: RowRecord[], reasons: (ExclusionReason | null)[]): Promise<ScoreWritten> {
+  const { options, io, rel, template, progress } = run;
+  const { dataName } = options;
   const scoredPath = join(options.imDataDir, `${dataName}.scored.jsonl`);
   const lfPath = join(options.lfDataDir, `${dataName}.json`);
-  const statsPath = join(options.lfDataDir, `${dataName}.stats.json`);
   const scoredOut = new AtomicFileWriter(scoredPath);
   const lfOut = new JsonArrayFileWriter(lfPath);
-  const validator = new ShareGptValidator({ ...validatorOptions(rendered), keepRows: false });
+  const validator = new ShareGptValidator({ ...validatorOptions(run.rendered), keepRows: false });
   const lfTokens: number[] = [];
   const lfTurnValues: number[] = [];
   const lfScores = new Summary();
@@ -258,8 +288,8 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
         ? { included: false, reason, ...(rec.lfProblem ? { problem: rec.lfProblem } : {}), assistant_turns: rec.meta.turns, tokens_estimate: rec.meta.tokens }
         : { included: true, assistant_turns: rec.meta.turns, tokens_estimate: rec.meta.tokens, ...(rec.plan ? { removed_error_exchanges: rec.plan.exchanges } : {}), ...(rec.repairs.length ? { repairs: rec.repairs } : {}) };
       scoredOut.write(JSON.stringify(row) + '\n');
-      if (Date.now() - lastProgress > 2000) {
-        lastProgress = Date.now();
+      if (Date.now() - progress.last > 2000) {
+        progress.last = Date.now();
         io.log(`  wrote ${i}/${records.length} rows (${lfOut.rows} to LF)`);
       }
       if (reason) continue;
@@ -292,11 +322,11 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
   removeStaleOutputs(options.imDataDir, options.lfDataDir, dataName);
   scoredOut.commit();
   lfOut.commit();
+  return { scoredPath, lfPath, lfOut, validation, lfTokens, lfTurnValues, lfScores, repairs };
+}
 
-  // ---------------------------------------------------------------- stats and plots
-  const exclusions: Partial<Record<ExclusionReason, number>> = {};
-  for (const r of reasons) if (r) exclusions[r] = (exclusions[r] ?? 0) + 1;
-  const orderedExclusions = Object.fromEntries(EXCLUSION_REASONS.filter((r) => exclusions[r]).map((r) => [r, exclusions[r]!]));
+/** Per-row tallies over all records (scores, components, tool errors, pathology, hack flags). */
+function tallyRecords(records: RowRecord[]) {
   const allScores = new Summary();
   const componentSums = Object.fromEntries(COMPONENTS.map((c) => [c, new Summary()]));
   const byScaffold: Record<string, number> = {};
@@ -322,6 +352,20 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
     for (const p of rec.flags.pathology) pathology[p] = (pathology[p] ?? 0) + 1;
     if (rec.flags.hack.level) hackRows.push({ index: rec.meta.index, instance: rec.meta.instance, level: rec.flags.hack.level, rules: rec.flags.hack.hits.map((h) => h.rule) });
   }
+  return { allScores, componentSums, byScaffold, pathology, hackRows, observations, errored, denominator, withError, scoreValues };
+}
+
+/** Write the plots and `<data_name>.stats.json`; returns what the report and the result need. */
+function writeScoreStats(run: ScoreRun, records: RowRecord[], reasons: (ExclusionReason | null)[], written: ScoreWritten) {
+  const { options, rel } = run;
+  const { scoring, dataName } = options;
+  const { lfOut, lfTokens, lfTurnValues, validation } = written;
+  const statsPath = join(options.lfDataDir, `${dataName}.stats.json`);
+  const exclusions: Partial<Record<ExclusionReason, number>> = {};
+  for (const r of reasons) if (r) exclusions[r] = (exclusions[r] ?? 0) + 1;
+  const orderedExclusions = Object.fromEntries(EXCLUSION_REASONS.filter((r) => exclusions[r]).map((r) => [r, exclusions[r]!]));
+  const tally = tallyRecords(records);
+  const { allScores, componentSums, hackRows, withError } = tally;
   const tokenSummary = new Summary();
   const turnSummary = new Summary();
   for (const t of lfTokens) tokenSummary.add(t);
@@ -333,7 +377,7 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
   const plotFiles: string[] = [];
   const lfFileName = `${dataName}.json`;
   if (options.plots !== false) {
-    const svgs = plots({ dataName, scores: scoreValues, turns: lfTurnValues, tokens: lfTokens, exclusions: orderedExclusions });
+    const svgs = plots({ dataName, scores: tally.scoreValues, turns: lfTurnValues, tokens: lfTokens, exclusions: orderedExclusions });
     for (const [name, svg] of Object.entries(svgs)) {
       const file = join(options.lfDataDir, `${dataName}.${name}.svg`);
       atomicWriteFileSync(file, svg);
@@ -346,44 +390,49 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
     producer: STATS_PRODUCER,
     data_name: dataName,
     lf_format: scoring.lf_format,
-    files: { im: rel(options.input), scored_im: rel(scoredPath), lf: rel(lfPath), plots: plotFiles.map(rel) },
-    dataset_info_entry: rendered ? renderedDatasetInfoEntry(lfFileName) : shareGptDatasetInfoEntry(lfFileName),
+    files: { im: rel(options.input), scored_im: rel(written.scoredPath), lf: rel(written.lfPath), plots: plotFiles.map(rel) },
+    dataset_info_entry: run.rendered ? renderedDatasetInfoEntry(lfFileName) : shareGptDatasetInfoEntry(lfFileName),
     scoring_version: 'tqs-v2',
     token_estimate: 'ceil(characters / 4) over message values, system prompt and tools JSON of the LF row',
     rows: { in: records.length, main: mains, subagent: records.length - mains, scored: allScores.count, lf: lfOut.rows, excluded: records.length - lfOut.rows },
     exclusions: orderedExclusions,
-    lf_repairs: repairs,
+    lf_repairs: written.repairs,
     tokens: { ...tokenSummary.toJSON(), total: sortedTokens.reduce((a, b) => a + b, 0), cutoff: scoring.stats_cutoff_tokens, over_cutoff: overCutoff },
     /** Estimated tokens of every LF row, ascending: the train stage compares them with training.cutoff_len. */
     token_lengths: sortedTokens,
     turns: turnSummary.toJSON(),
     scores: {
       all: allScores.toJSON(),
-      lf: lfScores.toJSON(),
+      lf: written.lfScores.toJSON(),
       components_mean: Object.fromEntries(COMPONENTS.map((c) => [c, componentSums[c].toJSON().mean])),
     },
     tool_errors: {
-      observations,
-      errored,
-      rate: denominator ? r6(errored / denominator) : 0,
+      observations: tally.observations,
+      errored: tally.errored,
+      rate: tally.denominator ? r6(tally.errored / tally.denominator) : 0,
       trajectories: records.length,
       trajectories_with_error: withError,
       trajectory_rate: records.length ? r6(withError / records.length) : 0,
     },
     hack_flags: { ...hackCounts, rows: hackRows.slice(0, 200) },
-    pathology,
-    by_scaffold: byScaffold,
+    pathology: tally.pathology,
+    by_scaffold: tally.byScaffold,
     validation: validationSummary,
     filters: scoring.filters,
   };
   writeJsonAtomic(statsPath, stats);
+  return { stats, statsPath, plotFiles, orderedExclusions, overCutoff, mains, hackCounts, allScores, withError, validationSummary };
+}
 
-  // ---------------------------------------------------------------- report
-  const pass2 = (Date.now() - pass2Start) / 1000;
-  const total = (Date.now() - started) / 1000;
+/** Log the run's summary; throws when no row reached the LF file. */
+function reportScore(run: ScoreRun, records: RowRecord[], written: ScoreWritten, summary: ReturnType<typeof writeScoreStats>, total: number): void {
+  const { options, io, rel } = run;
+  const { scoring, dataName } = options;
+  const { lfOut, lfPath, validation } = written;
+  const { stats, statsPath, orderedExclusions, overCutoff, mains, hackCounts, allScores, withError } = summary;
   const excludedText = Object.entries(orderedExclusions).map(([r, n]) => `${r} ${n}`).join(', ');
   const scoreMean = allScores.toJSON().mean;
-  io.log(`scored ${records.length} rows (${mains} main, ${records.length - mains} sub-agent) from ${rel(options.input)} (${formatBytes(inputBytes)}) in ${total.toFixed(1)}s`);
+  io.log(`scored ${records.length} rows (${mains} main, ${records.length - mains} sub-agent) from ${rel(options.input)} (${formatBytes(run.inputBytes)}) in ${total.toFixed(1)}s`);
   io.log(`  score: mean ${scoreMean ?? '–'}, min ${allScores.toJSON().min ?? '–'}, max ${allScores.toJSON().max ?? '–'}`);
   io.log(`  LF: ${lfOut.rows} rows kept, ${records.length - lfOut.rows} excluded${excludedText ? ` (${excludedText})` : ''} → ${rel(lfPath)} (${scoring.lf_format}, ${formatBytes(lfOut.bytes)})`);
   io.log(`  validator: ${formatValidation(validation)[0]}`);
@@ -398,16 +447,32 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
       hint: records.length ? 'Relax scoring.filters (min_score, turn/token limits, max_per_instance) and run score again.' : 'The IM file is empty: check the convert stage.',
     });
   }
+}
+
+export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
+  const run = startScoreRun(options);
+  const records = await scoreRows(run);
+  const pass1 = (Date.now() - run.started) / 1000;
+  const reasons = applyFilters(
+    records.map((r) => r.meta),
+    options.scoring.filters,
+  );
+  const pass2Start = Date.now();
+  const written = await writeRows(run, records, reasons);
+  const summary = writeScoreStats(run, records, reasons, written);
+  const pass2 = (Date.now() - pass2Start) / 1000;
+  const total = (Date.now() - run.started) / 1000;
+  reportScore(run, records, written, summary, total);
   return {
-    dataName,
-    rows: stats.rows,
-    exclusions: orderedExclusions,
-    scoreMean,
-    overCutoff,
-    hackFlags: hackCounts,
-    validation: validationSummary,
-    files: { scored: scoredPath, lf: lfPath, stats: statsPath, plots: plotFiles },
-    bytes: { input: inputBytes, scored: statSync(scoredPath).size, lf: statSync(lfPath).size },
+    dataName: options.dataName,
+    rows: summary.stats.rows,
+    exclusions: summary.orderedExclusions,
+    scoreMean: summary.allScores.toJSON().mean,
+    overCutoff: summary.overCutoff,
+    hackFlags: summary.hackCounts,
+    validation: summary.validationSummary,
+    files: { scored: written.scoredPath, lf: written.lfPath, stats: summary.statsPath, plots: summary.plotFiles },
+    bytes: { input: run.inputBytes, scored: statSync(written.scoredPath).size, lf: statSync(written.lfPath).size },
     seconds: { pass1, pass2, total },
   };
 }

@@ -161,6 +161,139 @@ function list(ids: string[], limit = 20): string {
   return ids.length <= limit ? ids.join(', ') : `${ids.slice(0, limit).join(', ')}, … and ${ids.length - limit} more`;
 }
 
+/** Warn about what opening the ledger recovered from, and log the reconcile report. */
+function reportLedgerOpen(open: OpenReport, log: (line: string) => void, warn: (line: string) => void): void {
+  if (open.staleLock) warn(`recovered a stale ledger lock of pid ${open.staleLock.pid} on ${open.staleLock.host} (${open.staleLock.purpose}, since ${open.staleLock.acquired_at}): that process is gone`);
+  if (open.tornJournalLine) warn(`ignored a torn last journal line (line ${open.tornJournalLine.line}, ${open.tornJournalLine.bytes} bytes): a write cut off by a crash`);
+  if (open.slowParse) warn('the ledger YAML is not in trajgen\'s layout (hand-edited?); it was read with the full YAML parser and is rewritten in the canonical layout at the next change');
+  for (const line of formatReconcileReport(open.reconcile)) log(line);
+}
+
+/**
+ * Classify the listed ids. Consumed and excluded ids are decided from the ledger alone (no disk access),
+ * so a large, mostly consumed pool costs only what the batch costs.
+ */
+function classifyIds(ids: readonly string[], excludedSet: ReadonlySet<string>, ledger: PrepareLedger) {
+  const candidates: string[] = [];
+  const keep = new Set<string>();
+  let consumed = 0;
+  let excludedCount = 0;
+  for (const id of ids) {
+    if (excludedSet.has(id)) {
+      excludedCount++;
+      continue;
+    }
+    if (ledger.isConsumed(id)) {
+      consumed++;
+      keep.add(id);
+      continue;
+    }
+    candidates.push(id);
+  }
+  return { candidates, keep, consumed, excludedCount };
+}
+
+/** Inspect and checksum each candidate task dir: the batch (sorted by id), and the missing and invalid ids, warned about. */
+function checkCandidates(pipeline: LoadedPipeline, src: TaskSource, candidates: readonly string[], log: (line: string) => void, warn: (line: string) => void) {
+  const missing: string[] = [];
+  const invalid: { id: string; problems: string[] }[] = [];
+  const tasks: BatchTask[] = [];
+  const progressEvery = candidates.length >= 20000 ? 10000 : 0;
+  for (let i = 0; i < candidates.length; i++) {
+    const id = candidates[i];
+    const dir = join(src.root, id);
+    const inspection = inspectTaskDir(dir);
+    if (inspection.problems[0] === 'does not exist') missing.push(id);
+    else if (inspection.problems.length > 0) invalid.push({ id, problems: inspection.problems });
+    else {
+      tasks.push({
+        id,
+        name: taskNameOf(inspection.config, dir),
+        checksum: taskChecksum(dir),
+        source_path: rel(pipeline, dir),
+        staged_path: rel(pipeline, join(src.stagingDir, id)),
+        metadata: taskMetadataOf(inspection.config),
+      });
+    }
+    if (progressEvery && (i + 1) % progressEvery === 0) log(`checked ${i + 1}/${candidates.length} candidate task dirs`);
+  }
+  tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (missing.length) warn(`${missing.length} listed id${missing.length === 1 ? '' : 's'} missing on disk under ${rel(pipeline, src.root)}: ${list(missing)}`);
+  for (const bad of invalid.slice(0, 20)) warn(`${bad.id}: not a valid task dir (${bad.problems.join('; ')}); not staged`);
+  if (invalid.length > 20) warn(`… and ${invalid.length - 20} more invalid task dirs`);
+  return { missing, invalid, tasks };
+}
+
+/** prepare/batch.json's content. */
+function batchFileOf(
+  pipeline: LoadedPipeline,
+  src: TaskSource,
+  tasks: BatchTask[],
+  counts: BatchCounts,
+  missing: readonly string[],
+  invalid: { id: string; problems: string[] }[],
+  ledgerDigestBefore: string,
+): BatchFile {
+  return {
+    schema_version: 1,
+    pipeline: pipeline.name,
+    dataset: src.dataset,
+    task_root: rel(pipeline, src.root),
+    manifest: src.manifest ? rel(pipeline, src.manifest) : null,
+    tasks,
+    counts,
+    missing: [...missing].sort(),
+    invalid: invalid.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    ledger_digest_before: ledgerDigestBefore,
+    batch_digest: batchDigest(tasks),
+  };
+}
+
+/** Refresh the staging dir to the batch; consumed tasks stay staged while listed and their source still exists. */
+function stageBatch(pipeline: LoadedPipeline, src: TaskSource, tasks: readonly BatchTask[], keep: ReadonlySet<string>): StagingReport {
+  return refreshStaging({
+    dir: src.stagingDir,
+    mode: pipeline.config.task_source.staging,
+    tasks: tasks.map((t) => ({ id: t.id, source: join(src.root, t.id), checksum: t.checksum })),
+    keep: (id) => keep.has(id) && existsSync(join(src.root, id)),
+  });
+}
+
+/** The counts table prepare prints ('-' for staged when staging is off). */
+function batchTable(counts: BatchCounts, staged: boolean, batch: number): string {
+  return formatTable(
+    ['listed', 'staged', 'consumed', 'excluded', 'missing', 'invalid', 'batch'],
+    [[counts.listed, staged ? counts.staged : '-', counts.consumed, counts.excluded, counts.missing, counts.invalid, batch]],
+  );
+}
+
+/** Milliseconds per named phase since the previous one; restart() leaves the time since the last mark out (staging is timed apart). */
+function phaseClock(start: number) {
+  const phases: Record<string, number> = {};
+  let mark = start;
+  return {
+    phases,
+    phase: (name: string) => {
+      const now = performance.now();
+      phases[name] = (phases[name] ?? 0) + (now - mark);
+      mark = now;
+    },
+    restart: () => {
+      mark = performance.now();
+    },
+  };
+}
+
+/** The task source (manifest ids, logged; repeated ids warned about) and excluded_tasks.txt. */
+function readTaskLists(pipeline: LoadedPipeline, log: (line: string) => void, warn: (line: string) => void) {
+  const src = resolveTaskSource(pipeline, warn);
+  const excludedFile = resolveConfigPath(pipeline.paths, pipeline.config.ledger.excluded_tasks_file);
+  const excluded = readExcludedTasks(excludedFile, rel(pipeline, excludedFile));
+  log(`task root ${rel(pipeline, src.root)}, ${src.manifest ? `manifest ${rel(pipeline, src.manifest)}` : 'no manifest'}: ${src.ids.length} ids listed`);
+  for (const d of src.duplicates.slice(0, 20)) warn(`${src.manifest ? rel(pipeline, src.manifest) : 'manifest'}:${d.line}: ${d.id} is listed again (first on line ${d.first}); counted once`);
+  return { src, excluded };
+}
+
 /**
  * The prepare stage: reconcile the ledger, validate manifest/ids/task dirs,
  * apply excluded_tasks.txt, stage, write prepare/batch.json. Holds the ledger
@@ -168,13 +301,7 @@ function list(ids: string[], limit = 20): string {
  */
 export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {}, opened?: OpenedLedger): PrepareResult {
   const started = performance.now();
-  const phases: Record<string, number> = {};
-  let mark = started;
-  const phase = (name: string) => {
-    const now = performance.now();
-    phases[name] = (phases[name] ?? 0) + (now - mark);
-    mark = now;
-  };
+  const { phases, phase, restart } = phaseClock(started);
   const log = options.log ?? (() => {});
   const warn = options.warn ?? log;
   // Before anything can change the ledger: the digest the Nx fingerprint saw.
@@ -182,11 +309,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
   const { paths, config } = pipeline;
   phase('ledger_digest');
 
-  const src = resolveTaskSource(pipeline, warn);
-  const excludedFile = resolveConfigPath(paths, config.ledger.excluded_tasks_file);
-  const excluded = readExcludedTasks(excludedFile, rel(pipeline, excludedFile));
-  log(`task root ${rel(pipeline, src.root)}, ${src.manifest ? `manifest ${rel(pipeline, src.manifest)}` : 'no manifest'}: ${src.ids.length} ids listed`);
-  for (const d of src.duplicates.slice(0, 20)) warn(`${src.manifest ? rel(pipeline, src.manifest) : 'manifest'}:${d.line}: ${d.id} is listed again (first on line ${d.first}); counted once`);
+  const { src, excluded } = readTaskLists(pipeline, log, warn);
   phase('manifest');
 
   const ledger: PrepareLedger =
@@ -201,10 +324,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
     phase('ledger_open');
     options.afterLock?.();
     const open = ledger.openReport;
-    if (open.staleLock) warn(`recovered a stale ledger lock of pid ${open.staleLock.pid} on ${open.staleLock.host} (${open.staleLock.purpose}, since ${open.staleLock.acquired_at}): that process is gone`);
-    if (open.tornJournalLine) warn(`ignored a torn last journal line (line ${open.tornJournalLine.line}, ${open.tornJournalLine.bytes} bytes): a write cut off by a crash`);
-    if (open.slowParse) warn('the ledger YAML is not in trajgen\'s layout (hand-edited?); it was read with the full YAML parser and is rewritten in the canonical layout at the next change');
-    for (const line of formatReconcileReport(open.reconcile)) log(line);
+    reportLedgerOpen(open, log, warn);
 
     // prepare/ is this stage's declared output: replace it (only now that we hold the lock).
     resetDir(paths.prepareOut);
@@ -214,52 +334,10 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
     if (exclusions.skipped.length) log(`excluded_tasks.txt: ${exclusions.skipped.length} skipped (${list(exclusions.skipped)})`);
     for (const r of exclusions.restored) log(`excluded_tasks.txt: ${r.id} no longer listed: skipped → ${r.to}`);
 
-    // Classify. Consumed and excluded ids are decided from the ledger alone (no disk access),
-    // so a large, mostly consumed pool costs only what the batch costs.
     phase('exclusions');
-    const candidates: string[] = [];
-    const keep = new Set<string>();
-    let consumed = 0;
-    let excludedCount = 0;
-    for (const id of src.ids) {
-      if (excludedSet.has(id)) {
-        excludedCount++;
-        continue;
-      }
-      if (ledger.isConsumed(id)) {
-        consumed++;
-        keep.add(id);
-        continue;
-      }
-      candidates.push(id);
-    }
+    const { candidates, keep, consumed, excludedCount } = classifyIds(src.ids, excludedSet, ledger);
     phase('classify');
-    const missing: string[] = [];
-    const invalid: { id: string; problems: string[] }[] = [];
-    const tasks: BatchTask[] = [];
-    const progressEvery = candidates.length >= 20000 ? 10000 : 0;
-    for (let i = 0; i < candidates.length; i++) {
-      const id = candidates[i];
-      const dir = join(src.root, id);
-      const inspection = inspectTaskDir(dir);
-      if (inspection.problems[0] === 'does not exist') missing.push(id);
-      else if (inspection.problems.length > 0) invalid.push({ id, problems: inspection.problems });
-      else {
-        tasks.push({
-          id,
-          name: taskNameOf(inspection.config, dir),
-          checksum: taskChecksum(dir),
-          source_path: rel(pipeline, dir),
-          staged_path: rel(pipeline, join(src.stagingDir, id)),
-          metadata: taskMetadataOf(inspection.config),
-        });
-      }
-      if (progressEvery && (i + 1) % progressEvery === 0) log(`checked ${i + 1}/${candidates.length} candidate task dirs`);
-    }
-    tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (missing.length) warn(`${missing.length} listed id${missing.length === 1 ? '' : 's'} missing on disk under ${rel(pipeline, src.root)}: ${list(missing)}`);
-    for (const bad of invalid.slice(0, 20)) warn(`${bad.id}: not a valid task dir (${bad.problems.join('; ')}); not staged`);
-    if (invalid.length > 20) warn(`… and ${invalid.length - 20} more invalid task dirs`);
+    const { missing, invalid, tasks } = checkCandidates(pipeline, src, candidates, log, warn);
 
     phase('validate_checksum');
     const registered = ledger.register(tasks.map((t) => t.id)).length;
@@ -268,15 +346,9 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
     let staging: StagingReport | undefined;
     if (options.stage !== false) {
       const t0 = performance.now();
-      staging = refreshStaging({
-        dir: src.stagingDir,
-        mode: config.task_source.staging,
-        tasks: tasks.map((t) => ({ id: t.id, source: join(src.root, t.id), checksum: t.checksum })),
-        // Consumed tasks stay staged while listed and their source still exists.
-        keep: (id) => keep.has(id) && existsSync(join(src.root, id)),
-      });
+      staging = stageBatch(pipeline, src, tasks, keep);
       stagingMs = performance.now() - t0;
-      mark = performance.now();
+      restart();
       log(
         `staged (${config.task_source.staging}) into ${rel(pipeline, src.stagingDir)}: ${staging.added.length} added, ${staging.replaced.length} replaced, ${staging.unchanged} unchanged, ${staging.kept} consumed kept, ${staging.removed.length} removed`,
       );
@@ -290,28 +362,11 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
       missing: missing.length,
       invalid: invalid.length,
     };
-    const batch: BatchFile = {
-      schema_version: 1,
-      pipeline: pipeline.name,
-      dataset: src.dataset,
-      task_root: rel(pipeline, src.root),
-      manifest: src.manifest ? rel(pipeline, src.manifest) : null,
-      tasks,
-      counts,
-      missing: [...missing].sort(),
-      invalid: invalid.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-      ledger_digest_before: ledgerDigestBefore,
-      batch_digest: batchDigest(tasks),
-    };
+    const batch = batchFileOf(pipeline, src, tasks, counts, missing, invalid, ledgerDigestBefore);
     if (options.writeBatch !== false) writeJsonAtomic(paths.batchFile, batch);
     phase('batch_json');
 
-    log(
-      formatTable(
-        ['listed', 'staged', 'consumed', 'excluded', 'missing', 'invalid', 'batch'],
-        [[counts.listed, options.stage === false ? '-' : counts.staged, counts.consumed, counts.excluded, counts.missing, counts.invalid, tasks.length]],
-      ),
-    );
+    log(batchTable(counts, options.stage !== false, tasks.length));
     if (tasks.length === 0) log('nothing to roll out: every listed task is consumed, excluded, missing or invalid');
     ledger.close();
     phase('ledger_close');
