@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normaliseTools, type ImMessage } from '@trajgen/im';
 import { convertPerCallLogs, convertOpenHandsProxyLog } from './openhands-sdk';
 import { textModeToToolCalls, toolsFromSystemPrompt, isTextToolMode } from './openhands-sdk/nonfc';
 import { REAL_FIXTURES } from './__fixtures__/workspace';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 const NONFC = join(REAL_FIXTURES, 'openhands-sdk/litellm_proxy__deepseek__deepseek-chat-1757015054.055.json');
 const FC1 = join(REAL_FIXTURES, 'openhands-sdk/litellm_proxy__anthropic__claude-sonnet-4-20250514-1757015025.972.json');

@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ImAssistantMessage } from '@trajgen/im';
 import { convertRawFile } from './inspect';
 import { startFakeAnthropic } from './__fixtures__/fake-anthropic';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 /**
  * The real Claude Code CLI (node_modules/.bin/claude) runs a tiny task

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { convertRawFile } from './inspect';
@@ -11,17 +11,10 @@ import { classifyStreams } from './proxy-conversations';
 import { buildImRow, validateImRow } from '@trajgen/im';
 import { SYNTHETIC, shuffled } from './__fixtures__/workspace';
 import { claudeCodeRecords, openCodeRecords, toLiteLlmShape, T0 } from './__fixtures__/synthetic/build';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 const CC = join(SYNTHETIC, 'claude-code.synthetic.litellm-trajectory.jsonl');
 const OC = join(SYNTHETIC, 'opencode.synthetic.litellm-trajectory.jsonl');

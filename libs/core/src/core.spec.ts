@@ -1,20 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { acquireLock, atomicWriteFileSync, closestMatch, digestValue, stableStringify, formatTable } from './index';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 describe('stableStringify / digestValue', () => {
   it('ignores key order at every depth', () => {

@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTrialName, SHORTUUID_ALPHABET, computeJobStats, readVerifierRewards, JobWriter, readJobDir, instanceIdOf, pyFloatKey, type TrialResult } from './index';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 function trial(name: string, task: string, reward: number | null, exception?: string): TrialResult {
   return {

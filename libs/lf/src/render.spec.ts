@@ -1,21 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IM_VERSION, type ImMessage, type ImRow } from '@trajgen/im';
 import { loadChatTemplate, renderImRow, renderedDatasetInfoEntry, RENDERED_COLUMNS, RENDERED_TAGS } from './render';
 import { validateShareGpt, optionsFromDatasetInfo } from './validate';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 // Our own ChatML/Hermes-style test template (see the fixture's _comment).
 const FIXTURE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');

@@ -1,23 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '@trajgen/core';
 import { readDatasetInfo, writeDatasetEntry, diffEntries, validateDatasetEntry, entryForHub } from './dataset-info';
 import { registerDataset, readRegisterReceipt } from './register';
 import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 const ENTRY = { file_name: 'demo.json', formatting: 'sharegpt' as const, columns: { messages: 'conversations', system: 'system', tools: 'tools' } };
 

@@ -1,22 +1,15 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobTrialRouter, startBuiltinProxy, upstreamUrl, type RunningBuiltinProxy, type TrajectoryLine, type UpstreamOptions } from './index';
 import { startScriptedUpstream, type ScriptedUpstream } from './__fixtures__/scripted-upstream';
 import { ANTHROPIC_MESSAGE, ANTHROPIC_STREAM, JSON_HEADERS, OPENAI_COMPLETION, OPENAI_STREAM, SSE_HEADERS, splitBytes } from './__fixtures__/fixtures';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 interface CallResult {
   status: number;

@@ -3,22 +3,14 @@
  * hand (a test double of what `harbor run` or the local engine leave behind:
  * config.json, result.json, agent/…, job result.json with reward_stats).
  */
-import { afterAll } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { conversionSchema, pipelinePaths, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
+import { trackedTempDirs } from '../../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 export const REAL_FIXTURES = join(__dirname, '../../../../test/fixtures/real');
 export const SYNTHETIC = join(__dirname, 'synthetic');

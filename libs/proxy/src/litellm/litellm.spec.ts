@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -8,17 +8,10 @@ import { isProcessAlive, liveProcessGroups } from '@trajgen/core';
 import { JobTrialRouter, ensureLitellmEnv, litellmConfig, startLitellmProxy, writeLitellmFiles, MASTER_KEY_ENV, type TrajectoryLine } from '../index';
 import { startScriptedUpstream, type ScriptedUpstream } from '../__fixtures__/scripted-upstream';
 import { ANTHROPIC_MESSAGE, JSON_HEADERS, OPENAI_COMPLETION } from '../__fixtures__/fixtures';
+import { trackedTempDirs } from '../../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
-const madeTempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  madeTempDirs.push(dir);
-  return dir;
-}
+const tempDir = trackedTempDirs();
 
 const TESTING = join(__dirname, 'testing');
 const FAKE_LITELLM = join(TESTING, 'fake-litellm.cjs');
