@@ -160,15 +160,20 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('trial viewer after a real demo run (head
     for (const f of all(report)) expect(readFileSync(f, 'utf8').includes(FAKE_KEY), f).toBe(false);
   });
 
-  it('a fully cached rerun says which stages were restored and from which run, instead of passing the replayed log off as new', () => {
+  it('a fully cached rerun says which stages were restored and from which run, instead of replaying their logs', () => {
     const again = ws.nx(['run', 'demo:archive']);
     expect(again.code, again.output.slice(-3000)).toBe(0);
     expect(again.ran).toEqual([]);
     // train ran in run_001 (the demo). The score stage is restored too, which takes the appended
     // sub-agent row back out of the scored IM, so archive's inputs are run_001's again.
-    expect(again.output).toMatch(/trajgen: demo:train was restored from the Nx cache, not run: its outputs and the log above are from run_001 \(ran \d{4}-\d\d-\d\dT/);
-    expect(again.output).toMatch(/trajgen: demo:archive was restored from the Nx cache, not run: .* from run_001/);
-    // The replayed last line of a stage carries the time it really finished.
-    expect(again.output).toMatch(/✔ demo:train done in .* \(finished \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/);
+    expect(again.output).toMatch(/↺ demo:train restored from the Nx cache, not run again\.\s+It ran in run_001: done in \S+ — .*\(finished \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/);
+    expect(again.output).toMatch(/↺ demo:archive restored from the Nx cache, not run again\.\s+It ran in run_001/);
+    // Not the old log as if it ran again: no progress lines, no "done in" line of its own.
+    expect(again.output).not.toMatch(/^✔ demo:train done in/m);
+    expect(again.output).not.toContain('Training config:');
+    // The full log of the run that produced the outputs is kept in that run's archive.
+    const log = readFileSync(join(ws.root, 'artifacts/demo/archives/run_001/logs/train.log'), 'utf8');
+    expect(log).toMatch(/✔ demo:train done in .* \(finished \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/);
+    expect(again.output).toContain('artifacts/demo/archives/run_001/logs/train.log');
   });
 });

@@ -2,7 +2,7 @@
  * @trajgen/archive — run history of a pipeline.
  *
  *   artifacts/<p>/index.yaml                  runs: [{id, started_at, completed_at, status, archive, stages_ran, notes}]
- *   artifacts/<p>/archives/run_NNN/           config.yaml (secrets blanked) + metadata.yaml
+ *   artifacts/<p>/archives/run_NNN/           config.yaml (secrets blanked) + metadata.yaml + logs/<stage>.log
  *   artifacts/<p>/report/history.js           the index for the report page (not an Nx output)
  *   artifacts/<p>/.runs/<invocation>/*.json   run markers of executing stages (see markers.ts)
  *   artifacts/<p>/archive/summary.json        the archive stage's summary (an Nx output)
@@ -34,3 +34,4 @@ export { gitInfo, type GitInfo } from './git';
 export { restoredOrigins, formatRestored, runDetails, type RestoredOrigin } from './run-details';
 export { writeTrialViewerData, trialFileId, type TrialViewerResult } from './trials';
 export { textScrubber, type TextScrubber } from './redact';
+export { keepStageLogs, formatReplayNote, stageResultLine, REPLAY_MARK, type ExecutedStageOutput } from './replay';

@@ -72,6 +72,17 @@ describe('plugin task-execution hooks', () => {
     expect(readFileSync(join(root, 'artifacts/p/index.yaml'), 'utf8')).not.toContain('run_002');
   });
 
+  it("keeps each executed stage's log in its run; a replay that already says where it is from gets no second line", async () => {
+    const ran = { ...result('p', 'score', 'success'), terminalOutput: 'scored 12 rows\n✔ p:score done in 3s — 12 rows (finished 2026-12-07T06:00:00Z)\n' } as Results[string];
+    const note = { ...result('p', 'prepare', 'local-cache'), terminalOutput: '↺ p:prepare restored from the Nx cache, not run again.\n  It ran in run_001: done in 1s\n' } as Results[string];
+    await postTasksExecution(undefined, context(root, { 'p:prepare': note, 'p:score': ran }, 'inv-logs'));
+    const recorded = out.find((l) => l.startsWith('trajgen: recorded p '));
+    const run = /(run_\d+)/.exec(recorded ?? '')?.[1];
+    expect(run, out.join('\n')).toBeDefined();
+    expect(readFileSync(join(root, `artifacts/p/archives/${run}/logs/score.log`), 'utf8')).toContain('scored 12 rows');
+    expect(out.filter((l) => l.includes('restored'))).toEqual([]);
+  });
+
   it('never throws into Nx: a recorder failure is a warning', async () => {
     const broken = join(root, 'not-a-dir');
     writeFileSync(broken, 'x');

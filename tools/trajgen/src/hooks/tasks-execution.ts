@@ -28,7 +28,7 @@ function warn(what: string, error: unknown): void {
   console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)} (the Nx run itself is unaffected)`);
 }
 
-type ArchiveLib = Pick<typeof import('@trajgen/archive'), 'recordInvocation' | 'recoverInterruptedRuns' | 'restoredOrigins' | 'formatRestored'>;
+type ArchiveLib = Pick<typeof import('@trajgen/archive'), 'recordInvocation' | 'recoverInterruptedRuns' | 'restoredOrigins' | 'formatRestored' | 'keepStageLogs'>;
 let archive: ArchiveLib | undefined;
 
 /**
@@ -107,6 +107,7 @@ export function stageOutcomes(context: Pick<PostTasksExecutionContext, 'taskResu
       startTime: r.task.startTime,
       endTime: r.task.endTime,
       code: r.code,
+      terminalOutput: r.terminalOutput ?? '',
     }));
 }
 
@@ -138,18 +139,51 @@ function materializeRestoredTraining(workspaceRoot: string, tasks: ReturnType<ty
 }
 
 /**
- * Nx replays a cached task's terminal output as if it ran ("Successfully
- * installed …", "done in 6m15s"); say once per restored stage that it was
- * restored, and from which recorded run.
+ * A replay this hook rewrote (see keepReplayNotes) already says where it came
+ * from. One it did not (a remote cache hit, an entry older than this code)
+ * replays the stage's whole log as if it ran ("Successfully installed …",
+ * "done in 6m15s"): say after it that it was restored, and from which run.
  */
 function printRestored(workspaceRoot: string, tasks: ReturnType<typeof stageOutcomes>): void {
   const byPipeline = new Map<string, { stage: string; hash: string | null }[]>();
-  for (const t of tasks) if (CACHE_HIT.has(t.status)) byPipeline.set(t.project, [...(byPipeline.get(t.project) ?? []), { stage: t.target, hash: t.hash }]);
+  // A remote hit's note names a run of the clone that made it: say what this clone knows.
+  const saysWhere = (t: (typeof tasks)[number]) => t.status !== 'remote-cache' && t.terminalOutput.trimStart().startsWith(REPLAY_MARK);
+  for (const t of tasks) if (CACHE_HIT.has(t.status) && !saysWhere(t)) byPipeline.set(t.project, [...(byPipeline.get(t.project) ?? []), { stage: t.target, hash: t.hash }]);
   for (const [pipeline, restored] of byPipeline) {
     try {
       for (const o of archiveLib().restoredOrigins(workspaceRoot, pipeline, restored)) console.log(archiveLib().formatRestored(o));
     } catch (error) {
       warn(`could not tell where ${pipeline}'s restored stages came from`, error);
+    }
+  }
+}
+
+/** Written into the archive lib too (replay.ts); repeated so a fully cached run never loads that lib. */
+const REPLAY_MARK = '↺ ';
+
+/** Nx's own `<cacheDir>/terminalOutputs`, where it keeps what it replays for a hash (per user or per workspace in Nx 24). */
+function terminalOutputsDir(): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return join((require('nx/src/utils/cache-directory') as { cacheDir: string }).cacheDir, 'terminalOutputs');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each stage that executed: its output goes to its run's archive
+ * (logs/<stage>.log) and what Nx will replay for a later cache hit becomes a
+ * short note saying it was restored, from which run (archive lib, replay.ts).
+ */
+function keepReplayNotes(workspaceRoot: string, tasks: ReturnType<typeof stageOutcomes>, runs: ReturnType<ArchiveLib['recordInvocation']>): void {
+  const dir = terminalOutputsDir();
+  for (const run of runs) {
+    try {
+      const outputs = tasks.filter((t) => t.project === run.pipeline && EXECUTED.has(t.status)).map((t) => ({ stage: t.target, hash: t.hash, status: t.status, terminalOutput: t.terminalOutput }));
+      archiveLib().keepStageLogs({ workspaceRoot, run, outputs, terminalOutputsDir: dir });
+    } catch (error) {
+      warn(`could not keep ${run.pipeline}'s stage logs in ${run.id}`, error);
     }
   }
 }
@@ -178,8 +212,7 @@ export const postTasksExecution: PostTasksExecution = async (_options, context) 
       return existsSync(report) && !existsSync(join(report, 'history.js'));
     });
     if (!executed && !reportWithoutHistory) return;
-    printRecorded(
-      archiveLib().recordInvocation({
+    const runs = archiveLib().recordInvocation({
         workspaceRoot: context.workspaceRoot,
         invocation: context.id,
         argv: context.argv,
@@ -188,8 +221,9 @@ export const postTasksExecution: PostTasksExecution = async (_options, context) 
         tasks,
         stages: STAGES,
         note: process.env.TRAJGEN_RUN_NOTE,
-      }),
-    );
+      });
+    printRecorded(runs);
+    keepReplayNotes(context.workspaceRoot, tasks, runs);
   } catch (error) {
     warn('could not record this run in artifacts/<pipeline>/index.yaml', error);
   }
