@@ -20,7 +20,7 @@ function setUp() {
   const root = tempDir(join(tmpdir(), 'replay-'));
   const replays = join(root, 'nx-cache', 'terminalOutputs');
   mkdirSync(replays, { recursive: true });
-  const run: RecordedRun = { pipeline: 'demo', id: 'run_003', status: 'success', archive: 'artifacts/demo/archives/run_003', stagesRan: ['train'], notes: '' };
+  const run: RecordedRun = { pipeline: 'demo', id: 'run_003', status: 'completed', archive: 'artifacts/demo/archives/run_003', stagesRan: ['train'], notes: '' };
   return { root, replays, run };
 }
 
