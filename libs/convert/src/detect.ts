@@ -42,8 +42,12 @@ export function scaffoldFromRequest(tools: readonly string[], system: string): S
   return 'openhands-sdk';
 }
 
-/** Look at the first calls of a proxy log (warm-ups have no tools: take the first call that has some). */
-function scaffoldFromProxyLog(path: string): ScaffoldName | undefined {
+/**
+ * Look at the first calls of a proxy log (warm-ups have no tools: take the
+ * first call that has some); calls without any tools are Terminus-2's. Damaged
+ * lines are read past: the converter names the damage.
+ */
+export function scaffoldFromProxyLog(path: string): ScaffoldName | undefined {
   let seen = 0;
   let firstSystem: string | undefined;
   for (const line of readLines(path)) {

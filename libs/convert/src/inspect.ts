@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { ImRow, ReasoningCheck } from '@trajgen/im';
-import { readLines } from './jsonl';
-import { readCall, systemText, toolNames } from './raw/call';
-import { scaffoldFromRequest } from './detect';
+import { scaffoldFromProxyLog } from './detect';
 import { convertProxyLog } from './proxy-conversations';
 import { convertOpenHandsProxyLog, convertPerCallLogs, isPerCallLog } from './openhands-sdk';
 import { convertAtifFiles, isAtif } from './terminus-2';
@@ -29,33 +27,13 @@ export interface RawFileOptions {
 type Json = Record<string, any>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function detectProxyScaffold(path: string): ScaffoldName | undefined {
-  let n = 0;
-  let calls = 0;
-  for (const line of readLines(path)) {
-    if (++n > 64) break;
-    let call;
-    try {
-      call = readCall(JSON.parse(line.text));
-    } catch {
-      // A damaged line: detection reads on, the converter names the damage.
-      continue;
-    }
-    if ('problem' in call) continue;
-    calls++;
-    const names = toolNames(call.tools);
-    if (names.length) return scaffoldFromRequest(names, systemText(call.messages));
-  }
-  return calls ? 'terminus-2' : undefined;
-}
-
 function classify(path: string): { scaffold: ScaffoldName; format: string; run: () => ScaffoldOutput } | ConvertRejection {
   const text = readFileSync(path, 'utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    const scaffold = detectProxyScaffold(path);
+    const scaffold = scaffoldFromProxyLog(path);
     if (!scaffold) return new ConvertRejection('not_a_trajectory', `${basename(path)} is neither JSON nor a JSONL proxy log (lines with request_body)`);
     const source = basename(path);
     if (scaffold === 'openhands-sdk') return { scaffold, format: 'proxy log', run: () => convertOpenHandsProxyLog(path, source) };

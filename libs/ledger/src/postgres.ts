@@ -80,20 +80,9 @@ export interface PostgresLedgerOptions {
   now?: () => Date;
 }
 
-interface Row {
+/** A table row: the entry's fields as columns, plus the lease and the row's revision. */
+interface Row extends LedgerEntry {
   id: string;
-  status: LedgerStatus;
-  attempts: number;
-  job: string | null;
-  trial: string | null;
-  reward: number | null;
-  trajectory_path: string | null;
-  trajectory_digest: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  exception_type: string | null;
-  note: string | null;
-  history: LedgerEntry['history'];
   lease_owner: string | null;
   lease_live: boolean;
   rev: string;

@@ -74,18 +74,6 @@ export {
   type RankError,
 } from './process';
 export {
-  ensurePythonEnv,
-  envPython,
-  envDigest,
-  envIsCurrent,
-  readEnvMarker,
-  basePython,
-  PIP_FLAGS,
-  type PythonEnv,
-  type PythonEnvSpec,
-  type EnvMarker,
-} from '@trajgen/core';
-export {
   runLlamaFactoryTrain,
   ensureLlamaFactoryEnv,
   ensureLlamaFactoryPython,

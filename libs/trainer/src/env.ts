@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensurePythonEnv, PIP_FLAGS, visibleGpus, type PythonEnv, type ProcessIO } from '@trajgen/llamafactory';
+import { ensurePythonEnv, PIP_FLAGS, type PythonEnv } from '@trajgen/core';
+import { visibleGpus, type ProcessIO } from '@trajgen/llamafactory';
 
 /** The Python package of the embedded trainer (run with PYTHONPATH set to this dir). */
 export const TRAINER_PYTHON_DIR = resolve(__dirname, '..', 'python');

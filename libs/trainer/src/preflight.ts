@@ -2,14 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { resolveConfigPath, type PipelineConfig, type PipelinePaths } from '@trajgen/config';
-import {
-  commonTrainingChecks,
-  envIsCurrent,
-  llamafactoryPreflight,
-  localModelProblem,
-  readEnvMarker,
-  type TrainingCheck,
-} from '@trajgen/llamafactory';
+import { envIsCurrent, readEnvMarker } from '@trajgen/core';
+import { commonTrainingChecks, llamafactoryPreflight, localModelProblem, type TrainingCheck } from '@trajgen/llamafactory';
 import { trainerEnvDir, trainerRequirements } from './env';
 import { HF_SUPPORTED_TEMPLATES } from './hf-backend';
 
