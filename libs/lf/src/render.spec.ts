@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IM_VERSION, type ImMessage, type ImRow } from '@trajgen/im';
+import type { ImMessage, ImRow, ImTool } from '@trajgen/im';
+import { imRow } from '../../../test/support/im-rows';
 import { loadChatTemplate, renderImRow, renderedDatasetInfoEntry, RENDERED_COLUMNS, RENDERED_TAGS } from './render';
 import { validateShareGpt, optionsFromDatasetInfo } from './validate';
 import { trackedTempDirs } from '../../../test/support/temp-dirs';
@@ -13,22 +14,8 @@ const tempDir = trackedTempDirs();
 // Our own ChatML/Hermes-style test template (see the fixture's _comment).
 const FIXTURE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');
 
-const im = (messages: ImMessage[], withTools = true): ImRow => ({
-  version: IM_VERSION,
-  meta_info: {
-    teacher: 't',
-    query_source: 'synthesized',
-    response_generate_time: '2026-01-01',
-    response_update_time: '2026-01-01',
-    owner: '00000000',
-    language: 'en',
-    category: 'code',
-    rounds: 2,
-    unique_info: { _instance_id: 'i', _agent_type: 'main', _score: { composite: 0.75, components: {} }, _gen_params: {}, _usage: {} },
-  },
-  tools: withTools ? [{ type: 'function', function: { name: 'ls', description: 'list files', parameters: { type: 'object', properties: { path: { type: 'string' } } } } }] : [],
-  messages,
-});
+const LS: ImTool = { type: 'function', function: { name: 'ls', description: 'list files', parameters: { type: 'object', properties: { path: { type: 'string' } } } } };
+const im = (messages: ImMessage[], withTools = true): ImRow => imRow(messages, { tools: withTools ? [LS] : [], score: 0.75, instance: 'i', teacher: 't' });
 
 const trajectory: ImMessage[] = [
   { role: 'system', content: 'You are an agent.' },

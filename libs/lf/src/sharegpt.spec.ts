@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IM_VERSION, type ImMessage, type ImRow, type ImTool } from '@trajgen/im';
+import type { ImMessage, ImRow, ImTool } from '@trajgen/im';
+import { imRow } from '../../../test/support/im-rows';
 import { imToShareGpt, SHAREGPT_COLUMNS, toolsColumn, type ShareGptRow } from './sharegpt';
 import { validateShareGpt } from './validate';
 import { JsonArrayFileWriter } from './atomic-writer';
@@ -12,28 +13,7 @@ const tool = (name: string, properties: Record<string, unknown> | null = { path:
   type: 'function',
   function: { name, description: `${name} tool`, parameters: properties ? { type: 'object', properties } : { type: 'object' } },
 });
-const im = (messages: ImMessage[], tools: ImTool[] = [tool('read')], score: number | null = 0.5): ImRow => ({
-  version: IM_VERSION,
-  meta_info: {
-    teacher: 't',
-    query_source: 'synthesized',
-    response_generate_time: '2026-01-01',
-    response_update_time: '2026-01-01',
-    owner: '00000000',
-    language: 'en',
-    category: 'code',
-    rounds: messages.filter((m) => m.role === 'assistant').length,
-    unique_info: {
-      _instance_id: 'inst-1',
-      _agent_type: 'main',
-      _score: score === null ? null : { composite: score, components: {} },
-      _gen_params: {},
-      _usage: {},
-    },
-  },
-  tools,
-  messages,
-});
+const im = (messages: ImMessage[], tools: ImTool[] = [tool('read')], score: number | null = 0.5): ImRow => imRow(messages, { tools, score, instance: 'inst-1', teacher: 't' });
 const sys = (content = 'You are an agent.'): ImMessage => ({ role: 'system', content });
 const user = (content = 'Fix the bug.'): ImMessage => ({ role: 'user', content });
 const asst = (content: string, calls: [string, string, Record<string, unknown>][] = [], reasoning = ''): ImMessage => ({

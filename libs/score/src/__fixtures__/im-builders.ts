@@ -7,45 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IM_VERSION, type ImAssistantMessage, type ImMessage, type ImRow, type ImTool } from '@trajgen/im';
+import type { ImAssistantMessage, ImMessage, ImRow, ImTool } from '@trajgen/im';
+import { imRow, type RowOptions } from '../../../../test/support/im-rows';
 
 export const REAL_FIXTURES = join(__dirname, '../../../../test/fixtures/real');
 export const readReal = (path: string) => JSON.parse(readFileSync(join(REAL_FIXTURES, path), 'utf8'));
 
-export interface RowOptions {
-  instance?: string;
-  agent?: 'main' | 'subagent';
-  scaffold?: string;
-  trial?: string;
-  tools?: ImTool[];
-}
-
-export function imRow(messages: ImMessage[], o: RowOptions = {}): ImRow {
-  return {
-    version: IM_VERSION,
-    meta_info: {
-      teacher: 'test',
-      query_source: 'synthesized',
-      response_generate_time: '2026-01-01',
-      response_update_time: '2026-01-01',
-      owner: '00000000',
-      language: 'en',
-      category: 'code',
-      rounds: messages.filter((m) => m.role === 'assistant').length,
-      unique_info: {
-        _instance_id: o.instance ?? 'owner__repo-1',
-        _agent_type: o.agent ?? 'main',
-        _score: null,
-        _gen_params: {},
-        _usage: {},
-        ...(o.scaffold ? { _scaffold: o.scaffold } : {}),
-        ...(o.trial ? { _trial: o.trial } : {}),
-      },
-    },
-    tools: o.tools ?? [],
-    messages,
-  };
-}
+export { imRow, type RowOptions } from '../../../../test/support/im-rows';
 
 export const tool = (name: string, properties: Record<string, unknown> = {}): ImTool => ({
   type: 'function',
