@@ -313,135 +313,166 @@ function setEntryField(e: LedgerEntry, key: string, value: string, id: string, l
  * (no intermediate objects: a 100k-entry ledger is ~1M lines). Returns
  * FALLBACK at the first line whose YAML meaning it is not sure of, so the
  * full parser decides; problems with values are reported with their line.
- *
- * Long (~120 lines) on purpose: it is one line-by-line state machine whose
- * state (current entry, history item, seen-field bits) lives in locals and
- * two closures over ~1M lines; the per-line work with no state of its own is
- * already out (readTopLine, entryKey, setEntryField, fieldAt, stringValue).
- * Splitting the rest means a state object read and written on every line.
  */
 function readCanonical(text: string): FastLedger | typeof FALLBACK {
-  const lines = text.split('\n');
-  const out: FastLedger = { top: {}, entries: new Map(), problems: [] };
-  const problems = out.problems;
-  let inTasks = false;
-  let id = '';
-  let entryLine = 0;
-  let e: LedgerEntry | undefined;
-  let seen = 0;
-  let inHistory = false;
-  let item: HistoryItem | undefined;
-  let itemLine = 0;
-  let itemSeen = 0;
-  const finishItem = () => {
-    if (item && e) {
-      if (!(itemSeen & 1)) problems.push({ line: itemLine, message: `history item of "${id}" has no at` });
-      if (!(itemSeen & 2)) problems.push({ line: itemLine, message: `history item of "${id}" has no change` });
-      e.history = e.history === NO_HISTORY ? [item] : [...e.history, item];
+  return new CanonicalReader(text).read();
+}
+
+/**
+ * The fast reader's line-by-line state machine: the entry being read and its
+ * history item live in fields, one method per kind of line (by its indent).
+ * The per-line work with no state of its own is in plain functions
+ * (readTopLine, entryKey, setEntryField, fieldAt, stringValue).
+ */
+class CanonicalReader {
+  private readonly lines: string[];
+  private readonly out: FastLedger = { top: {}, entries: new Map(), problems: [] };
+  private inTasks = false;
+  /** The entry being read: its id, its line, the fields seen (FIELD_BITS), and whether its history list is open. */
+  private id = '';
+  private entryLine = 0;
+  private e: LedgerEntry | undefined;
+  private seen = 0;
+  private inHistory = false;
+  /** The history item being read, its line and the fields seen (at 1, change 2, by 4, note 8). */
+  private item: HistoryItem | undefined;
+  private itemLine = 0;
+  private itemSeen = 0;
+
+  constructor(text: string) {
+    this.lines = text.split('\n');
+  }
+
+  read(): FastLedger | typeof FALLBACK {
+    const lines = this.lines;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i];
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (line.length === 0) continue;
+      let indent = 0;
+      while (line.charCodeAt(indent) === 32) indent++;
+      if (indent === line.length || line.charCodeAt(indent) === 35) continue; // blank or comment line
+      if (this.readLine(line, indent, i + 1) === FALLBACK) return FALLBACK;
     }
-    item = undefined;
-  };
-  const finishEntry = () => {
-    finishItem();
-    if (!e) return;
-    if (!(seen & FIELD_BITS.status)) problems.push({ line: entryLine, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
-    if (out.entries.has(id)) {
-      // Rare: find where it first appeared (kept out of the hot path).
-      const first = lines.findIndex((l, k) => k < entryLine - 1 && (l === `  ${yamlKey(id)}:` || l === `  ${JSON.stringify(id)}:` || l === `  ${id}:`)) + 1;
-      problems.push({ line: entryLine, message: `task "${id}" appears twice (first on line ${first || '?'})` });
-    } else out.entries.set(id, e);
-    e = undefined;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i];
-    const lineNo = i + 1;
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (line.length === 0) continue;
-    let indent = 0;
-    while (line.charCodeAt(indent) === 32) indent++;
-    if (indent === line.length || line.charCodeAt(indent) === 35) continue; // blank or comment line
-    if (indent === 0) {
-      finishEntry();
-      inHistory = false;
-      const opensTasks = readTopLine(out.top, line, lineNo);
-      if (opensTasks === FALLBACK) return FALLBACK;
-      inTasks = opensTasks;
-      continue;
-    }
-    if (!inTasks) return FALLBACK;
-    if (indent === 4 && e) {
-      const colon = line.indexOf(':', 4);
-      if (colon < 0) return FALLBACK;
-      const key = fieldAt(line, colon);
-      let value: string;
-      if (colon === line.length - 1) value = '';
-      else if (line.charCodeAt(colon + 1) !== 32) return FALLBACK;
-      else {
-        value = line.slice(colon + 2);
-        if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
-      }
-      finishItem();
-      inHistory = false;
-      const bit = FIELD_BITS[key];
-      if (bit === undefined) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return FALLBACK;
-        const guess = closestMatch(key, ENTRY_FIELDS as unknown as string[]);
-        problems.push({ line: lineNo, message: `unknown field "${key}" in entry "${id}"${guess ? `. Did you mean "${guess}"?` : ''}` });
-        continue;
-      }
-      if (seen & bit) {
-        problems.push({ line: lineNo, message: `duplicate field "${key}" in entry "${id}"` });
-        continue;
-      }
-      seen |= bit;
-      if (key === 'history') {
-        if (value !== '' && value !== '[]') return FALLBACK;
-        inHistory = value === '';
-        continue;
-      }
-      if (setEntryField(e, key, value, id, lineNo, problems) === FALLBACK) return FALLBACK;
-      continue;
-    }
-    if (indent === 2) {
-      finishEntry();
-      inHistory = false;
-      const key = entryKey(line);
-      if (key === FALLBACK) return FALLBACK;
-      id = key;
-      entryLine = lineNo;
-      seen = 0;
-      // Shares one frozen empty history until the entry gets one (the fast reader allocates little).
-      e = { ...emptyEntry(), history: NO_HISTORY };
-      const p = taskIdProblem(id);
-      if (p) problems.push({ line: lineNo, message: `task id ${JSON.stringify(id)} ${p}` });
-      continue;
-    }
-    if ((indent === 6 && inHistory && line.charCodeAt(7) === 32 && line.charCodeAt(6) === 45) || (indent === 8 && item)) {
-      // "      - key: value" starts a history item; "        key: value" continues it.
-      const starts = indent === 6;
-      const kv = keyValue(line.slice(8));
-      if (kv === FALLBACK) return FALLBACK;
-      const v = stringValue(kv.value);
-      if (v === FALLBACK) return FALLBACK;
-      if (starts) {
-        finishItem();
-        item = { at: '', change: '', by: '', note: '' };
-        itemLine = lineNo;
-        itemSeen = 0;
-      }
-      const hb = kv.key === 'at' ? 1 : kv.key === 'change' ? 2 : kv.key === 'by' ? 4 : kv.key === 'note' ? 8 : 0;
-      if (hb === 0) problems.push({ line: lineNo, message: `unknown history field "${kv.key}" in entry "${id}" (expected ${HISTORY_FIELDS.join(', ')})` });
-      else if (itemSeen & hb) return FALLBACK;
-      else {
-        itemSeen |= hb;
-        item![kv.key as keyof HistoryItem] = v === null ? '' : String(v);
-      }
-      continue;
-    }
+    this.finishEntry();
+    return this.out;
+  }
+
+  private readLine(line: string, indent: number, lineNo: number): typeof FALLBACK | void {
+    if (indent === 0) return this.topLine(line, lineNo);
+    if (!this.inTasks) return FALLBACK;
+    if (indent === 4 && this.e) return this.fieldLine(this.e, line, lineNo);
+    if (indent === 2) return this.startEntry(line, lineNo);
+    // "      - key: value" starts a history item; "        key: value" continues it.
+    if (indent === 6 && this.inHistory && line.charCodeAt(7) === 32 && line.charCodeAt(6) === 45) return this.historyLine(line, true, lineNo);
+    if (indent === 8 && this.item) return this.historyLine(line, false, lineNo);
     return FALLBACK;
   }
-  finishEntry();
-  return out;
+
+  /** `key: value` at the top: schema_version, pipeline, or `tasks:` opening the entries. */
+  private topLine(line: string, lineNo: number): typeof FALLBACK | void {
+    this.finishEntry();
+    this.inHistory = false;
+    const opensTasks = readTopLine(this.out.top, line, lineNo);
+    if (opensTasks === FALLBACK) return FALLBACK;
+    this.inTasks = opensTasks;
+  }
+
+  /** `  <id>:` starts an entry. */
+  private startEntry(line: string, lineNo: number): typeof FALLBACK | void {
+    this.finishEntry();
+    this.inHistory = false;
+    const key = entryKey(line);
+    if (key === FALLBACK) return FALLBACK;
+    this.id = key;
+    this.entryLine = lineNo;
+    this.seen = 0;
+    // Shares one frozen empty history until the entry gets one (the fast reader allocates little).
+    this.e = { ...emptyEntry(), history: NO_HISTORY };
+    const p = taskIdProblem(key);
+    if (p) this.out.problems.push({ line: lineNo, message: `task id ${JSON.stringify(key)} ${p}` });
+  }
+
+  /** `    <field>: <value>` of the current entry; `history:` opens its list. */
+  private fieldLine(e: LedgerEntry, line: string, lineNo: number): typeof FALLBACK | void {
+    const colon = line.indexOf(':', 4);
+    if (colon < 0) return FALLBACK;
+    const key = fieldAt(line, colon);
+    let value: string;
+    if (colon === line.length - 1) value = '';
+    else if (line.charCodeAt(colon + 1) !== 32) return FALLBACK;
+    else {
+      value = line.slice(colon + 2);
+      if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
+    }
+    this.finishItem();
+    this.inHistory = false;
+    const problems = this.out.problems;
+    const bit = FIELD_BITS[key];
+    if (bit === undefined) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return FALLBACK;
+      const guess = closestMatch(key, ENTRY_FIELDS as unknown as string[]);
+      problems.push({ line: lineNo, message: `unknown field "${key}" in entry "${this.id}"${guess ? `. Did you mean "${guess}"?` : ''}` });
+      return;
+    }
+    if (this.seen & bit) {
+      problems.push({ line: lineNo, message: `duplicate field "${key}" in entry "${this.id}"` });
+      return;
+    }
+    this.seen |= bit;
+    if (key === 'history') {
+      if (value !== '' && value !== '[]') return FALLBACK;
+      this.inHistory = value === '';
+      return;
+    }
+    return setEntryField(e, key, value, this.id, lineNo, problems);
+  }
+
+  /** One `key: value` of a history item; `starts` when it is the `- ` line that opens the item. */
+  private historyLine(line: string, starts: boolean, lineNo: number): typeof FALLBACK | void {
+    const kv = keyValue(line.slice(8));
+    if (kv === FALLBACK) return FALLBACK;
+    const v = stringValue(kv.value);
+    if (v === FALLBACK) return FALLBACK;
+    if (starts) {
+      this.finishItem();
+      this.item = { at: '', change: '', by: '', note: '' };
+      this.itemLine = lineNo;
+      this.itemSeen = 0;
+    }
+    const hb = kv.key === 'at' ? 1 : kv.key === 'change' ? 2 : kv.key === 'by' ? 4 : kv.key === 'note' ? 8 : 0;
+    if (hb === 0) this.out.problems.push({ line: lineNo, message: `unknown history field "${kv.key}" in entry "${this.id}" (expected ${HISTORY_FIELDS.join(', ')})` });
+    else if (this.itemSeen & hb) return FALLBACK;
+    else {
+      this.itemSeen |= hb;
+      this.item![kv.key as keyof HistoryItem] = v === null ? '' : String(v);
+    }
+  }
+
+  private finishItem(): void {
+    const { item, e } = this;
+    if (item && e) {
+      const problems = this.out.problems;
+      if (!(this.itemSeen & 1)) problems.push({ line: this.itemLine, message: `history item of "${this.id}" has no at` });
+      if (!(this.itemSeen & 2)) problems.push({ line: this.itemLine, message: `history item of "${this.id}" has no change` });
+      e.history = e.history === NO_HISTORY ? [item] : [...e.history, item];
+    }
+    this.item = undefined;
+  }
+
+  private finishEntry(): void {
+    this.finishItem();
+    const { e, id, entryLine } = this;
+    if (!e) return;
+    const problems = this.out.problems;
+    if (!(this.seen & FIELD_BITS.status)) problems.push({ line: entryLine, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
+    if (this.out.entries.has(id)) {
+      // Rare: find where it first appeared (kept out of the hot path).
+      const first = this.lines.findIndex((l, k) => k < entryLine - 1 && (l === `  ${yamlKey(id)}:` || l === `  ${JSON.stringify(id)}:` || l === `  ${id}:`)) + 1;
+      problems.push({ line: entryLine, message: `task "${id}" appears twice (first on line ${first || '?'})` });
+    } else this.out.entries.set(id, e);
+    this.e = undefined;
+  }
 }
 
 /** The full YAML parser, for files outside the canonical layout. Slow for very large files. */
