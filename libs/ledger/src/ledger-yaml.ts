@@ -475,31 +475,16 @@ class CanonicalReader {
   }
 }
 
-/** The full YAML parser, for files outside the canonical layout. Slow for very large files. */
-function readWithYaml(text: string, file: string): RawLedger {
-  // Loaded lazily: most runs never need it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const YAML = require('yaml') as typeof import('yaml');
-  const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  const lineAt = (node: unknown): number => {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    return range ? lineCounter.linePos(range[0]).line : 1;
-  };
-  if (doc.errors.length > 0) {
-    throw new LedgerFormatError(
-      file,
-      doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  const raw: RawLedger = { top: {}, tasksLine: 0, entries: [], problems: [] };
-  const contents = doc.contents;
-  if (contents === null || contents === undefined) return raw;
-  if (!YAML.isMap(contents)) {
-    raw.problems.push({ line: lineAt(contents), message: 'the ledger must be a mapping with schema_version, pipeline and tasks' });
-    return raw;
-  }
-  const scalarOf = (node: unknown): { ok: true; value: Scalar } | { ok: false } => {
+/** Reading the nodes of one parsed document: their line, their scalar value, a pair's key name. */
+interface YamlNodes {
+  YAML: typeof import('yaml');
+  lineAt(node: unknown): number;
+  scalarOf(node: unknown): { ok: true; value: Scalar } | { ok: false };
+  keyName(pair: { key: unknown }): string;
+}
+
+function yamlNodes(YAML: typeof import('yaml'), lineCounter: import('yaml').LineCounter): YamlNodes {
+  const scalarOf: YamlNodes['scalarOf'] = (node) => {
     if (node === null || node === undefined) return { ok: true, value: null };
     if (YAML.isScalar(node)) {
       const v = node.value;
@@ -508,14 +493,45 @@ function readWithYaml(text: string, file: string): RawLedger {
     }
     return { ok: false };
   };
-  const keyName = (pair: { key: unknown }): string => {
-    const k = scalarOf(pair.key);
-    return k.ok ? String(k.value) : '';
+  return {
+    YAML,
+    lineAt: (node) => {
+      const range = (node as { range?: [number, number, number] } | null)?.range;
+      return range ? lineCounter.linePos(range[0]).line : 1;
+    },
+    scalarOf,
+    keyName: (pair) => {
+      const k = scalarOf(pair.key);
+      return k.ok ? String(k.value) : '';
+    },
   };
+}
+
+/** The full YAML parser, for files outside the canonical layout. Slow for very large files. */
+function readWithYaml(text: string, file: string): RawLedger {
+  // Loaded lazily: most runs never need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const YAML = require('yaml') as typeof import('yaml');
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new LedgerFormatError(
+      file,
+      doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const nodes = yamlNodes(YAML, lineCounter);
+  const raw: RawLedger = { top: {}, tasksLine: 0, entries: [], problems: [] };
+  const contents = doc.contents;
+  if (contents === null || contents === undefined) return raw;
+  if (!YAML.isMap(contents)) {
+    raw.problems.push({ line: nodes.lineAt(contents), message: 'the ledger must be a mapping with schema_version, pipeline and tasks' });
+    return raw;
+  }
   const seenTop = new Map<string, number>();
   for (const pair of contents.items) {
-    const key = keyName(pair);
-    const line = lineAt(pair.key);
+    const key = nodes.keyName(pair);
+    const line = nodes.lineAt(pair.key);
     if (seenTop.has(key)) {
       raw.problems.push({ line, message: `duplicate key "${key}" (first on line ${seenTop.get(key)})` });
       continue;
@@ -526,70 +542,10 @@ function readWithYaml(text: string, file: string): RawLedger {
       continue;
     }
     if (key === 'tasks') {
-      raw.tasksLine = line;
-      const tasks = pair.value;
-      if (tasks === null || tasks === undefined || (YAML.isScalar(tasks) && tasks.value === null)) {
-        raw.top.tasks = { value: null, line };
-        continue;
-      }
-      if (!YAML.isMap(tasks)) {
-        raw.problems.push({ line: lineAt(tasks), message: 'tasks must be a mapping of task id → entry' });
-        continue;
-      }
-      raw.top.tasks = { value: {}, line };
-      for (const tp of tasks.items) {
-        const id = keyName(tp);
-        const entryLine = lineAt(tp.key);
-        const e: RawEntry = { id, line: entryLine, fields: {} };
-        raw.entries.push(e);
-        const body = tp.value;
-        if (!YAML.isMap(body)) {
-          raw.problems.push({ line: entryLine, message: `entry "${id}" must be a mapping with at least a status` });
-          continue;
-        }
-        for (const fp of body.items) {
-          const f = keyName(fp);
-          const fl = lineAt(fp.key);
-          if (Object.prototype.hasOwnProperty.call(e.fields, f) || (f === 'history' && e.history)) {
-            raw.problems.push({ line: fl, message: `duplicate field "${f}" in entry "${id}"` });
-            continue;
-          }
-          if (f === 'history') {
-            const seq = fp.value;
-            if (seq === null || seq === undefined || (YAML.isScalar(seq) && seq.value === null)) {
-              e.history = { line: fl, items: [] };
-            } else if (!YAML.isSeq(seq)) {
-              e.history = { line: fl, items: null, bad: 'history must be a list of {at, change, by, note}' };
-            } else {
-              const items: RawHistoryItem[] = [];
-              for (const it of seq.items) {
-                if (!YAML.isMap(it)) {
-                  raw.problems.push({ line: lineAt(it), message: `history of "${id}": each item must be a mapping {at, change, by, note}` });
-                  continue;
-                }
-                const hi: RawHistoryItem = { line: lineAt(it), fields: {} };
-                for (const hp of it.items) {
-                  const hv = scalarOf(hp.value);
-                  if (!hv.ok) raw.problems.push({ line: lineAt(hp.value), message: `history of "${id}": ${keyName(hp)} must be a single value` });
-                  else hi.fields[keyName(hp)] = { value: hv.value, line: lineAt(hp.key) };
-                }
-                items.push(hi);
-              }
-              e.history = { line: fl, items };
-            }
-            continue;
-          }
-          const v = scalarOf(fp.value);
-          if (!v.ok) {
-            raw.problems.push({ line: lineAt(fp.value), message: `${f} of "${id}" must be a single value, not a list or mapping` });
-            continue;
-          }
-          e.fields[f] = { value: v.value, line: fl };
-        }
-      }
+      readTasksWithYaml(nodes, pair.value, line, raw);
       continue;
     }
-    const v = scalarOf(pair.value);
+    const v = nodes.scalarOf(pair.value);
     if (!v.ok) {
       raw.problems.push({ line, message: `${key} must be a single value` });
       continue;
@@ -597,6 +553,74 @@ function readWithYaml(text: string, file: string): RawLedger {
     raw.top[key] = { value: v.value, line };
   }
   return raw;
+}
+
+/** The `tasks:` mapping (on `line`) into raw.entries. */
+function readTasksWithYaml(nodes: YamlNodes, tasks: unknown, line: number, raw: RawLedger): void {
+  const { YAML } = nodes;
+  raw.tasksLine = line;
+  if (tasks === null || tasks === undefined || (YAML.isScalar(tasks) && tasks.value === null)) {
+    raw.top.tasks = { value: null, line };
+    return;
+  }
+  if (!YAML.isMap(tasks)) {
+    raw.problems.push({ line: nodes.lineAt(tasks), message: 'tasks must be a mapping of task id → entry' });
+    return;
+  }
+  raw.top.tasks = { value: {}, line };
+  for (const tp of tasks.items) raw.entries.push(readEntryWithYaml(nodes, tp, raw.problems));
+}
+
+/** One `<id>: {fields}` pair of tasks, its fields kept raw with their lines. */
+function readEntryWithYaml(nodes: YamlNodes, tp: { key: unknown; value: unknown }, problems: RawLedger['problems']): RawEntry {
+  const id = nodes.keyName(tp);
+  const e: RawEntry = { id, line: nodes.lineAt(tp.key), fields: {} };
+  const body = tp.value;
+  if (!nodes.YAML.isMap(body)) {
+    problems.push({ line: e.line, message: `entry "${id}" must be a mapping with at least a status` });
+    return e;
+  }
+  for (const fp of body.items) {
+    const f = nodes.keyName(fp);
+    const fl = nodes.lineAt(fp.key);
+    if (Object.prototype.hasOwnProperty.call(e.fields, f) || (f === 'history' && e.history)) {
+      problems.push({ line: fl, message: `duplicate field "${f}" in entry "${id}"` });
+      continue;
+    }
+    if (f === 'history') {
+      e.history = readHistoryWithYaml(nodes, fp.value, fl, id, problems);
+      continue;
+    }
+    const v = nodes.scalarOf(fp.value);
+    if (!v.ok) {
+      problems.push({ line: nodes.lineAt(fp.value), message: `${f} of "${id}" must be a single value, not a list or mapping` });
+      continue;
+    }
+    e.fields[f] = { value: v.value, line: fl };
+  }
+  return e;
+}
+
+/** An entry's `history:` (on line `fl`): empty, not a list, or a list of items kept raw. */
+function readHistoryWithYaml(nodes: YamlNodes, seq: unknown, fl: number, id: string, problems: RawLedger['problems']): RawEntry['history'] {
+  const { YAML } = nodes;
+  if (seq === null || seq === undefined || (YAML.isScalar(seq) && seq.value === null)) return { line: fl, items: [] };
+  if (!YAML.isSeq(seq)) return { line: fl, items: null, bad: 'history must be a list of {at, change, by, note}' };
+  const items: RawHistoryItem[] = [];
+  for (const it of seq.items) {
+    if (!YAML.isMap(it)) {
+      problems.push({ line: nodes.lineAt(it), message: `history of "${id}": each item must be a mapping {at, change, by, note}` });
+      continue;
+    }
+    const hi: RawHistoryItem = { line: nodes.lineAt(it), fields: {} };
+    for (const hp of it.items) {
+      const hv = nodes.scalarOf(hp.value);
+      if (!hv.ok) problems.push({ line: nodes.lineAt(hp.value), message: `history of "${id}": ${nodes.keyName(hp)} must be a single value` });
+      else hi.fields[nodes.keyName(hp)] = { value: hv.value, line: nodes.lineAt(hp.key) };
+    }
+    items.push(hi);
+  }
+  return { line: fl, items };
 }
 
 const STRING_FIELDS = ['trajectory_path', 'trajectory_digest', 'started_at', 'finished_at', 'exception_type'] as const;
