@@ -86,7 +86,7 @@ function nameOf(fn: FunctionNode, sf: ts.SourceFile): string {
   const parent = fn.parent;
   if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) return parent.name.getText(sf);
   if (ts.isBinaryExpression(parent)) return parent.left.getText(sf);
-  if (ts.isCallExpression(parent)) return `(argument of ${parent.expression.getText(sf).slice(0, 40)})`;
+  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return `(argument of ${parent.expression.getText(sf).slice(0, 40)})`;
   return '(anonymous)';
 }
 
@@ -94,6 +94,7 @@ const hasReason = (node: ts.Node, text: string) => (ts.getLeadingCommentRanges(t
 
 /** The functions in `text` longer than the limit whose comments give no reason. */
 export function longFunctions(text: string, fileName = 'source.ts'): LongFunction[] {
+  if (text.split('\n', LIMIT + 1).length <= LIMIT) return []; // too short to hold one: no need to parse it
   const kind = /\.(c|m)?js$/.test(fileName) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, kind);
   const found: LongFunction[] = [];
@@ -142,7 +143,14 @@ describe('the long-function scanner', () => {
       `// Why this is long: a table of cases\nregister('y', function () ${body});`,
       `const o = {\n  // Why this is long: a table of cases\n  prop: () => ${body},\n};`,
     ].join('\n');
-    expect(longFunctions(text).map((f) => f.name)).toEqual(['arrow', 'method', "(argument of register)"]);
+    expect(longFunctions(text).map((f) => f.name)).toEqual(['arrow', 'method', '(argument of register)']);
+  });
+
+  it('reads the reason for a returned promise executor above the return statement', () => {
+    const body = `{\n${'    void 0;\n'.repeat(85)}  }`;
+    const outer = (inner: string) => `// Why this is long: one request's state\nfunction serve() {\n${inner}  return new Promise((resolve) => ${body});\n}\n`;
+    expect(longFunctions(outer(''))).toEqual([{ line: 3, name: '(argument of Promise)', length: 87 }]);
+    expect(longFunctions(outer('  // Why this is long: the same state, shared by the handlers\n'))).toEqual([]);
   });
 });
 
