@@ -170,6 +170,64 @@ function absorb(later: Open, gone: Open): void {
   if (gone.reasoning && at < later.input.length && !later.restored.has(at) && gone.response.same(0, later.input, at)) later.restored.set(at, gone.reasoning);
 }
 
+/** A successful call as an open stream of its own. */
+function openRecord(call: Call, response: NonNullable<Call['response']>, lineNo: number): Open {
+  return {
+    facts: { lineNo, requestTime: call.requestTime, timestamp: call.timestamp, nInput: call.nInput, tools: toolNames(call.tools) },
+    call,
+    input: new LazyInput(call.messages),
+    response: new LazyInput([{ ...response, role: 'assistant' }]),
+    reasoning: reasoningOfWire(response),
+    restored: new Map(),
+    byCallIds: new Map(),
+    usage: { ...emptyUsage(), ...(call.usage ?? {}) },
+  };
+}
+
+/** The open streams once `rec` has joined them: the ones it extends are absorbed into it, or it into the one that extends it. */
+function mergeIntoOpen(open: Open[], rec: Open, counts: LogCounts): Open[] {
+  // Open streams this record extends are released into it …
+  const still: Open[] = [];
+  for (const o of open) {
+    if (o.input.length <= rec.input.length && earlier(o, rec) && isPrefixLazy(o.input, rec.input)) {
+      absorb(rec, o);
+      counts.prefix_records++;
+    } else still.push(o);
+  }
+  // … and a record a later open stream extends is released into that one.
+  const host = still.find((o) => o.input.length >= rec.input.length && earlier(rec, o) && isPrefixLazy(rec.input, o.input));
+  if (host) {
+    absorb(host, rec);
+    counts.prefix_records++;
+  } else still.push(rec);
+  return still;
+}
+
+/** The streams that are not side calls (tiny inputs, compaction), counting the ones dropped. */
+function withoutSideCalls(streams: Open[], options: ReconstructOptions, counts: LogCounts): Open[] {
+  const isSide = options.sideCall ?? ((r: RecordFacts) => r.nInput <= 2 || r.auxiliary === 'compaction');
+  return streams.filter((o) => {
+    o.facts.auxiliary = auxiliaryKind(o.call);
+    const side = isSide(o.facts);
+    if (side) counts.side_calls++;
+    return !side;
+  });
+}
+
+/** A kept stream's conversation in IM form, with its reasoning restored and harness turns cleaned away. */
+function survivorOf(o: Open, usage: Usage): Survivor {
+  const call = o.call;
+  const removed = emptyHarnessCounts();
+  o.facts.claimsSubagent = stripBillingHeader(systemText(call.messages).slice(0, 2000)).subagent;
+  const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored, reasoningByCallIds: o.byCallIds, removed };
+  let messages = wireToIm(call.messages, ctx);
+  const final = call.response ? assistantToIm(call.response, ctx) : undefined;
+  if (final) messages.push(final);
+  const cleaned = removeToolUseErrorTurns(messages);
+  messages = trimTrailingTools(cleaned.messages);
+  return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage, removed };
+}
+
 export function reconstructFromLog(path: string, options: ReconstructOptions = {}): Reconstruction {
   const counts: LogCounts = { lines: 0, bad_lines: 0, failed_calls: 0, no_response: 0, prefix_records: 0, side_calls: 0 };
   const totalUsage = emptyUsage();
@@ -203,16 +261,7 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
       throw damaged(source, line.lineNo, 'a successful call without a response message', false);
     }
     addUsage(totalUsage, call.usage);
-    const rec: Open = {
-      facts: { lineNo: line.lineNo, requestTime: call.requestTime, timestamp: call.timestamp, nInput: call.nInput, tools: toolNames(call.tools) },
-      call,
-      input: new LazyInput(call.messages),
-      response: new LazyInput([{ ...call.response, role: 'assistant' }]),
-      reasoning: reasoningOfWire(call.response),
-      restored: new Map(),
-      byCallIds: new Map(),
-      usage: { ...emptyUsage(), ...(call.usage ?? {}) },
-    };
+    const rec = openRecord(call, call.response, line.lineNo);
     if (options.lastRecordOnly) {
       if (last && earlier(rec, last)) counts.prefix_records++;
       else {
@@ -221,46 +270,11 @@ export function reconstructFromLog(path: string, options: ReconstructOptions = {
       }
       continue;
     }
-    // Open streams this record extends are released into it …
-    const still: Open[] = [];
-    for (const o of open) {
-      if (o.input.length <= rec.input.length && earlier(o, rec) && isPrefixLazy(o.input, rec.input)) {
-        absorb(rec, o);
-        counts.prefix_records++;
-      } else still.push(o);
-    }
-    // … and a record a later open stream extends is released into that one.
-    const host = still.find((o) => o.input.length >= rec.input.length && earlier(rec, o) && isPrefixLazy(rec.input, o.input));
-    if (host) {
-      absorb(host, rec);
-      counts.prefix_records++;
-    } else still.push(rec);
-    open = still;
+    open = mergeIntoOpen(open, rec, counts);
   }
 
   if (unreadable) throw damaged(source, unreadable.lineNo, unreadable.what, true);
-  let kept = options.lastRecordOnly ? (last ? [last] : []) : open.sort((a, b) => (earlier(a, b) ? -1 : earlier(b, a) ? 1 : 0));
-  if (!options.lastRecordOnly) {
-    const isSide = options.sideCall ?? ((r: RecordFacts) => r.nInput <= 2 || r.auxiliary === 'compaction');
-    kept = kept.filter((o) => {
-      o.facts.auxiliary = auxiliaryKind(o.call);
-      const side = isSide(o.facts);
-      if (side) counts.side_calls++;
-      return !side;
-    });
-  }
-
-  const survivors: Survivor[] = kept.map((o) => {
-    const call = o.call;
-    const removed = emptyHarnessCounts();
-    o.facts.claimsSubagent = stripBillingHeader(systemText(call.messages).slice(0, 2000)).subagent;
-    const ctx = { orders: toolPropertyOrders(call.tools), restoredReasoning: o.restored, reasoningByCallIds: o.byCallIds, removed };
-    let messages = wireToIm(call.messages, ctx);
-    const final = call.response ? assistantToIm(call.response, ctx) : undefined;
-    if (final) messages.push(final);
-    const cleaned = removeToolUseErrorTurns(messages);
-    messages = trimTrailingTools(cleaned.messages);
-    return { facts: o.facts, call, messages, errorTurnsRemoved: cleaned.removed, usage: options.lastRecordOnly ? totalUsage : o.usage, removed };
-  });
+  const kept = options.lastRecordOnly ? (last ? [last] : []) : withoutSideCalls(open.sort((a, b) => (earlier(a, b) ? -1 : earlier(b, a) ? 1 : 0)), options, counts);
+  const survivors = kept.map((o) => survivorOf(o, options.lastRecordOnly ? totalUsage : o.usage));
   return { counts, survivors, totalUsage };
 }

@@ -313,135 +313,198 @@ function setEntryField(e: LedgerEntry, key: string, value: string, id: string, l
  * (no intermediate objects: a 100k-entry ledger is ~1M lines). Returns
  * FALLBACK at the first line whose YAML meaning it is not sure of, so the
  * full parser decides; problems with values are reported with their line.
- *
- * Long (~120 lines) on purpose: it is one line-by-line state machine whose
- * state (current entry, history item, seen-field bits) lives in locals and
- * two closures over ~1M lines; the per-line work with no state of its own is
- * already out (readTopLine, entryKey, setEntryField, fieldAt, stringValue).
- * Splitting the rest means a state object read and written on every line.
  */
 function readCanonical(text: string): FastLedger | typeof FALLBACK {
-  const lines = text.split('\n');
-  const out: FastLedger = { top: {}, entries: new Map(), problems: [] };
-  const problems = out.problems;
-  let inTasks = false;
-  let id = '';
-  let entryLine = 0;
-  let e: LedgerEntry | undefined;
-  let seen = 0;
-  let inHistory = false;
-  let item: HistoryItem | undefined;
-  let itemLine = 0;
-  let itemSeen = 0;
-  const finishItem = () => {
-    if (item && e) {
-      if (!(itemSeen & 1)) problems.push({ line: itemLine, message: `history item of "${id}" has no at` });
-      if (!(itemSeen & 2)) problems.push({ line: itemLine, message: `history item of "${id}" has no change` });
-      e.history = e.history === NO_HISTORY ? [item] : [...e.history, item];
+  return new CanonicalReader(text).read();
+}
+
+/**
+ * The fast reader's line-by-line state machine: the entry being read and its
+ * history item live in fields, one method per kind of line (by its indent).
+ * The per-line work with no state of its own is in plain functions
+ * (readTopLine, entryKey, setEntryField, fieldAt, stringValue).
+ */
+class CanonicalReader {
+  private readonly lines: string[];
+  private readonly out: FastLedger = { top: {}, entries: new Map(), problems: [] };
+  private inTasks = false;
+  /** The entry being read: its id, its line, the fields seen (FIELD_BITS), and whether its history list is open. */
+  private id = '';
+  private entryLine = 0;
+  private e: LedgerEntry | undefined;
+  private seen = 0;
+  private inHistory = false;
+  /** The history item being read, its line and the fields seen (at 1, change 2, by 4, note 8). */
+  private item: HistoryItem | undefined;
+  private itemLine = 0;
+  private itemSeen = 0;
+
+  constructor(text: string) {
+    this.lines = text.split('\n');
+  }
+
+  read(): FastLedger | typeof FALLBACK {
+    const lines = this.lines;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i];
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (line.length === 0) continue;
+      let indent = 0;
+      while (line.charCodeAt(indent) === 32) indent++;
+      if (indent === line.length || line.charCodeAt(indent) === 35) continue; // blank or comment line
+      if (this.readLine(line, indent, i + 1) === FALLBACK) return FALLBACK;
     }
-    item = undefined;
-  };
-  const finishEntry = () => {
-    finishItem();
-    if (!e) return;
-    if (!(seen & FIELD_BITS.status)) problems.push({ line: entryLine, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
-    if (out.entries.has(id)) {
-      // Rare: find where it first appeared (kept out of the hot path).
-      const first = lines.findIndex((l, k) => k < entryLine - 1 && (l === `  ${yamlKey(id)}:` || l === `  ${JSON.stringify(id)}:` || l === `  ${id}:`)) + 1;
-      problems.push({ line: entryLine, message: `task "${id}" appears twice (first on line ${first || '?'})` });
-    } else out.entries.set(id, e);
-    e = undefined;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i];
-    const lineNo = i + 1;
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (line.length === 0) continue;
-    let indent = 0;
-    while (line.charCodeAt(indent) === 32) indent++;
-    if (indent === line.length || line.charCodeAt(indent) === 35) continue; // blank or comment line
-    if (indent === 0) {
-      finishEntry();
-      inHistory = false;
-      const opensTasks = readTopLine(out.top, line, lineNo);
-      if (opensTasks === FALLBACK) return FALLBACK;
-      inTasks = opensTasks;
-      continue;
-    }
-    if (!inTasks) return FALLBACK;
-    if (indent === 4 && e) {
-      const colon = line.indexOf(':', 4);
-      if (colon < 0) return FALLBACK;
-      const key = fieldAt(line, colon);
-      let value: string;
-      if (colon === line.length - 1) value = '';
-      else if (line.charCodeAt(colon + 1) !== 32) return FALLBACK;
-      else {
-        value = line.slice(colon + 2);
-        if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
-      }
-      finishItem();
-      inHistory = false;
-      const bit = FIELD_BITS[key];
-      if (bit === undefined) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return FALLBACK;
-        const guess = closestMatch(key, ENTRY_FIELDS as unknown as string[]);
-        problems.push({ line: lineNo, message: `unknown field "${key}" in entry "${id}"${guess ? `. Did you mean "${guess}"?` : ''}` });
-        continue;
-      }
-      if (seen & bit) {
-        problems.push({ line: lineNo, message: `duplicate field "${key}" in entry "${id}"` });
-        continue;
-      }
-      seen |= bit;
-      if (key === 'history') {
-        if (value !== '' && value !== '[]') return FALLBACK;
-        inHistory = value === '';
-        continue;
-      }
-      if (setEntryField(e, key, value, id, lineNo, problems) === FALLBACK) return FALLBACK;
-      continue;
-    }
-    if (indent === 2) {
-      finishEntry();
-      inHistory = false;
-      const key = entryKey(line);
-      if (key === FALLBACK) return FALLBACK;
-      id = key;
-      entryLine = lineNo;
-      seen = 0;
-      // Shares one frozen empty history until the entry gets one (the fast reader allocates little).
-      e = { ...emptyEntry(), history: NO_HISTORY };
-      const p = taskIdProblem(id);
-      if (p) problems.push({ line: lineNo, message: `task id ${JSON.stringify(id)} ${p}` });
-      continue;
-    }
-    if ((indent === 6 && inHistory && line.charCodeAt(7) === 32 && line.charCodeAt(6) === 45) || (indent === 8 && item)) {
-      // "      - key: value" starts a history item; "        key: value" continues it.
-      const starts = indent === 6;
-      const kv = keyValue(line.slice(8));
-      if (kv === FALLBACK) return FALLBACK;
-      const v = stringValue(kv.value);
-      if (v === FALLBACK) return FALLBACK;
-      if (starts) {
-        finishItem();
-        item = { at: '', change: '', by: '', note: '' };
-        itemLine = lineNo;
-        itemSeen = 0;
-      }
-      const hb = kv.key === 'at' ? 1 : kv.key === 'change' ? 2 : kv.key === 'by' ? 4 : kv.key === 'note' ? 8 : 0;
-      if (hb === 0) problems.push({ line: lineNo, message: `unknown history field "${kv.key}" in entry "${id}" (expected ${HISTORY_FIELDS.join(', ')})` });
-      else if (itemSeen & hb) return FALLBACK;
-      else {
-        itemSeen |= hb;
-        item![kv.key as keyof HistoryItem] = v === null ? '' : String(v);
-      }
-      continue;
-    }
+    this.finishEntry();
+    return this.out;
+  }
+
+  private readLine(line: string, indent: number, lineNo: number): typeof FALLBACK | void {
+    if (indent === 0) return this.topLine(line, lineNo);
+    if (!this.inTasks) return FALLBACK;
+    if (indent === 4 && this.e) return this.fieldLine(this.e, line, lineNo);
+    if (indent === 2) return this.startEntry(line, lineNo);
+    // "      - key: value" starts a history item; "        key: value" continues it.
+    if (indent === 6 && this.inHistory && line.charCodeAt(7) === 32 && line.charCodeAt(6) === 45) return this.historyLine(line, true, lineNo);
+    if (indent === 8 && this.item) return this.historyLine(line, false, lineNo);
     return FALLBACK;
   }
-  finishEntry();
-  return out;
+
+  /** `key: value` at the top: schema_version, pipeline, or `tasks:` opening the entries. */
+  private topLine(line: string, lineNo: number): typeof FALLBACK | void {
+    this.finishEntry();
+    this.inHistory = false;
+    const opensTasks = readTopLine(this.out.top, line, lineNo);
+    if (opensTasks === FALLBACK) return FALLBACK;
+    this.inTasks = opensTasks;
+  }
+
+  /** `  <id>:` starts an entry. */
+  private startEntry(line: string, lineNo: number): typeof FALLBACK | void {
+    this.finishEntry();
+    this.inHistory = false;
+    const key = entryKey(line);
+    if (key === FALLBACK) return FALLBACK;
+    this.id = key;
+    this.entryLine = lineNo;
+    this.seen = 0;
+    // Shares one frozen empty history until the entry gets one (the fast reader allocates little).
+    this.e = { ...emptyEntry(), history: NO_HISTORY };
+    const p = taskIdProblem(key);
+    if (p) this.out.problems.push({ line: lineNo, message: `task id ${JSON.stringify(key)} ${p}` });
+  }
+
+  /** `    <field>: <value>` of the current entry; `history:` opens its list. */
+  private fieldLine(e: LedgerEntry, line: string, lineNo: number): typeof FALLBACK | void {
+    const colon = line.indexOf(':', 4);
+    if (colon < 0) return FALLBACK;
+    const key = fieldAt(line, colon);
+    let value: string;
+    if (colon === line.length - 1) value = '';
+    else if (line.charCodeAt(colon + 1) !== 32) return FALLBACK;
+    else {
+      value = line.slice(colon + 2);
+      if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
+    }
+    this.finishItem();
+    this.inHistory = false;
+    const problems = this.out.problems;
+    const bit = FIELD_BITS[key];
+    if (bit === undefined) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return FALLBACK;
+      const guess = closestMatch(key, ENTRY_FIELDS as unknown as string[]);
+      problems.push({ line: lineNo, message: `unknown field "${key}" in entry "${this.id}"${guess ? `. Did you mean "${guess}"?` : ''}` });
+      return;
+    }
+    if (this.seen & bit) {
+      problems.push({ line: lineNo, message: `duplicate field "${key}" in entry "${this.id}"` });
+      return;
+    }
+    this.seen |= bit;
+    if (key === 'history') {
+      if (value !== '' && value !== '[]') return FALLBACK;
+      this.inHistory = value === '';
+      return;
+    }
+    return setEntryField(e, key, value, this.id, lineNo, problems);
+  }
+
+  /** One `key: value` of a history item; `starts` when it is the `- ` line that opens the item. */
+  private historyLine(line: string, starts: boolean, lineNo: number): typeof FALLBACK | void {
+    const kv = keyValue(line.slice(8));
+    if (kv === FALLBACK) return FALLBACK;
+    const v = stringValue(kv.value);
+    if (v === FALLBACK) return FALLBACK;
+    if (starts) {
+      this.finishItem();
+      this.item = { at: '', change: '', by: '', note: '' };
+      this.itemLine = lineNo;
+      this.itemSeen = 0;
+    }
+    const hb = kv.key === 'at' ? 1 : kv.key === 'change' ? 2 : kv.key === 'by' ? 4 : kv.key === 'note' ? 8 : 0;
+    if (hb === 0) this.out.problems.push({ line: lineNo, message: `unknown history field "${kv.key}" in entry "${this.id}" (expected ${HISTORY_FIELDS.join(', ')})` });
+    else if (this.itemSeen & hb) return FALLBACK;
+    else {
+      this.itemSeen |= hb;
+      this.item![kv.key as keyof HistoryItem] = v === null ? '' : String(v);
+    }
+  }
+
+  private finishItem(): void {
+    const { item, e } = this;
+    if (item && e) {
+      const problems = this.out.problems;
+      if (!(this.itemSeen & 1)) problems.push({ line: this.itemLine, message: `history item of "${this.id}" has no at` });
+      if (!(this.itemSeen & 2)) problems.push({ line: this.itemLine, message: `history item of "${this.id}" has no change` });
+      e.history = e.history === NO_HISTORY ? [item] : [...e.history, item];
+    }
+    this.item = undefined;
+  }
+
+  private finishEntry(): void {
+    this.finishItem();
+    const { e, id, entryLine } = this;
+    if (!e) return;
+    const problems = this.out.problems;
+    if (!(this.seen & FIELD_BITS.status)) problems.push({ line: entryLine, message: `entry "${id}" has no status (one of ${LEDGER_STATUSES.join(', ')})` });
+    if (this.out.entries.has(id)) {
+      // Rare: find where it first appeared (kept out of the hot path).
+      const first = this.lines.findIndex((l, k) => k < entryLine - 1 && (l === `  ${yamlKey(id)}:` || l === `  ${JSON.stringify(id)}:` || l === `  ${id}:`)) + 1;
+      problems.push({ line: entryLine, message: `task "${id}" appears twice (first on line ${first || '?'})` });
+    } else this.out.entries.set(id, e);
+    this.e = undefined;
+  }
+}
+
+/** Reading the nodes of one parsed document: their line, their scalar value, a pair's key name. */
+interface YamlNodes {
+  YAML: typeof import('yaml');
+  lineAt(node: unknown): number;
+  scalarOf(node: unknown): { ok: true; value: Scalar } | { ok: false };
+  keyName(pair: { key: unknown }): string;
+}
+
+function yamlNodes(YAML: typeof import('yaml'), lineCounter: import('yaml').LineCounter): YamlNodes {
+  const scalarOf: YamlNodes['scalarOf'] = (node) => {
+    if (node === null || node === undefined) return { ok: true, value: null };
+    if (YAML.isScalar(node)) {
+      const v = node.value;
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return { ok: true, value: v };
+      return { ok: true, value: String(v) };
+    }
+    return { ok: false };
+  };
+  return {
+    YAML,
+    lineAt: (node) => {
+      const range = (node as { range?: [number, number, number] } | null)?.range;
+      return range ? lineCounter.linePos(range[0]).line : 1;
+    },
+    scalarOf,
+    keyName: (pair) => {
+      const k = scalarOf(pair.key);
+      return k.ok ? String(k.value) : '';
+    },
+  };
 }
 
 /** The full YAML parser, for files outside the canonical layout. Slow for very large files. */
@@ -451,40 +514,24 @@ function readWithYaml(text: string, file: string): RawLedger {
   const YAML = require('yaml') as typeof import('yaml');
   const lineCounter = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  const lineAt = (node: unknown): number => {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    return range ? lineCounter.linePos(range[0]).line : 1;
-  };
   if (doc.errors.length > 0) {
     throw new LedgerFormatError(
       file,
       doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` })),
     );
   }
+  const nodes = yamlNodes(YAML, lineCounter);
   const raw: RawLedger = { top: {}, tasksLine: 0, entries: [], problems: [] };
   const contents = doc.contents;
   if (contents === null || contents === undefined) return raw;
   if (!YAML.isMap(contents)) {
-    raw.problems.push({ line: lineAt(contents), message: 'the ledger must be a mapping with schema_version, pipeline and tasks' });
+    raw.problems.push({ line: nodes.lineAt(contents), message: 'the ledger must be a mapping with schema_version, pipeline and tasks' });
     return raw;
   }
-  const scalarOf = (node: unknown): { ok: true; value: Scalar } | { ok: false } => {
-    if (node === null || node === undefined) return { ok: true, value: null };
-    if (YAML.isScalar(node)) {
-      const v = node.value;
-      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return { ok: true, value: v };
-      return { ok: true, value: String(v) };
-    }
-    return { ok: false };
-  };
-  const keyName = (pair: { key: unknown }): string => {
-    const k = scalarOf(pair.key);
-    return k.ok ? String(k.value) : '';
-  };
   const seenTop = new Map<string, number>();
   for (const pair of contents.items) {
-    const key = keyName(pair);
-    const line = lineAt(pair.key);
+    const key = nodes.keyName(pair);
+    const line = nodes.lineAt(pair.key);
     if (seenTop.has(key)) {
       raw.problems.push({ line, message: `duplicate key "${key}" (first on line ${seenTop.get(key)})` });
       continue;
@@ -495,70 +542,10 @@ function readWithYaml(text: string, file: string): RawLedger {
       continue;
     }
     if (key === 'tasks') {
-      raw.tasksLine = line;
-      const tasks = pair.value;
-      if (tasks === null || tasks === undefined || (YAML.isScalar(tasks) && tasks.value === null)) {
-        raw.top.tasks = { value: null, line };
-        continue;
-      }
-      if (!YAML.isMap(tasks)) {
-        raw.problems.push({ line: lineAt(tasks), message: 'tasks must be a mapping of task id → entry' });
-        continue;
-      }
-      raw.top.tasks = { value: {}, line };
-      for (const tp of tasks.items) {
-        const id = keyName(tp);
-        const entryLine = lineAt(tp.key);
-        const e: RawEntry = { id, line: entryLine, fields: {} };
-        raw.entries.push(e);
-        const body = tp.value;
-        if (!YAML.isMap(body)) {
-          raw.problems.push({ line: entryLine, message: `entry "${id}" must be a mapping with at least a status` });
-          continue;
-        }
-        for (const fp of body.items) {
-          const f = keyName(fp);
-          const fl = lineAt(fp.key);
-          if (Object.prototype.hasOwnProperty.call(e.fields, f) || (f === 'history' && e.history)) {
-            raw.problems.push({ line: fl, message: `duplicate field "${f}" in entry "${id}"` });
-            continue;
-          }
-          if (f === 'history') {
-            const seq = fp.value;
-            if (seq === null || seq === undefined || (YAML.isScalar(seq) && seq.value === null)) {
-              e.history = { line: fl, items: [] };
-            } else if (!YAML.isSeq(seq)) {
-              e.history = { line: fl, items: null, bad: 'history must be a list of {at, change, by, note}' };
-            } else {
-              const items: RawHistoryItem[] = [];
-              for (const it of seq.items) {
-                if (!YAML.isMap(it)) {
-                  raw.problems.push({ line: lineAt(it), message: `history of "${id}": each item must be a mapping {at, change, by, note}` });
-                  continue;
-                }
-                const hi: RawHistoryItem = { line: lineAt(it), fields: {} };
-                for (const hp of it.items) {
-                  const hv = scalarOf(hp.value);
-                  if (!hv.ok) raw.problems.push({ line: lineAt(hp.value), message: `history of "${id}": ${keyName(hp)} must be a single value` });
-                  else hi.fields[keyName(hp)] = { value: hv.value, line: lineAt(hp.key) };
-                }
-                items.push(hi);
-              }
-              e.history = { line: fl, items };
-            }
-            continue;
-          }
-          const v = scalarOf(fp.value);
-          if (!v.ok) {
-            raw.problems.push({ line: lineAt(fp.value), message: `${f} of "${id}" must be a single value, not a list or mapping` });
-            continue;
-          }
-          e.fields[f] = { value: v.value, line: fl };
-        }
-      }
+      readTasksWithYaml(nodes, pair.value, line, raw);
       continue;
     }
-    const v = scalarOf(pair.value);
+    const v = nodes.scalarOf(pair.value);
     if (!v.ok) {
       raw.problems.push({ line, message: `${key} must be a single value` });
       continue;
@@ -566,6 +553,74 @@ function readWithYaml(text: string, file: string): RawLedger {
     raw.top[key] = { value: v.value, line };
   }
   return raw;
+}
+
+/** The `tasks:` mapping (on `line`) into raw.entries. */
+function readTasksWithYaml(nodes: YamlNodes, tasks: unknown, line: number, raw: RawLedger): void {
+  const { YAML } = nodes;
+  raw.tasksLine = line;
+  if (tasks === null || tasks === undefined || (YAML.isScalar(tasks) && tasks.value === null)) {
+    raw.top.tasks = { value: null, line };
+    return;
+  }
+  if (!YAML.isMap(tasks)) {
+    raw.problems.push({ line: nodes.lineAt(tasks), message: 'tasks must be a mapping of task id → entry' });
+    return;
+  }
+  raw.top.tasks = { value: {}, line };
+  for (const tp of tasks.items) raw.entries.push(readEntryWithYaml(nodes, tp, raw.problems));
+}
+
+/** One `<id>: {fields}` pair of tasks, its fields kept raw with their lines. */
+function readEntryWithYaml(nodes: YamlNodes, tp: { key: unknown; value: unknown }, problems: RawLedger['problems']): RawEntry {
+  const id = nodes.keyName(tp);
+  const e: RawEntry = { id, line: nodes.lineAt(tp.key), fields: {} };
+  const body = tp.value;
+  if (!nodes.YAML.isMap(body)) {
+    problems.push({ line: e.line, message: `entry "${id}" must be a mapping with at least a status` });
+    return e;
+  }
+  for (const fp of body.items) {
+    const f = nodes.keyName(fp);
+    const fl = nodes.lineAt(fp.key);
+    if (Object.prototype.hasOwnProperty.call(e.fields, f) || (f === 'history' && e.history)) {
+      problems.push({ line: fl, message: `duplicate field "${f}" in entry "${id}"` });
+      continue;
+    }
+    if (f === 'history') {
+      e.history = readHistoryWithYaml(nodes, fp.value, fl, id, problems);
+      continue;
+    }
+    const v = nodes.scalarOf(fp.value);
+    if (!v.ok) {
+      problems.push({ line: nodes.lineAt(fp.value), message: `${f} of "${id}" must be a single value, not a list or mapping` });
+      continue;
+    }
+    e.fields[f] = { value: v.value, line: fl };
+  }
+  return e;
+}
+
+/** An entry's `history:` (on line `fl`): empty, not a list, or a list of items kept raw. */
+function readHistoryWithYaml(nodes: YamlNodes, seq: unknown, fl: number, id: string, problems: RawLedger['problems']): RawEntry['history'] {
+  const { YAML } = nodes;
+  if (seq === null || seq === undefined || (YAML.isScalar(seq) && seq.value === null)) return { line: fl, items: [] };
+  if (!YAML.isSeq(seq)) return { line: fl, items: null, bad: 'history must be a list of {at, change, by, note}' };
+  const items: RawHistoryItem[] = [];
+  for (const it of seq.items) {
+    if (!YAML.isMap(it)) {
+      problems.push({ line: nodes.lineAt(it), message: `history of "${id}": each item must be a mapping {at, change, by, note}` });
+      continue;
+    }
+    const hi: RawHistoryItem = { line: nodes.lineAt(it), fields: {} };
+    for (const hp of it.items) {
+      const hv = nodes.scalarOf(hp.value);
+      if (!hv.ok) problems.push({ line: nodes.lineAt(hp.value), message: `history of "${id}": ${nodes.keyName(hp)} must be a single value` });
+      else hi.fields[nodes.keyName(hp)] = { value: hv.value, line: nodes.lineAt(hp.key) };
+    }
+    items.push(hi);
+  }
+  return { line: fl, items };
 }
 
 const STRING_FIELDS = ['trajectory_path', 'trajectory_digest', 'started_at', 'finished_at', 'exception_type'] as const;

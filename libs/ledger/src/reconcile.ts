@@ -62,16 +62,27 @@ export interface ReconcileContext {
   at: string;
 }
 
+/** The plan being built: new entries by task id, and what the report says about each. */
+interface ReconcilePlan {
+  changes: Map<string, LedgerEntry>;
+  report: ReconcileReport;
+}
+
 /**
  * Compute the changes reconcile makes. Pure with respect to the ledger (reads
  * the disk, returns new entries); the caller commits them in one journal record.
  */
 export function planReconcile(entries: EntryLookup, ctx: ReconcileContext): { changes: Map<string, LedgerEntry>; report: ReconcileReport } {
-  const report: ReconcileReport = { finalized: [], returned: [], adopted: [] };
-  const changes = new Map<string, LedgerEntry>();
-  const current = (id: string) => changes.get(id) ?? entries.get(id);
-
+  const plan: ReconcilePlan = { changes: new Map(), report: { finalized: [], returned: [], adopted: [] } };
   // 1. running entries vs trial dirs of their job.
+  for (const [job, ids] of runningByJob(entries)) settleRunning(job, ids, entries, ctx, plan);
+  // 2. finished trials the ledger lacks.
+  adoptFinishedTrials(entries, ctx, plan);
+  return plan;
+}
+
+/** The running entries grouped by their job ('' for none or an unusable one). */
+function runningByJob(entries: EntryLookup): Map<string, string[]> {
   const byJob = new Map<string, string[]>();
   for (const [id, status] of entries.statuses()) {
     if (status !== 'running') continue;
@@ -81,7 +92,26 @@ export function planReconcile(entries: EntryLookup, ctx: ReconcileContext): { ch
     list.push(id);
     byJob.set(job, list);
   }
-  const item = (id: string, from: LedgerEntry, to: LedgerEntry, why: string): ReconcileItem => ({ id, job: to.job, trial: to.trial, from: from.status, to: to.status, why });
+  return byJob;
+}
+
+/** The trial directories of a job, sorted ([] when it has none or cannot be read). */
+function trialDirNames(jobDir: string): string[] {
+  if (!existsSync(jobDir)) return [];
+  try {
+    return readdirSync(jobDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+const reconcileItem = (id: string, from: LedgerEntry, to: LedgerEntry, why: string): ReconcileItem => ({ id, job: to.job, trial: to.trial, from: from.status, to: to.status, why });
+
+/** A job's running entries: finalized from their finished trial, or back to pending when there is none. */
+function settleRunning(job: string, ids: string[], entries: EntryLookup, ctx: ReconcileContext, plan: ReconcilePlan): void {
   const backToPending = (id: string, e: LedgerEntry, why: string) => {
     const next: LedgerEntry = {
       ...e,
@@ -90,47 +120,38 @@ export function planReconcile(entries: EntryLookup, ctx: ReconcileContext): { ch
       note: why,
       history: [...e.history, { at: ctx.at, change: 'running → pending', note: why, by: 'reconcile' }],
     };
-    changes.set(id, next);
-    report.returned.push(item(id, e, next, why));
+    plan.changes.set(id, next);
+    plan.report.returned.push(reconcileItem(id, e, next, why));
   };
-  for (const [job, ids] of byJob) {
-    const jobDir = job ? join(ctx.paths.jobs, job) : '';
-    let names: string[] = [];
-    if (job && existsSync(jobDir)) {
-      try {
-        names = readdirSync(jobDir, { withFileTypes: true })
-          .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-          .map((d) => d.name)
-          .sort();
-      } catch {
-        names = [];
-      }
+  const names = job ? trialDirNames(join(ctx.paths.jobs, job)) : [];
+  for (const id of ids) {
+    const e = entries.get(id)!;
+    if (!job) {
+      backToPending(id, e, 'was running with no job recorded; back to pending');
+      continue;
     }
-    for (const id of ids) {
-      const e = entries.get(id)!;
-      if (!job) {
-        backToPending(id, e, 'was running with no job recorded; back to pending');
-        continue;
-      }
-      const trials = trialsOfTask(ctx.paths, job, names, id);
-      const finished = trials.filter((t) => t.outcome !== undefined);
-      if (finished.length === 0) {
-        backToPending(id, e, `interrupted: no complete trial result for it in jobs/${job}; back to pending (not counted as an attempt)`);
-        continue;
-      }
-      const outcomes = finished.map((t) => t.outcome!);
-      // A trial with a trajectory and a verifier result wins; otherwise the latest to finish.
-      outcomes.sort((a, b) => String(a.finished_at ?? '').localeCompare(String(b.finished_at ?? '')));
-      const good = outcomes.filter((o) => o.reward !== null && o.trajectory_path !== null);
-      const chosen = good.length > 0 ? good[good.length - 1] : outcomes[outcomes.length - 1];
-      const next = applyTrialOutcome(e, chosen, { ...ctx.rule, at: ctx.at, by: 'reconcile' });
-      changes.set(id, next);
-      report.finalized.push(item(id, e, next, `trial ${chosen.trial} finished (${chosen.reward === null ? 'no verifier result' : `reward ${chosen.reward}`}${chosen.exception_type ? `, ${chosen.exception_type}` : ''})`));
+    const finished = trialsOfTask(ctx.paths, job, names, id).filter((t) => t.outcome !== undefined);
+    if (finished.length === 0) {
+      backToPending(id, e, `interrupted: no complete trial result for it in jobs/${job}; back to pending (not counted as an attempt)`);
+      continue;
     }
+    const outcomes = finished.map((t) => t.outcome!);
+    // A trial with a trajectory and a verifier result wins; otherwise the latest to finish.
+    outcomes.sort((a, b) => String(a.finished_at ?? '').localeCompare(String(b.finished_at ?? '')));
+    const good = outcomes.filter((o) => o.reward !== null && o.trajectory_path !== null);
+    const chosen = good.length > 0 ? good[good.length - 1] : outcomes[outcomes.length - 1];
+    const next = applyTrialOutcome(e, chosen, { ...ctx.rule, at: ctx.at, by: 'reconcile' });
+    plan.changes.set(id, next);
+    plan.report.finalized.push(reconcileItem(id, e, next, `trial ${chosen.trial} finished (${chosen.reward === null ? 'no verifier result' : `reward ${chosen.reward}`}${chosen.exception_type ? `, ${chosen.exception_type}` : ''})`));
   }
+}
 
-  // 2. Adopt finished trials the ledger lacks: those rollout/trials.json lists (a clone whose rollout
-  //    outputs came from the Nx cache) and every finished trial under jobs/ (the ground truth).
+/**
+ * Adopt finished trials the ledger lacks: those rollout/trials.json lists (a
+ * clone whose rollout outputs came from the Nx cache) and every finished trial
+ * under jobs/ (the ground truth).
+ */
+function adoptFinishedTrials(entries: EntryLookup, ctx: ReconcileContext, plan: ReconcilePlan): void {
   const found = new Map<string, Map<string, Candidate>>();
   const add = (id: string, o: TrialOutcome, source: Candidate['source']) => {
     let m = found.get(id);
@@ -142,16 +163,15 @@ export function planReconcile(entries: EntryLookup, ctx: ReconcileContext): { ch
   for (const [id, o] of trialsIndexOutcomes(ctx.paths)) add(id, o, 'rollout/trials.json');
   for (const [id, list] of scanJobs(ctx.paths)) for (const s of list) add(id, s.outcome, s.from === 'verifier' ? 'verifier' : 'jobs');
   for (const [id, candidates] of found) {
-    const e = current(id);
+    const e = plan.changes.get(id) ?? entries.get(id);
     if (e && (TERMINAL_STATUSES.has(e.status) || e.status === 'running')) continue;
     const planned = planAdoption(e, [...candidates.values()], ctx);
     if (!planned) continue;
     const note = `adopted: ${planned.why}`;
     const next = { ...planned.entry, history: [...planned.entry.history, { at: ctx.at, change: `${e ? e.status : '(none)'} → ${planned.entry.status}`, note, by: 'adopt' }] };
-    changes.set(id, next);
-    report.adopted.push({ id, job: next.job, trial: next.trial, from: e ? e.status : null, to: next.status, why: planned.why });
+    plan.changes.set(id, next);
+    plan.report.adopted.push({ id, job: next.job, trial: next.trial, from: e ? e.status : null, to: next.status, why: planned.why });
   }
-  return { changes, report };
 }
 
 interface Candidate {

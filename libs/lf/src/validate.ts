@@ -210,6 +210,10 @@ export class ShareGptValidator {
   private readonly toolCallWords: [string, string];
   private readonly logLimit: number;
   private readonly keepRows: boolean;
+  /** Roles allowed at even positions (user, observation) and odd ones (assistant, function), and their names. */
+  private readonly evenRoles: Set<string>;
+  private readonly oddRoles: Set<string>;
+  private readonly roleNames: Map<unknown, string>;
   private readonly columnKinds = new Map<string, { kind: Kind; row: number }>();
   private readonly reportedConflicts = new Set<string>();
   /** Rows of one dataset mostly share a few tool lists: check each distinct string once. */
@@ -228,6 +232,14 @@ export class ShareGptValidator {
     this.toolCallWords = options.toolCallWords ?? ['<tool_call>', '</tool_call>'];
     this.logLimit = options.logLimit ?? 300;
     this.keepRows = options.keepRows ?? true;
+    this.evenRoles = new Set([this.tags.user_tag, this.tags.observation_tag]);
+    this.oddRoles = new Set([this.tags.assistant_tag, this.tags.function_tag]);
+    this.roleNames = new Map<unknown, string>([
+      [this.tags.user_tag, 'user'],
+      [this.tags.assistant_tag, 'assistant'],
+      [this.tags.observation_tag, 'observation'],
+      [this.tags.function_tag, 'function'],
+    ]);
   }
 
   /** Arrow infers one type per column over the whole file; a change aborts the load. */
@@ -250,30 +262,50 @@ export class ShareGptValidator {
   add(row: unknown): ShareGptRowResult {
     const index = this.total++;
     const result: ShareGptRowResult = { index, kept: false, logs: [], errors: [], lints: [] };
-    const finish = () => {
-      if (result.kept) this.kept++;
-      if (result.lints.length) this.linted++;
-      for (const e of result.errors) this.fatal.push(`row ${index}: ${e}`);
-      if (this.keepRows || ((!result.kept || result.errors.length || result.lints.length) && this.rows.length < MAX_KEPT_PROBLEM_ROWS)) this.rows.push(result);
-      return result;
-    };
     if (kindOf(row) !== 'object') {
       result.errors.push(`each row must be a JSON object, found ${kindOf(row) ?? 'null'}`);
-      return finish();
+      return this.record(result);
     }
     const ex = row as Record<string, unknown>;
     for (const [key, value] of Object.entries(ex)) {
       this.seenColumns.add(key);
       this.trackKind(key, value, index);
     }
-    const { role_tag: R, content_tag: C } = this.tags;
+    const messages = this.checkMessages(ex[this.columns.messages], result);
+    if (!messages) return this.record(result);
+    const { system, msgs } = this.splitSystem(ex, messages);
+    result.system = system;
+    result.kept = this.alignTurns(msgs, result);
+    this.lintShape(msgs, result);
+    const renderProblems = this.renderProblems(system, msgs);
+    this.checkTools(ex, result, renderProblems);
+    if (result.kept) result.errors.push(...renderProblems);
+    else result.lints.push(...renderProblems.map((p) => `(dropped row; would abort if kept) ${p}`));
+    if (this.options.estimateTokens) {
+      result.tokens = this.options.estimateTokens(ex);
+      if (this.options.cutoffLen && result.tokens > this.options.cutoffLen) {
+        result.lints.push(`about ${result.tokens} tokens > cutoff_len ${this.options.cutoffLen}: LLaMA-Factory silently drops the later turns`);
+      }
+    }
+    return this.record(result);
+  }
 
-    // 1. the messages column must be a list of message objects carrying R and C.
-    const raw = ex[this.columns.messages];
+  /** Count the row, keep its fatal errors, and keep the row itself when asked to (or when it has problems, up to a limit). */
+  private record(result: ShareGptRowResult): ShareGptRowResult {
+    if (result.kept) this.kept++;
+    if (result.lints.length) this.linted++;
+    for (const e of result.errors) this.fatal.push(`row ${result.index}: ${e}`);
+    if (this.keepRows || ((!result.kept || result.errors.length || result.lints.length) && this.rows.length < MAX_KEPT_PROBLEM_ROWS)) this.rows.push(result);
+    return result;
+  }
+
+  /** 1. The messages column must be a list of message objects carrying the role and content tags; undefined when it is not. */
+  private checkMessages(raw: unknown, result: ShareGptRowResult): Record<string, unknown>[] | undefined {
+    const { role_tag: R, content_tag: C } = this.tags;
     if (!Array.isArray(raw)) {
       // A row without the column loads as null (Arrow fills missing fields), which crashes the converter.
       result.errors.push(`TypeError: column "${this.columns.messages}" must be a list of messages, found ${kindOf(raw) ?? 'null'}`);
-      return finish();
+      return undefined;
     }
     for (const [i, m] of raw.entries()) {
       if (kindOf(m) !== 'object') {
@@ -281,43 +313,34 @@ export class ShareGptValidator {
         continue;
       }
       const msg = m as Record<string, unknown>;
-      this.trackKind(`${this.columns.messages}/[]/${R}`, msg[R], index);
-      this.trackKind(`${this.columns.messages}/[]/${C}`, msg[C], index);
+      this.trackKind(`${this.columns.messages}/[]/${R}`, msg[R], result.index);
+      this.trackKind(`${this.columns.messages}/[]/${C}`, msg[C], result.index);
       if (!(R in msg)) result.errors.push(`KeyError: '${R}' (message ${i} has no "${R}" key)`);
       if (!(C in msg)) result.errors.push(`KeyError: '${C}' (message ${i} has no "${C}" key)`);
     }
-    if (result.errors.length) return finish();
-    let msgs = raw as Record<string, unknown>[];
+    return result.errors.length ? undefined : (raw as Record<string, unknown>[]);
+  }
 
-    // 2. one leading system message wins over the system column.
-    let system: unknown = '';
-    if (this.tags.system_tag && msgs.length && msgs[0][R] === this.tags.system_tag) {
-      system = msgs[0][C];
-      msgs = msgs.slice(1);
-    } else if (this.columns.system) {
-      system = ex[this.columns.system] ?? null;
-    }
-    result.system = system;
+  /** 2. One leading system message wins over the system column. */
+  private splitSystem(ex: Record<string, unknown>, msgs: Record<string, unknown>[]): { system: unknown; msgs: Record<string, unknown>[] } {
+    const { role_tag: R, content_tag: C } = this.tags;
+    if (this.tags.system_tag && msgs.length && msgs[0][R] === this.tags.system_tag) return { system: msgs[0][C], msgs: msgs.slice(1) };
+    return { system: this.columns.system ? (ex[this.columns.system] ?? null) : '', msgs };
+  }
 
-    // 3. alternation; 4. count; 5. broken → empty.
-    const even = new Set([this.tags.user_tag, this.tags.observation_tag]);
-    const odd = new Set([this.tags.assistant_tag, this.tags.function_tag]);
-    const roleName = new Map<unknown, string>([
-      [this.tags.user_tag, 'user'],
-      [this.tags.assistant_tag, 'assistant'],
-      [this.tags.observation_tag, 'observation'],
-      [this.tags.function_tag, 'function'],
-    ]);
+  /** 3. alternation; 4. count; 5. broken → empty; 8. the supervised processor's filter. True when the row is kept. */
+  private alignTurns(msgs: Record<string, unknown>[], result: ShareGptRowResult): boolean {
+    const { role_tag: R, content_tag: C } = this.tags;
     const aligned: { role: string; content: unknown }[] = [];
     let broken = false;
     for (let i = 0; i < msgs.length; i++) {
       const role = msgs[i][R];
-      if (!(i % 2 === 0 ? even : odd).has(role as string)) {
+      if (!(i % 2 === 0 ? this.evenRoles : this.oddRoles).has(role as string)) {
         result.logs.push(`Invalid role tag in ${pyRepr(msgs, this.logLimit)}.`);
         broken = true;
         break;
       }
-      aligned.push({ role: roleName.get(role)!, content: msgs[i][C] });
+      aligned.push({ role: this.roleNames.get(role)!, content: msgs[i][C] });
     }
     if (aligned.length % 2 !== 0) {
       result.logs.push(`Invalid message count in ${pyRepr(msgs, this.logLimit)}.`);
@@ -330,52 +353,46 @@ export class ShareGptValidator {
       prompt = [];
       response = [];
     }
-    // 8. the supervised processor's filter.
     if (prompt.length % 2 !== 1 || response.length !== 1) {
       result.logs.push(`Dropped invalid example: ${pyRepr([...prompt, ...response], this.logLimit)}`);
-    } else {
-      result.kept = true;
+      return false;
     }
+    return true;
+  }
 
-    this.lintShape(msgs, result);
-
-    // 10. what aborts the run while rendering (only kept rows are rendered).
-    const renderProblems: string[] = [];
+  /** 10. What aborts the run while rendering (only kept rows are rendered). */
+  private renderProblems(system: unknown, msgs: Record<string, unknown>[]): string[] {
+    const { role_tag: R, content_tag: C } = this.tags;
+    const problems: string[] = [];
     if (system !== null && system !== undefined && typeof system !== 'string') {
-      renderProblems.push(`TypeError: the system prompt must be a string, found ${kindOf(system)}`);
+      problems.push(`TypeError: the system prompt must be a string, found ${kindOf(system)}`);
     }
     for (const [i, m] of msgs.entries()) {
       const role = m[R];
       if (role === this.tags.function_tag) {
         const parsed = parseFunctionCallValue(m[C], this.thoughtWords, this.toolCallWords);
-        if (parsed.error) renderProblems.push(`message ${i} (${role}): ${parsed.error}`);
-      } else if ((even.has(role as string) || odd.has(role as string)) && typeof m[C] !== 'string') {
-        renderProblems.push(`TypeError: message ${i} (${String(role)}) content must be a string, found ${kindOf(m[C]) ?? 'null'}`);
+        if (parsed.error) problems.push(`message ${i} (${role}): ${parsed.error}`);
+      } else if ((this.evenRoles.has(role as string) || this.oddRoles.has(role as string)) && typeof m[C] !== 'string') {
+        problems.push(`TypeError: message ${i} (${String(role)}) content must be a string, found ${kindOf(m[C]) ?? 'null'}`);
       }
     }
-    if (this.columns.tools) {
-      const value = ex[this.columns.tools];
-      let tools = typeof value === 'string' ? this.toolsChecks.get(value) : undefined;
-      if (!tools) {
-        tools = checkToolsValue(value);
-        if (typeof value === 'string') {
-          if (this.toolsChecks.size >= 256) this.toolsChecks.clear();
-          this.toolsChecks.set(value, tools);
-        }
-      }
-      if (tools.error) renderProblems.push(tools.error);
-      if (tools.lint) result.lints.push(tools.lint);
-    }
-    if (result.kept) result.errors.push(...renderProblems);
-    else result.lints.push(...renderProblems.map((p) => `(dropped row; would abort if kept) ${p}`));
+    return problems;
+  }
 
-    if (this.options.estimateTokens) {
-      result.tokens = this.options.estimateTokens(ex);
-      if (this.options.cutoffLen && result.tokens > this.options.cutoffLen) {
-        result.lints.push(`about ${result.tokens} tokens > cutoff_len ${this.options.cutoffLen}: LLaMA-Factory silently drops the later turns`);
+  /** The tools column: an error aborts rendering (added to renderProblems), a lint goes to the row. */
+  private checkTools(ex: Record<string, unknown>, result: ShareGptRowResult, renderProblems: string[]): void {
+    if (!this.columns.tools) return;
+    const value = ex[this.columns.tools];
+    let tools = typeof value === 'string' ? this.toolsChecks.get(value) : undefined;
+    if (!tools) {
+      tools = checkToolsValue(value);
+      if (typeof value === 'string') {
+        if (this.toolsChecks.size >= 256) this.toolsChecks.clear();
+        this.toolsChecks.set(value, tools);
       }
     }
-    return finish();
+    if (tools.error) renderProblems.push(tools.error);
+    if (tools.lint) result.lints.push(tools.lint);
   }
 
   private lintShape(msgs: Record<string, unknown>[], result: ShareGptRowResult): void {

@@ -21,106 +21,139 @@ const CHUNK = 1 << 20;
  * layouts are what LLaMA-Factory's `json` loader accepts for `.json`/`.jsonl`.
  */
 export function scanLfFile(path: string, options: { sampleRows?: number } = {}): LfFileScan {
-  const sampleRows = options.sampleRows ?? 64;
   let bytes: number;
   try {
     bytes = statSync(path).size;
   } catch {
     throw new TrajgenError(`LF data file ${path} does not exist`, { hint: 'Run the stage that writes it first, or fix the path in config.yaml.' });
   }
+  const scanner = new LfRowScanner(path, options.sampleRows ?? 64);
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(CHUNK);
-  const sample: unknown[] = [];
-  let layout: LfFileLayout | undefined;
-  let rows = 0;
-  let depth = 0; // nesting depth inside the current top-level row
-  let inString = false;
-  let escaped = false;
-  let rowParts: Buffer[] | undefined; // bytes of the current row while it is being sampled
-  let rowStart = -1; // start offset of the current row inside the current chunk
-  let arrayClosed = false;
-  let position = 0;
-
-  const fail = (what: string): never => {
-    throw new TrajgenError(`${path} is not a JSON array or JSON Lines file of rows: ${what} (byte ${position})`, {
-      hint: 'LLaMA-Factory reads .json/.jsonl files holding an array of objects or one object per line.',
-    });
-  };
-  const finishRow = (chunk: Buffer, end: number) => {
-    rows++;
-    if (rowParts) {
-      rowParts.push(chunk.subarray(rowStart, end));
-      const text = Buffer.concat(rowParts).toString('utf8');
-      try {
-        sample.push(JSON.parse(text));
-      } catch (error) {
-        fail(`row ${rows} is not valid JSON (${(error as Error).message})`);
-      }
-    }
-    rowParts = undefined;
-    rowStart = -1;
-  };
-
   try {
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, position);
+      const n = readSync(fd, buf, 0, CHUNK, scanner.position);
       if (n === 0) break;
-      const chunk = buf.subarray(0, n);
-      for (let i = 0; i < n; i++) {
-        const c = chunk[i];
-        if (depth > 0) {
-          if (inString) {
-            if (escaped) escaped = false;
-            else if (c === 0x5c) escaped = true;
-            else if (c === 0x22) inString = false;
-            continue;
-          }
-          if (c === 0x22) inString = true;
-          else if (c === 0x7b || c === 0x5b) depth++;
-          else if (c === 0x7d || c === 0x5d) {
-            depth--;
-            if (depth === 0) finishRow(chunk, i + 1);
-          }
-          continue;
-        }
-        // Between rows.
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-        if (layout === undefined) {
-          if (c === 0xef && position + i === 0) {
-            i += 2; // UTF-8 BOM
-            continue;
-          }
-          if (c === 0x5b) {
-            layout = 'json-array';
-            continue;
-          }
-          layout = 'jsonl';
-        }
-        if (arrayClosed) fail('content after the closing bracket');
-        if (layout === 'json-array') {
-          if (c === 0x2c) continue;
-          if (c === 0x5d) {
-            arrayClosed = true;
-            continue;
-          }
-        }
-        if (c !== 0x7b) fail(`expected an object, found ${JSON.stringify(String.fromCharCode(c))}`);
-        depth = 1;
-        rowStart = i;
-        rowParts = sample.length < sampleRows ? [] : undefined;
-      }
-      if (depth > 0 && rowParts) {
-        rowParts.push(Buffer.from(chunk.subarray(rowStart, n)));
-      }
-      rowStart = 0;
-      position += n;
+      scanner.scan(buf.subarray(0, n));
     }
   } finally {
     closeSync(fd);
   }
-  if (depth > 0) fail('the file ends inside a row (truncated?)');
-  if (layout === 'json-array' && !arrayClosed) fail('the array is not closed (truncated?)');
-  return { layout: layout ?? 'jsonl', rows, sample, bytes };
+  return { ...scanner.finish(), bytes };
+}
+
+/**
+ * The row splitter behind scanLfFile, fed one chunk at a time. The per-byte
+ * state (depth, in a string, after a backslash) is copied into locals for the
+ * chunk's loop; the per-row work (between rows, a row's end) is in methods.
+ */
+class LfRowScanner {
+  readonly sample: unknown[] = [];
+  layout: LfFileLayout | undefined;
+  rows = 0;
+  /** Bytes of the file scanned so far. */
+  position = 0;
+  private depth = 0; // nesting depth inside the current top-level row
+  private inString = false;
+  private escaped = false;
+  private rowParts: Buffer[] | undefined; // bytes of the current row while it is being sampled
+  private rowStart = -1; // start offset of the current row inside the current chunk
+  private arrayClosed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly sampleRows: number,
+  ) {}
+
+  scan(chunk: Buffer): void {
+    const n = chunk.length;
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    for (let i = 0; i < n; i++) {
+      const c = chunk[i];
+      if (depth > 0) {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 0x5c) escaped = true;
+          else if (c === 0x22) inString = false;
+          continue;
+        }
+        if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) depth++;
+        else if (c === 0x7d || c === 0x5d) {
+          depth--;
+          if (depth === 0) this.finishRow(chunk, i + 1);
+        }
+        continue;
+      }
+      // Between rows.
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+      const skip = this.betweenRows(c, i);
+      if (skip < 0) depth = 1;
+      else i += skip;
+    }
+    if (depth > 0 && this.rowParts) {
+      this.rowParts.push(Buffer.from(chunk.subarray(this.rowStart, n)));
+    }
+    this.rowStart = 0;
+    this.position += n;
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+  }
+
+  /** A non-blank byte between rows: -1 when it opens a row, else how many more bytes to skip. */
+  private betweenRows(c: number, i: number): number {
+    if (this.layout === undefined) {
+      if (c === 0xef && this.position + i === 0) return 2; // UTF-8 BOM
+      if (c === 0x5b) {
+        this.layout = 'json-array';
+        return 0;
+      }
+      this.layout = 'jsonl';
+    }
+    if (this.arrayClosed) this.fail('content after the closing bracket');
+    if (this.layout === 'json-array') {
+      if (c === 0x2c) return 0;
+      if (c === 0x5d) {
+        this.arrayClosed = true;
+        return 0;
+      }
+    }
+    if (c !== 0x7b) this.fail(`expected an object, found ${JSON.stringify(String.fromCharCode(c))}`);
+    this.rowStart = i;
+    this.rowParts = this.sample.length < this.sampleRows ? [] : undefined;
+    return -1;
+  }
+
+  private finishRow(chunk: Buffer, end: number): void {
+    this.rows++;
+    if (this.rowParts) {
+      this.rowParts.push(chunk.subarray(this.rowStart, end));
+      const text = Buffer.concat(this.rowParts).toString('utf8');
+      try {
+        this.sample.push(JSON.parse(text));
+      } catch (error) {
+        this.fail(`row ${this.rows} is not valid JSON (${(error as Error).message})`);
+      }
+    }
+    this.rowParts = undefined;
+    this.rowStart = -1;
+  }
+
+  /** The scan's result once the file has been read to its end. */
+  finish(): Omit<LfFileScan, 'bytes'> {
+    if (this.depth > 0) this.fail('the file ends inside a row (truncated?)');
+    if (this.layout === 'json-array' && !this.arrayClosed) this.fail('the array is not closed (truncated?)');
+    return { layout: this.layout ?? 'jsonl', rows: this.rows, sample: this.sample };
+  }
+
+  private fail(what: string): never {
+    throw new TrajgenError(`${this.path} is not a JSON array or JSON Lines file of rows: ${what} (byte ${this.position})`, {
+      hint: 'LLaMA-Factory reads .json/.jsonl files holding an array of objects or one object per line.',
+    });
+  }
 }
 
 /**

@@ -99,6 +99,8 @@ export function llamafactoryInIndex(python = 'python3'): { available: boolean; d
   return { available: false, detail: 'pip finds no llamafactory distribution in the configured index' };
 }
 
+type Training = PipelineConfig['training'];
+
 /**
  * The `check` rows for the llamafactory backend: exactly what is missing when
  * LLaMA-Factory is not installed, the managed env, torchrun for distributed
@@ -106,83 +108,11 @@ export function llamafactoryInIndex(python = 'python3'): { available: boolean; d
  */
 export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConfig, options: { probeIndex?: boolean } = {}): TrainingCheck[] {
   const t = config.training;
-  const out: TrainingCheck[] = [];
-  const spec = LLAMAFACTORY_REQUIREMENTS.join(' ');
-  const pipArgs = LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ');
-  let cli: string | undefined;
-  if (t.llamafactory.managed_env) {
-    const dir = managedLlamaFactoryDir(paths.workspaceRoot);
-    const marker = readEnvMarker(dir);
-    const current = !!marker && JSON.stringify([...marker.requirements].sort()) === JSON.stringify([...LLAMAFACTORY_REQUIREMENTS].sort());
-    if (marker && current && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
-      cli = join(dir, 'bin', 'llamafactory-cli');
-      const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'ok', detail: `${shown}: ${marker.requirements.join(' ')} (created ${marker.created_at})` });
-    } else if (marker) {
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} holds ${marker.requirements.join(' ')}; train recreates it with ${spec}` });
-    } else if (options.probeIndex === false) {
-      out.push({ area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `${relative(paths.workspaceRoot, dir)} does not exist yet; train installs ${spec} into it` });
-    } else {
-      const probe = llamafactoryInIndex();
-      out.push(
-        probe.available
-          ? { area: AREA, check: 'llamafactory (managed)', status: 'warn', detail: `not installed yet; train installs ${spec} into ${relative(paths.workspaceRoot, dir)} (${probe.detail})` }
-          : {
-              area: AREA,
-              check: 'llamafactory (managed)',
-              status: 'fail',
-              detail: `not installed, and not installable here: ${probe.detail}`,
-              fix: `pip install ${pipArgs} on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
-            },
-      );
-    }
-  } else {
-    cli = which(t.llamafactory.executable);
-    out.push(
-      cli
-        ? { area: AREA, check: 'llamafactory-cli', status: 'ok', detail: cli }
-        : {
-            area: AREA,
-            check: 'llamafactory-cli',
-            status: 'fail',
-            detail: `${t.llamafactory.executable} not found${t.llamafactory.executable.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable); LLaMA-Factory is not installed`,
-            fix: `pip install ${pipArgs} in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
-          },
-    );
-  }
+  const { cli, check } = t.llamafactory.managed_env ? managedCliCheck(paths, options) : pathCliCheck(t);
+  const out: TrainingCheck[] = [check];
   const mode = t.distributed.mode;
-  if (mode === 'torchrun' || mode === 'multi-node') {
-    const sibling = cli ? join(dirname(cli), 'torchrun') : undefined;
-    const torchrun = sibling && existsSync(sibling) ? sibling : which('torchrun');
-    out.push(
-      torchrun
-        ? { area: AREA, check: 'torchrun', status: 'ok', detail: torchrun }
-        : { area: AREA, check: 'torchrun', status: cli ? 'fail' : 'warn', detail: 'torchrun not found (LLaMA-Factory launches it for FORCE_TORCHRUN=1)', fix: 'install torch in the LLaMA-Factory environment' },
-    );
-  }
-  const gpus = visibleGpus();
-  if (gpus === undefined || gpus === 0) {
-    out.push({
-      area: AREA,
-      check: 'GPUs',
-      status: mode === 'single' ? 'warn' : 'fail',
-      detail: gpus === undefined ? 'nvidia-smi not found: no NVIDIA GPU visible' : 'nvidia-smi lists no GPU',
-      fix: mode === 'single' ? 'LLaMA-Factory would train on CPU (slow); use backend: hf for CPU demos' : `${mode} training needs GPUs on this node`,
-    });
-  } else {
-    const want = t.distributed.nproc_per_node;
-    if (want !== undefined && want > gpus) {
-      out.push({ area: AREA, check: 'GPUs', status: 'fail', detail: `nproc_per_node ${want} > ${gpus} visible GPUs`, fix: 'lower training.distributed.nproc_per_node or check CUDA_VISIBLE_DEVICES' });
-    } else {
-      out.push({
-        area: AREA,
-        check: 'GPUs',
-        status: mode === 'single' && gpus > 1 && !process.env.CUDA_VISIBLE_DEVICES ? 'warn' : 'ok',
-        detail: `${gpus} visible`,
-        fix: mode === 'single' && gpus > 1 ? 'mode single with several GPUs: LLaMA-Factory switches to torchrun by itself; set mode torchrun, or CUDA_VISIBLE_DEVICES=0' : undefined,
-      });
-    }
-  }
+  if (mode === 'torchrun' || mode === 'multi-node') out.push(torchrunCheck(cli));
+  out.push(gpuCheck(t));
   if (mode === 'multi-node') {
     out.push({
       area: AREA,
@@ -192,6 +122,87 @@ export function llamafactoryPreflight(paths: PipelinePaths, config: PipelineConf
     });
   }
   return out;
+}
+
+const requirementsSpec = () => LLAMAFACTORY_REQUIREMENTS.join(' ');
+const requirementsPipArgs = () => LLAMAFACTORY_REQUIREMENTS.map((r) => `'${r}'`).join(' ');
+
+/** The managed env: current, stale (train recreates it), missing but installable, or not installable here. */
+function managedCliCheck(paths: PipelinePaths, options: { probeIndex?: boolean }): { cli: string | undefined; check: TrainingCheck } {
+  const spec = requirementsSpec();
+  const dir = managedLlamaFactoryDir(paths.workspaceRoot);
+  const marker = readEnvMarker(dir);
+  const current = !!marker && JSON.stringify([...marker.requirements].sort()) === JSON.stringify([...LLAMAFACTORY_REQUIREMENTS].sort());
+  const check = (status: TrainingCheck['status'], detail: string, fix?: string): TrainingCheck => ({ area: AREA, check: 'llamafactory (managed)', status, detail, ...(fix ? { fix } : {}) });
+  if (marker && current && existsSync(join(dir, 'bin', 'llamafactory-cli'))) {
+    const shown = relative(paths.workspaceRoot, dir).startsWith('..') ? dir : relative(paths.workspaceRoot, dir);
+    return { cli: join(dir, 'bin', 'llamafactory-cli'), check: check('ok', `${shown}: ${marker.requirements.join(' ')} (created ${marker.created_at})`) };
+  }
+  if (marker) return { cli: undefined, check: check('warn', `${relative(paths.workspaceRoot, dir)} holds ${marker.requirements.join(' ')}; train recreates it with ${spec}`) };
+  if (options.probeIndex === false) return { cli: undefined, check: check('warn', `${relative(paths.workspaceRoot, dir)} does not exist yet; train installs ${spec} into it`) };
+  const probe = llamafactoryInIndex();
+  return {
+    cli: undefined,
+    check: probe.available
+      ? check('warn', `not installed yet; train installs ${spec} into ${relative(paths.workspaceRoot, dir)} (${probe.detail})`)
+      : check(
+          'fail',
+          `not installed, and not installable here: ${probe.detail}`,
+          `pip install ${requirementsPipArgs()} on a host that reaches PyPI and set training.llamafactory.executable, or use training.backend: hf`,
+        ),
+  };
+}
+
+/** training.llamafactory.executable, on PATH or as a path. */
+function pathCliCheck(t: Training): { cli: string | undefined; check: TrainingCheck } {
+  const cli = which(t.llamafactory.executable);
+  return {
+    cli,
+    check: cli
+      ? { area: AREA, check: 'llamafactory-cli', status: 'ok', detail: cli }
+      : {
+          area: AREA,
+          check: 'llamafactory-cli',
+          status: 'fail',
+          detail: `${t.llamafactory.executable} not found${t.llamafactory.executable.includes('/') ? '' : ' on PATH'} (training.llamafactory.executable); LLaMA-Factory is not installed`,
+          fix: `pip install ${requirementsPipArgs()} in the training environment and put its bin/ on PATH, or set training.llamafactory.managed_env: true (installs into artifacts/env/llamafactory)`,
+        },
+  };
+}
+
+/** torchrun beside the CLI, else on PATH: LLaMA-Factory launches it for the distributed modes. */
+function torchrunCheck(cli: string | undefined): TrainingCheck {
+  const sibling = cli ? join(dirname(cli), 'torchrun') : undefined;
+  const torchrun = sibling && existsSync(sibling) ? sibling : which('torchrun');
+  return torchrun
+    ? { area: AREA, check: 'torchrun', status: 'ok', detail: torchrun }
+    : { area: AREA, check: 'torchrun', status: cli ? 'fail' : 'warn', detail: 'torchrun not found (LLaMA-Factory launches it for FORCE_TORCHRUN=1)', fix: 'install torch in the LLaMA-Factory environment' };
+}
+
+/** Visible GPUs against the distributed mode and nproc_per_node. */
+function gpuCheck(t: Training): TrainingCheck {
+  const mode = t.distributed.mode;
+  const gpus = visibleGpus();
+  if (gpus === undefined || gpus === 0) {
+    return {
+      area: AREA,
+      check: 'GPUs',
+      status: mode === 'single' ? 'warn' : 'fail',
+      detail: gpus === undefined ? 'nvidia-smi not found: no NVIDIA GPU visible' : 'nvidia-smi lists no GPU',
+      fix: mode === 'single' ? 'LLaMA-Factory would train on CPU (slow); use backend: hf for CPU demos' : `${mode} training needs GPUs on this node`,
+    };
+  }
+  const want = t.distributed.nproc_per_node;
+  if (want !== undefined && want > gpus) {
+    return { area: AREA, check: 'GPUs', status: 'fail', detail: `nproc_per_node ${want} > ${gpus} visible GPUs`, fix: 'lower training.distributed.nproc_per_node or check CUDA_VISIBLE_DEVICES' };
+  }
+  return {
+    area: AREA,
+    check: 'GPUs',
+    status: mode === 'single' && gpus > 1 && !process.env.CUDA_VISIBLE_DEVICES ? 'warn' : 'ok',
+    detail: `${gpus} visible`,
+    fix: mode === 'single' && gpus > 1 ? 'mode single with several GPUs: LLaMA-Factory switches to torchrun by itself; set mode torchrun, or CUDA_VISIBLE_DEVICES=0' : undefined,
+  };
 }
 
 /** Is `dir` a usable local model (config.json present)? */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { TrajgenError } from '@trajgen/core';
 import { TrainerLogTail, formatProgress, type TrainerLogEntry } from './trainer-log';
@@ -56,37 +56,10 @@ export function defaultEcho(line: string): boolean {
  * loss, lr, ETA), SIGTERM forwarded. Resolves when it exits.
  */
 export function runTrainingProcess(options: TrainingProcessOptions): Promise<TrainingProcessResult> {
-  const { io } = options;
-  const echo = options.echo ?? defaultEcho;
-  mkdirSync(dirname(options.logFile), { recursive: true });
-  const log = createWriteStream(options.logFile, { flags: 'a' });
-  const shownEnv = Object.entries(options.env).map(([k, v]) => `${k}=${v}`).join(' ');
-  log.write(`# ${new Date().toISOString()} cwd=${options.cwd}\n# ${shownEnv ? shownEnv + ' ' : ''}${[options.command, ...options.args].join(' ')}\n`);
-  const tail = new TrainerLogTail(options.trainerLog);
-  const outputTail: string[] = [];
-  let lastEntry: TrainerLogEntry | undefined;
+  const log = openProcessLog(options);
+  const progress = new ThrottledProgress(new TrainerLogTail(options.trainerLog), options);
+  const output = new OutputLines(options.echo ?? defaultEcho, options.io);
   const started = Date.now();
-
-  // Plain lines (logs and CI read them): at most one every `progressEveryMs`,
-  // but always the first, the last and every eval line.
-  const every = options.progressEveryMs ?? 2000;
-  let shownAt = 0;
-  let held: TrainerLogEntry | undefined;
-  const show = (entry: TrainerLogEntry) => {
-    io.log(`  ${formatProgress(entry)}`);
-    shownAt = Date.now();
-    held = undefined;
-  };
-  const drainProgress = (final = false) => {
-    for (const entry of tail.poll()) {
-      lastEntry = entry;
-      const important = shownAt === 0 || entry.current_steps >= entry.total_steps || entry.eval_loss !== undefined;
-      if (important || Date.now() - shownAt >= every) show(entry);
-      else held = entry;
-      options.onEntry?.(entry);
-    }
-    if (final && held) show(held);
-  };
 
   return new Promise((resolve, reject) => {
     const child = spawn(options.command, options.args, {
@@ -94,24 +67,15 @@ export function runTrainingProcess(options: TrainingProcessOptions): Promise<Tra
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const pending: Record<'out' | 'err', string> = { out: '', err: '' };
     const onData = (which: 'out' | 'err') => (chunk: Buffer) => {
       log.write(chunk);
-      const text = pending[which] + chunk.toString('utf8');
-      const lines = text.split(/\r?\n|\r/);
-      pending[which] = lines.pop() ?? '';
-      if (lines.length) drainProgress(); // keep progress and output lines in order
-      for (const line of lines) {
-        if (line.trim()) {
-          outputTail.push(line);
-          if (outputTail.length > 80) outputTail.shift();
-        }
-        if (echo(line)) io.log(`  │ ${line}`);
-      }
+      const lines = output.split(which, chunk);
+      if (lines.length) progress.drain(); // keep progress and output lines in order
+      output.show(lines);
     };
     child.stdout!.on('data', onData('out'));
     child.stderr!.on('data', onData('err'));
-    const timer = setInterval(() => drainProgress(), options.pollMs ?? 1000);
+    const timer = setInterval(() => progress.drain(), options.pollMs ?? 1000);
     // Ctrl-C reaches the child through the terminal's process group; a SIGTERM aimed at us (Nx stopping
     // the task) is passed on so that training stops with us instead of running on orphaned.
     const onTerm = () => child.kill('SIGTERM');
@@ -131,16 +95,94 @@ export function runTrainingProcess(options: TrainingProcessOptions): Promise<Tra
     });
     child.on('close', (exitCode, signal) => {
       cleanup();
-      for (const which of ['out', 'err'] as const) {
-        if (pending[which].trim()) {
-          outputTail.push(pending[which]);
-          if (echo(pending[which])) io.log(`  │ ${pending[which]}`);
-        }
-      }
-      drainProgress(true);
-      log.end(() => resolve({ exitCode, signal, durationMs: Date.now() - started, lastEntry, outputTail }));
+      output.flush();
+      progress.drain(true);
+      log.end(() => resolve({ exitCode, signal, durationMs: Date.now() - started, lastEntry: progress.lastEntry, outputTail: output.tail }));
     });
   });
+}
+
+/** The process's log file, opened for appending, with the command it is about to run written first. */
+function openProcessLog(options: TrainingProcessOptions): WriteStream {
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const shownEnv = Object.entries(options.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  log.write(`# ${new Date().toISOString()} cwd=${options.cwd}\n# ${shownEnv ? shownEnv + ' ' : ''}${[options.command, ...options.args].join(' ')}\n`);
+  return log;
+}
+
+/**
+ * Progress from trainer_log.jsonl as plain lines (logs and CI read them): at
+ * most one every `progressEveryMs`, but always the first, the last and every eval line.
+ */
+class ThrottledProgress {
+  lastEntry: TrainerLogEntry | undefined;
+  private shownAt = 0;
+  private held: TrainerLogEntry | undefined;
+  private readonly every: number;
+
+  constructor(
+    private readonly tail: TrainerLogTail,
+    private readonly options: Pick<TrainingProcessOptions, 'io' | 'onEntry' | 'progressEveryMs'>,
+  ) {
+    this.every = options.progressEveryMs ?? 2000;
+  }
+
+  /** Show what trainer_log.jsonl has gained; `final` also shows the last entry held back. */
+  drain(final = false): void {
+    for (const entry of this.tail.poll()) {
+      this.lastEntry = entry;
+      const important = this.shownAt === 0 || entry.current_steps >= entry.total_steps || entry.eval_loss !== undefined;
+      if (important || Date.now() - this.shownAt >= this.every) this.show(entry);
+      else this.held = entry;
+      this.options.onEntry?.(entry);
+    }
+    if (final && this.held) this.show(this.held);
+  }
+
+  private show(entry: TrainerLogEntry): void {
+    this.options.io.log(`  ${formatProgress(entry)}`);
+    this.shownAt = Date.now();
+    this.held = undefined;
+  }
+}
+
+/** The process's stdout and stderr cut into lines: the last 80 kept for error reports, the echoed ones shown. */
+class OutputLines {
+  readonly tail: string[] = [];
+  private readonly pending: Record<'out' | 'err', string> = { out: '', err: '' };
+
+  constructor(
+    private readonly echo: (line: string) => boolean,
+    private readonly io: ProcessIO,
+  ) {}
+
+  /** The complete lines `chunk` ends; a partial last line waits for the next chunk. */
+  split(which: 'out' | 'err', chunk: Buffer): string[] {
+    const lines = (this.pending[which] + chunk.toString('utf8')).split(/\r?\n|\r/);
+    this.pending[which] = lines.pop() ?? '';
+    return lines;
+  }
+
+  show(lines: string[]): void {
+    for (const line of lines) {
+      if (line.trim()) {
+        this.tail.push(line);
+        if (this.tail.length > 80) this.tail.shift();
+      }
+      if (this.echo(line)) this.io.log(`  │ ${line}`);
+    }
+  }
+
+  /** The partial last lines, once the process has exited. */
+  flush(): void {
+    for (const which of ['out', 'err'] as const) {
+      if (this.pending[which].trim()) {
+        this.tail.push(this.pending[which]);
+        if (this.echo(this.pending[which])) this.io.log(`  │ ${this.pending[which]}`);
+      }
+    }
+  }
 }
 
 export interface RankError {

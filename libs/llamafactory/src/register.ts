@@ -82,6 +82,65 @@ export function fileNameFor(datasetDir: string, file: string, workspaceRoot: str
 const SHAREGPT_ROLES = new Set(['human', 'gpt', 'function_call', 'observation', 'system']);
 const RENDERED_ROLES = new Set(['user', 'assistant', 'system', 'tool']);
 
+/** What registering an LF file found in it, and the dataset_info entry it makes. */
+interface FileEntry {
+  entry: DatasetEntry;
+  file: string;
+  fileName: string;
+  rows: number;
+  variant: LfVariant;
+  digest: string;
+}
+
+/** The LF file to register: the pipeline's own (score writes it) or dataset.local_path, checked. */
+function lfFileToRegister(pipeline: LoadedPipeline): string {
+  const { paths, config } = pipeline;
+  const ds = config.dataset;
+  if (ds.source === 'pipeline') {
+    const dataName = config.conversion.data_name ?? pipeline.name;
+    const file = join(paths.lfData, `${dataName}.json`);
+    if (!existsSync(file)) {
+      throw new TrajgenError(`${relative(paths.workspaceRoot, file)} does not exist: there is no LF data to register`, {
+        hint: `The score stage writes it (nx run ${pipeline.name}:score); or register an existing file with dataset.source: local_lf and dataset.local_path.`,
+      });
+    }
+    return file;
+  }
+  const file = resolveConfigPath(paths, ds.local_path!);
+  if (!existsSync(file)) {
+    throw new TrajgenError(`dataset.local_path ${file} does not exist`, { hint: 'Point dataset.local_path at an LF .json/.jsonl file (relative paths resolve against the pipeline folder).' });
+  }
+  if (statSync(file).isDirectory()) {
+    throw new TrajgenError(`dataset.local_path ${file} is a directory`, { hint: 'Point it at one .json or .jsonl file.' });
+  }
+  if (!/\.(json|jsonl)$/i.test(file)) {
+    throw new TrajgenError(`dataset.local_path ${file} is not a .json or .jsonl file`, { hint: 'LLaMA-Factory picks the loader by extension; the score stage writes .json.' });
+  }
+  return file;
+}
+
+/** Scan an LF file, detect its layout and build its dataset_info entry; what looks wrong goes to `warnings`. */
+async function entryForFile(file: string, datasetDir: string, pipeline: LoadedPipeline, warnings: string[]): Promise<FileEntry> {
+  const ws = pipeline.paths.workspaceRoot;
+  const ds = pipeline.config.dataset;
+  const where = relative(ws, file).startsWith('..') ? file : relative(ws, file);
+  const scan = scanLfFile(file);
+  const layout = detectLfLayout(scan.sample, where);
+  const known = layout.variant === 'sharegpt' ? SHAREGPT_ROLES : RENDERED_ROLES;
+  const unknown = layout.roles.filter((r) => !known.has(r));
+  if (unknown.length && !ds.tags) {
+    warnings.push(`${where}: roles ${unknown.map((r) => JSON.stringify(r)).join(', ')} are not ${layout.variant} roles; LLaMA-Factory drops such rows ("Invalid role tag"). Set dataset.tags if the file uses other role names.`);
+  }
+  if (ds.num_samples !== undefined && ds.num_samples > scan.rows) {
+    warnings.push(`dataset.num_samples ${ds.num_samples} > ${scan.rows} rows: LLaMA-Factory oversamples with replacement.`);
+  }
+  const fileName = fileNameFor(datasetDir, file, ws);
+  const entry = entryForLayout(fileName, layout, { num_samples: ds.num_samples });
+  if (ds.columns) entry.columns = { ...entry.columns, ...ds.columns };
+  if (ds.tags) entry.tags = { ...(entry.tags ?? {}), ...ds.tags };
+  return { entry, file, fileName, rows: scan.rows, variant: layout.variant, digest: `sha256:${await sha256File(file)}` };
+}
+
 /**
  * The register stage: put the pipeline's LF data (or a local LF file, or a
  * Hugging Face dataset) into LLaMA-Factory's dataset_info.json, locked,
@@ -100,55 +159,13 @@ export async function registerDataset(pipeline: LoadedPipeline): Promise<Registe
     throw new TrajgenError(`dataset.dataset_dir ${datasetDir} is not a directory`, { hint: 'Point it at the LLaMA-Factory data directory holding dataset_info.json.' });
   }
 
-  let entry: DatasetEntry;
-  let file: string | null = null;
-  let fileName: string | null = null;
-  let rows: number | null = null;
-  let variant: LfVariant | null = null;
-  let digest: string | null = null;
-
-  if (ds.source === 'hf') {
-    entry = entryForHub({ hf_hub_url: ds.hf_hub_url!, subset: ds.subset, split: ds.split, num_samples: ds.num_samples, columns: ds.columns, tags: ds.tags });
-  } else {
-    if (ds.source === 'pipeline') {
-      const dataName = config.conversion.data_name ?? pipeline.name;
-      file = join(paths.lfData, `${dataName}.json`);
-      if (!existsSync(file)) {
-        throw new TrajgenError(`${relative(ws, file)} does not exist: there is no LF data to register`, {
-          hint: `The score stage writes it (nx run ${pipeline.name}:score); or register an existing file with dataset.source: local_lf and dataset.local_path.`,
-        });
-      }
-    } else {
-      file = resolveConfigPath(paths, ds.local_path!);
-      if (!existsSync(file)) {
-        throw new TrajgenError(`dataset.local_path ${file} does not exist`, { hint: 'Point dataset.local_path at an LF .json/.jsonl file (relative paths resolve against the pipeline folder).' });
-      }
-      if (statSync(file).isDirectory()) {
-        throw new TrajgenError(`dataset.local_path ${file} is a directory`, { hint: 'Point it at one .json or .jsonl file.' });
-      }
-      if (!/\.(json|jsonl)$/i.test(file)) {
-        throw new TrajgenError(`dataset.local_path ${file} is not a .json or .jsonl file`, { hint: 'LLaMA-Factory picks the loader by extension; the score stage writes .json.' });
-      }
-    }
-    const where = relative(ws, file).startsWith('..') ? file : relative(ws, file);
-    const scan = scanLfFile(file);
-    const layout = detectLfLayout(scan.sample, where);
-    rows = scan.rows;
-    variant = layout.variant;
-    const known = layout.variant === 'sharegpt' ? SHAREGPT_ROLES : RENDERED_ROLES;
-    const unknown = layout.roles.filter((r) => !known.has(r));
-    if (unknown.length && !ds.tags) {
-      warnings.push(`${where}: roles ${unknown.map((r) => JSON.stringify(r)).join(', ')} are not ${layout.variant} roles; LLaMA-Factory drops such rows ("Invalid role tag"). Set dataset.tags if the file uses other role names.`);
-    }
-    if (ds.num_samples !== undefined && ds.num_samples > scan.rows) {
-      warnings.push(`dataset.num_samples ${ds.num_samples} > ${scan.rows} rows: LLaMA-Factory oversamples with replacement.`);
-    }
-    fileName = fileNameFor(datasetDir, file, ws);
-    entry = entryForLayout(fileName, layout, { num_samples: ds.num_samples });
-    if (ds.columns) entry.columns = { ...entry.columns, ...ds.columns };
-    if (ds.tags) entry.tags = { ...(entry.tags ?? {}), ...ds.tags };
-    digest = `sha256:${await sha256File(file)}`;
-  }
+  const fromFile = ds.source === 'hf' ? undefined : await entryForFile(lfFileToRegister(pipeline), datasetDir, pipeline, warnings);
+  const entry = fromFile
+    ? fromFile.entry
+    : entryForHub({ hf_hub_url: ds.hf_hub_url!, subset: ds.subset, split: ds.split, num_samples: ds.num_samples, columns: ds.columns, tags: ds.tags });
+  const file = fromFile?.file ?? null;
+  const rows = fromFile?.rows ?? null;
+  const variant = fromFile?.variant ?? null;
 
   const write = writeDatasetEntry(datasetInfoPath, name, entry);
   const receipt: RegisterReceipt = {
@@ -157,9 +174,9 @@ export async function registerDataset(pipeline: LoadedPipeline): Promise<Registe
     source: ds.source,
     dataset_dir: workspacePath(ws, datasetDir),
     dataset_info: workspacePath(ws, datasetInfoPath),
-    file_name: fileName,
+    file_name: fromFile?.fileName ?? null,
     file: file ? workspacePath(ws, file) : null,
-    file_digest: digest,
+    file_digest: fromFile?.digest ?? null,
     rows,
     variant,
     hf_hub_url: ds.source === 'hf' ? ds.hf_hub_url! : null,

@@ -60,42 +60,31 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   });
 }
 
-async function main() {
+/** The command line, checked. */
+function readOptions() {
   const agent = arg('agent', 'claude-code')!;
   const taskId = arg('task', 'add-greeting')!;
   const fault = arg('fault') as OracleFault | undefined;
   const tasksDir = resolve(ROOT, arg('tasks-dir', 'pipelines/demo/tasks')!);
-  const timeoutMs = Number(arg('timeout-sec', '180')) * 1000;
-  const keep = process.argv.includes('--keep');
   if (!['claude-code', 'opencode'].includes(agent)) throw new Error(`--agent must be claude-code or opencode, not ${agent}`);
   if (fault && !ORACLE_FAULTS.includes(fault)) throw new Error(`--fault must be one of ${ORACLE_FAULTS.join(', ')}`);
   const taskDir = join(tasksDir, taskId);
   if (!existsSync(join(taskDir, 'task.toml'))) throw new Error(`no task ${taskId} in ${tasksDir}`);
+  return { agent, taskId, fault, tasksDir, taskDir, timeoutMs: Number(arg('timeout-sec', '180')) * 1000, keep: process.argv.includes('--keep') };
+}
 
-  const tmp = mkdtempSync(join(tmpdir(), 'trajgen-try-'));
-  const app = join(tmp, 'app');
-  const home = join(tmp, 'home');
-  const jobDir = join(tmp, 'job');
-  mkdirSync(home, { recursive: true });
-  cpSync(join(taskDir, 'environment'), app, { recursive: true, filter: (src) => !DOCKER_FILES.has(src.split('/').pop()!) });
-
-  const taskDirs = Object.fromEntries(
+/** The tasks the oracle can answer for: those with a solution script. */
+function solvableTasks(tasksDir: string): Record<string, string> {
+  return Object.fromEntries(
     readdirSync(tasksDir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && existsSync(join(tasksDir, e.name, 'solution/solve.sh')))
       .map((e) => [e.name, join(tasksDir, e.name)]),
   );
-  const oracle = await startOracle({ tasks: taskDirs, faults: fault ? { [taskId]: fault } : {} });
-  const trial = `${trialPrefix(taskId)}__${randomBytes(4).toString('hex').slice(0, 7)}`;
-  const router = new JobTrialRouter(jobDir);
-  const logPath = router.register(trial);
-  const protocol = agent === 'claude-code' ? 'anthropic' : 'openai';
-  const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol }, routes: router, prices: { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 } });
-  const model = 'trajgen-oracle';
-  const conn = { proxyUrl: proxy.url, key: proxy.key, model, trial };
-  const instruction = readFileSync(join(taskDir, 'instruction.md'), 'utf8').trim();
+}
 
-  // A clean environment: nothing of the developer's HOME, keys or config leaks in.
-  const baseEnv: NodeJS.ProcessEnv = {
+/** A clean environment: nothing of the developer's HOME, keys or config leaks in. */
+function cleanEnv(home: string): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     HOME: home,
     USER: process.env.USER ?? 'trajgen',
@@ -107,20 +96,56 @@ async function main() {
     XDG_STATE_HOME: join(home, '.local/state'),
     XDG_CACHE_HOME: join(home, '.cache'),
   };
-  let cmd: string;
-  let args: string[];
-  let env: NodeJS.ProcessEnv;
+}
+
+/** The agent CLI's command, arguments and environment, pointed at the proxy. */
+function agentCommand(agent: string, conn: AgentConnection, dirs: { tmp: string; home: string; sessions: string }, instruction: string): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const baseEnv = cleanEnv(dirs.home);
   if (agent === 'claude-code') {
-    cmd = join(ROOT, 'node_modules/.bin/claude');
-    args = claudeCodeArgs(instruction, model);
-    env = { ...baseEnv, ...claudeCodeEnv(conn), CLAUDE_CONFIG_DIR: join(jobDir, trial, 'agent', 'sessions') };
-  } else {
-    cmd = join(ROOT, 'node_modules/.bin/opencode');
-    const configPath = join(tmp, 'opencode.json');
-    writeFileSync(configPath, JSON.stringify(openCodeConfig(conn), null, 2));
-    args = openCodeArgs(instruction, model);
-    env = { ...baseEnv, ...openCodeEnv(configPath) };
+    return { cmd: join(ROOT, 'node_modules/.bin/claude'), args: claudeCodeArgs(instruction, conn.model), env: { ...baseEnv, ...claudeCodeEnv(conn), CLAUDE_CONFIG_DIR: dirs.sessions } };
   }
+  const configPath = join(dirs.tmp, 'opencode.json');
+  writeFileSync(configPath, JSON.stringify(openCodeConfig(conn), null, 2));
+  return { cmd: join(ROOT, 'node_modules/.bin/opencode'), args: openCodeArgs(instruction, conn.model), env: { ...baseEnv, ...openCodeEnv(configPath) } };
+}
+
+type AgentConnection = { proxyUrl: string; key: string; model: string; trial: string };
+
+/** The proxy's log lines, one per model call. */
+function readLogLines(logPath: string): TrajectoryLine[] {
+  if (!existsSync(logPath)) return [];
+  return readFileSync(logPath, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TrajectoryLine);
+}
+
+function describeLogLine(l: TrajectoryLine): string {
+  const body = l.request_body as { model?: string; messages?: unknown[]; tools?: unknown[] };
+  return (
+    `  ${l.success ? 'ok  ' : 'FAIL'} ${l.endpoint} stream=${l.stream} model=${body.model} messages=${body.messages?.length ?? 0} tools=${body.tools?.length ?? 0} ${l.duration_ms} ms` +
+    (l.failure ? ` ${l.failure.error_type} ${l.failure.status_code ?? ''}` : '')
+  );
+}
+
+async function main() {
+  const { agent, taskId, fault, tasksDir, taskDir, timeoutMs, keep } = readOptions();
+  const tmp = mkdtempSync(join(tmpdir(), 'trajgen-try-'));
+  const app = join(tmp, 'app');
+  const home = join(tmp, 'home');
+  const jobDir = join(tmp, 'job');
+  mkdirSync(home, { recursive: true });
+  cpSync(join(taskDir, 'environment'), app, { recursive: true, filter: (src) => !DOCKER_FILES.has(src.split('/').pop()!) });
+
+  const oracle = await startOracle({ tasks: solvableTasks(tasksDir), faults: fault ? { [taskId]: fault } : {} });
+  const trial = `${trialPrefix(taskId)}__${randomBytes(4).toString('hex').slice(0, 7)}`;
+  const router = new JobTrialRouter(jobDir);
+  const logPath = router.register(trial);
+  const protocol = agent === 'claude-code' ? 'anthropic' : 'openai';
+  const proxy = await startBuiltinProxy({ upstream: { baseUrl: oracle.url, protocol }, routes: router, prices: { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 } });
+  const conn: AgentConnection = { proxyUrl: proxy.url, key: proxy.key, model: 'trajgen-oracle', trial };
+  const instruction = readFileSync(join(taskDir, 'instruction.md'), 'utf8').trim();
+  const { cmd, args, env } = agentCommand(agent, conn, { tmp, home, sessions: join(jobDir, trial, 'agent', 'sessions') }, instruction);
   console.log(`task ${taskId}  agent ${agent}  trial ${trial}  fault ${fault ?? '-'}`);
   console.log(`tmp ${tmp}`);
   const agentOut = join(jobDir, trial, 'agent', `${agent}.txt`);
@@ -139,23 +164,11 @@ async function main() {
   });
   const rewardFile = join(jobDir, trial, 'verifier', 'reward.txt');
   const reward = existsSync(rewardFile) ? readFileSync(rewardFile, 'utf8').trim() : 'missing';
-
-  const lines: TrajectoryLine[] = existsSync(logPath)
-    ? readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as TrajectoryLine)
-    : [];
+  const lines = readLogLines(logPath);
   const requests = stats.generation.by_trial[trial] ?? 0;
   console.log(`verifier exit ${verifier.code}  reward ${reward}`);
   console.log(`log lines ${lines.length}  oracle generation requests ${requests}  count_tokens ${stats.count_tokens}  kinds ${JSON.stringify(stats.generation.by_kind)}`);
-  for (const l of lines) {
-    const body = l.request_body as { model?: string; messages?: unknown[]; tools?: unknown[] };
-    console.log(
-      `  ${l.success ? 'ok  ' : 'FAIL'} ${l.endpoint} stream=${l.stream} model=${body.model} messages=${body.messages?.length ?? 0} tools=${body.tools?.length ?? 0} ${l.duration_ms} ms` +
-        (l.failure ? ` ${l.failure.error_type} ${l.failure.status_code ?? ''}` : ''),
-    );
-  }
+  for (const l of lines) console.log(describeLogLine(l));
   const leaked = [proxy.key].filter((k) => readFileSync(logPath, 'utf8').includes(k));
   if (leaked.length) console.log('SECRET LEAK: the per-job key appears in the log');
   if (!keep) rmSync(tmp, { recursive: true, force: true });

@@ -294,6 +294,17 @@ function readTaskLists(pipeline: LoadedPipeline, log: (line: string) => void, wa
   return { src, excluded };
 }
 
+/** excluded_tasks.txt into the ledger: listed tasks skipped, no-longer-listed ones restored; both logged. */
+function applyExcludedTasks(ledger: PrepareLedger, excluded: ReadonlySet<string>, log: (line: string) => void): ReturnType<PrepareLedger['applyExclusions']> {
+  const exclusions = ledger.applyExclusions(excluded);
+  if (exclusions.skipped.length) log(`excluded_tasks.txt: ${exclusions.skipped.length} skipped (${list(exclusions.skipped)})`);
+  for (const r of exclusions.restored) log(`excluded_tasks.txt: ${r.id} no longer listed: skipped → ${r.to}`);
+  return exclusions;
+}
+
+const stagingLine = (pipeline: LoadedPipeline, src: TaskSource, staging: StagingReport) =>
+  `staged (${pipeline.config.task_source.staging}) into ${rel(pipeline, src.stagingDir)}: ${staging.added.length} added, ${staging.replaced.length} replaced, ${staging.unchanged} unchanged, ${staging.kept} consumed kept, ${staging.removed.length} removed`;
+
 /**
  * The prepare stage: reconcile the ledger, validate manifest/ids/task dirs,
  * apply excluded_tasks.txt, stage, write prepare/batch.json. Holds the ledger
@@ -312,13 +323,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
   const { src, excluded } = readTaskLists(pipeline, log, warn);
   phase('manifest');
 
-  const ledger: PrepareLedger =
-    opened?.ledger ??
-    openLedger(paths, {
-      purpose: 'prepare',
-      ...ledgerRuleOptions(config),
-      waitMs: options.lockWaitMs ?? 0,
-    });
+  const ledger: PrepareLedger = opened?.ledger ?? openLedger(paths, { purpose: 'prepare', ...ledgerRuleOptions(config), waitMs: options.lockWaitMs ?? 0 });
   let stagingMs = 0;
   try {
     phase('ledger_open');
@@ -330,9 +335,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
     resetDir(paths.prepareOut);
 
     const excludedSet = new Set(excluded.ids);
-    const exclusions = ledger.applyExclusions(excludedSet);
-    if (exclusions.skipped.length) log(`excluded_tasks.txt: ${exclusions.skipped.length} skipped (${list(exclusions.skipped)})`);
-    for (const r of exclusions.restored) log(`excluded_tasks.txt: ${r.id} no longer listed: skipped → ${r.to}`);
+    const exclusions = applyExcludedTasks(ledger, excludedSet, log);
 
     phase('exclusions');
     const { candidates, keep, consumed, excludedCount } = classifyIds(src.ids, excludedSet, ledger);
@@ -349,9 +352,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
       staging = stageBatch(pipeline, src, tasks, keep);
       stagingMs = performance.now() - t0;
       restart();
-      log(
-        `staged (${config.task_source.staging}) into ${rel(pipeline, src.stagingDir)}: ${staging.added.length} added, ${staging.replaced.length} replaced, ${staging.unchanged} unchanged, ${staging.kept} consumed kept, ${staging.removed.length} removed`,
-      );
+      log(stagingLine(pipeline, src, staging));
     }
 
     const counts: BatchCounts = {

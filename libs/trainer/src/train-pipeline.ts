@@ -151,22 +151,31 @@ export async function trainPipeline(pipeline: LoadedPipeline, io: ProcessIO, opt
   return collectResults(pipeline, plan, { logFile, started, io, cutoff });
 }
 
+/** What the training run left in its output dir: the trainer log (required), train_results.json (required), trainer_state.json. */
+function readRunOutputs(outputDir: string, rel: (p: string) => string, launchLog: string) {
+  const trainerLogPath = join(outputDir, 'trainer_log.jsonl');
+  const trainResultsPath = join(outputDir, 'train_results.json');
+  if (!existsSync(trainerLogPath) || !existsSync(trainResultsPath)) {
+    throw new TrajgenError(`Training exited successfully but wrote no ${existsSync(trainerLogPath) ? 'train_results.json' : 'trainer_log.jsonl'} in ${rel(outputDir)}`, {
+      hint: `Nothing is reported as trained. See ${rel(launchLog)}.`,
+    });
+  }
+  const logText = readFileSync(trainerLogPath, 'utf8');
+  return {
+    trainResultsPath,
+    logText,
+    parsed: parseTrainerLog(logText),
+    trainResults: readJsonIfExists<TrainResults>(trainResultsPath) ?? {},
+    state: readJsonIfExists<{ global_step?: number; max_steps?: number }>(join(outputDir, 'trainer_state.json')),
+  };
+}
+
 function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFile: string; started: number; io: ProcessIO; cutoff?: CutoffReport }): TrainOutcome {
   const { paths, config } = pipeline;
   const t = config.training;
   const ws = paths.workspaceRoot;
   const rel = (p: string) => workspacePath(ws, p);
-  const trainerLogPath = join(plan.outputDir, 'trainer_log.jsonl');
-  const trainResultsPath = join(plan.outputDir, 'train_results.json');
-  if (!existsSync(trainerLogPath) || !existsSync(trainResultsPath)) {
-    throw new TrajgenError(`Training exited successfully but wrote no ${existsSync(trainerLogPath) ? 'train_results.json' : 'trainer_log.jsonl'} in ${rel(plan.outputDir)}`, {
-      hint: `Nothing is reported as trained. See ${rel(ctx.logFile)}.`,
-    });
-  }
-  const logText = readFileSync(trainerLogPath, 'utf8');
-  const parsed = parseTrainerLog(logText);
-  const trainResults = readJsonIfExists<TrainResults>(trainResultsPath) ?? {};
-  const state = readJsonIfExists<{ global_step?: number; max_steps?: number }>(join(plan.outputDir, 'trainer_state.json'));
+  const { trainResultsPath, logText, parsed, trainResults, state } = readRunOutputs(plan.outputDir, rel, ctx.logFile);
   const newest = newestCheckpoint(plan.outputDir);
   const last = parsed.entries[parsed.entries.length - 1];
   const steps = state?.global_step ?? last?.current_steps ?? 0;
@@ -178,18 +187,7 @@ function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFil
   atomicWriteFileSync(join(out, 'training_loss.svg'), svg);
   atomicWriteFileSync(join(plan.outputDir, 'training_loss.svg'), svg);
   atomicWriteFileSync(join(out, 'train_results.json'), readFileSync(trainResultsPath));
-  let cachedCheckpoint: string | null = null;
-  let cachedBase: string | null = null;
-  let copied = 0;
-  if (t.cache_checkpoint === 'newest' && newest) {
-    copied += copyTree(newest.path, join(out, newest.name));
-    cachedCheckpoint = rel(join(out, newest.name));
-    const base = join(plan.outputDir, 'base_model');
-    if (existsSync(base) && statSync(base).isDirectory()) {
-      copied += copyTree(base, join(out, 'base_model'));
-      cachedBase = rel(join(out, 'base_model'));
-    }
-  }
+  const cached = t.cache_checkpoint === 'newest' && newest ? cacheCheckpoint(newest, plan.outputDir, out, rel) : { checkpoint: null, baseModel: null, bytes: 0 };
   const result: TrainResult = {
     schema_version: TRAIN_RESULT_VERSION,
     run: plan.run,
@@ -198,8 +196,8 @@ function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFil
     output_dir: rel(plan.outputDir),
     checkpoint_path: rel(newest?.path ?? plan.outputDir),
     checkpoint_step: newest?.step ?? null,
-    cached_checkpoint: cachedCheckpoint,
-    cached_base_model: cachedBase,
+    cached_checkpoint: cached.checkpoint,
+    cached_base_model: cached.baseModel,
     final_loss: finalLoss,
     train_loss: trainResults.train_loss ?? null,
     steps,
@@ -231,26 +229,42 @@ function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFil
     trained_at: result.trained_at,
   });
 
-  const first = parsed.loss[0]?.[1];
-  const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
-  ctx.io.log(
-    '\n' +
-      formatTable(
-        ['train', ''],
-        [
-          ['run', `${plan.run} (${t.backend}, ${t.finetuning_type})`],
-          ['steps', `${steps}${result.resumed_from ? ` (resumed from ${basename(result.resumed_from)})` : ''}`],
-          ['loss', `${fmt(first)} → ${fmt(finalLoss)} (mean ${fmt(result.train_loss)})`],
-          ['runtime', result.runtime_sec !== null ? formatDuration(result.runtime_sec * 1000) : formatDuration(Date.now() - ctx.started)],
-          ['checkpoint', result.checkpoint_path],
-          ['cached copy', cachedCheckpoint ? `${cachedCheckpoint} (${formatBytes(copied)})` : 'none (cache_checkpoint: none)'],
-          ['loss plot', result.plot],
-          ['log', result.launch_log],
-        ],
-      ),
-  );
-  const summary = `${steps} steps, loss ${fmt(first)} → ${fmt(finalLoss)}, checkpoint ${result.checkpoint_path}`;
+  const first = parsed.loss[0]?.[1] ?? null;
+  ctx.io.log('\n' + trainTable(result, { first, elapsedMs: Date.now() - ctx.started, cachedBytes: cached.bytes, training: t }));
+  const summary = `${result.steps} steps, loss ${fmtLoss(first)} → ${fmtLoss(result.final_loss)}, checkpoint ${result.checkpoint_path}`;
   return { result, resultPath, summary };
+}
+
+/** Copy the newest checkpoint (and the base model a run saved beside it) into the train output, which the Nx cache keeps. */
+function cacheCheckpoint(newest: { path: string; name: string }, outputDir: string, out: string, rel: (p: string) => string): { checkpoint: string; baseModel: string | null; bytes: number } {
+  let bytes = copyTree(newest.path, join(out, newest.name));
+  let baseModel: string | null = null;
+  const base = join(outputDir, 'base_model');
+  if (existsSync(base) && statSync(base).isDirectory()) {
+    bytes += copyTree(base, join(out, 'base_model'));
+    baseModel = rel(join(out, 'base_model'));
+  }
+  return { checkpoint: rel(join(out, newest.name)), baseModel, bytes };
+}
+
+const fmtLoss = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
+
+/** The table train prints at the end. */
+function trainTable(result: TrainResult, facts: { first: number | null; elapsedMs: number; cachedBytes: number; training: TrainingConfig }): string {
+  const t = facts.training;
+  return formatTable(
+    ['train', ''],
+    [
+      ['run', `${result.run} (${t.backend}, ${t.finetuning_type})`],
+      ['steps', `${result.steps}${result.resumed_from ? ` (resumed from ${basename(result.resumed_from)})` : ''}`],
+      ['loss', `${fmtLoss(facts.first)} → ${fmtLoss(result.final_loss)} (mean ${fmtLoss(result.train_loss)})`],
+      ['runtime', result.runtime_sec !== null ? formatDuration(result.runtime_sec * 1000) : formatDuration(facts.elapsedMs)],
+      ['checkpoint', result.checkpoint_path],
+      ['cached copy', result.cached_checkpoint ? `${result.cached_checkpoint} (${formatBytes(facts.cachedBytes)})` : 'none (cache_checkpoint: none)'],
+      ['loss plot', result.plot],
+      ['log', result.launch_log],
+    ],
+  );
 }
 
 /** Read train/result.json (what a downstream consumer or an Nx hook reads). */

@@ -88,6 +88,44 @@ function sizes(paths: string[]): string {
     .join(',');
 }
 
+const proxyUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * LiteLLM's environment: the job key as its master key, production mode, the
+ * shipped price map, the job's dir (our logger) on PYTHONPATH; the upstream
+ * key variable checked, or a placeholder one.
+ */
+function litellmEnv(options: LitellmProxyOptions, key: string): { env: NodeJS.ProcessEnv; apiKeyEnv: string } {
+  const baseEnv = options.litellm.env ?? process.env;
+  // LITELLM_LOCAL_MODEL_COST_MAP: use the price map shipped in the package instead of fetching it from
+  // GitHub at every start (three retries, ~8 s, when the network is closed); our prices come from config.
+  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION', LITELLM_LOCAL_MODEL_COST_MAP: 'True' };
+  env.PYTHONPATH = [options.litellm.dir, baseEnv.PYTHONPATH].filter(Boolean).join(':');
+  const apiKeyEnv = options.upstream.apiKeyEnv;
+  if (apiKeyEnv && !baseEnv[apiKeyEnv]) {
+    throw new TrajgenError(`The upstream key variable ${apiKeyEnv} is not set`, { hint: `Export ${apiKeyEnv} (rollout.llm_api.api_key_env names it).` });
+  }
+  if (apiKeyEnv) return { env, apiKeyEnv };
+  // No key configured (e.g. the oracle): LiteLLM's providers still want a non-empty one.
+  env[UPSTREAM_KEY_ENV] = options.upstream.apiKey ?? 'trajgen-no-upstream-key';
+  return { env, apiKeyEnv: UPSTREAM_KEY_ENV };
+}
+
+/** Wait until the files' sizes have not changed for `quietMs` (at most `timeoutMs`). */
+async function filesSettled(paths: string[], quietMs: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = sizes(paths);
+  let stableSince = Date.now();
+  while (Date.now() < until && Date.now() - stableSince < quietMs) {
+    await new Promise((r) => setTimeout(r, Math.min(250, quietMs)));
+    const now = sizes(paths);
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    }
+  }
+}
+
 /**
  * The `litellm` backend: generates the job's LiteLLM config and logger, starts
  * `litellm --config … --host … --port … --num_workers …` in its own process
@@ -106,19 +144,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
   }
   const key = options.key ?? newJobKey();
   const trialHeader = (options.trialHeader ?? DEFAULT_TRIAL_HEADER).toLowerCase();
-  const baseEnv = o.env ?? process.env;
-  // LITELLM_LOCAL_MODEL_COST_MAP: use the price map shipped in the package instead of fetching it from
-  // GitHub at every start (three retries, ~8 s, when the network is closed); our prices come from config.
-  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION', LITELLM_LOCAL_MODEL_COST_MAP: 'True' };
-  let apiKeyEnv = options.upstream.apiKeyEnv;
-  if (apiKeyEnv && !baseEnv[apiKeyEnv]) {
-    throw new TrajgenError(`The upstream key variable ${apiKeyEnv} is not set`, { hint: `Export ${apiKeyEnv} (rollout.llm_api.api_key_env names it).` });
-  }
-  if (!apiKeyEnv) {
-    apiKeyEnv = UPSTREAM_KEY_ENV;
-    // No key configured (e.g. the oracle): LiteLLM's providers still want a non-empty one.
-    env[UPSTREAM_KEY_ENV] = options.upstream.apiKey ?? 'trajgen-no-upstream-key';
-  }
+  const { env, apiKeyEnv } = litellmEnv(options, key);
   const requestTimeoutSec = Math.ceil((options.requestTimeoutMs ?? 600_000) / 1000);
   const files = writeLitellmFiles(
     o.dir,
@@ -135,7 +161,6 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
   const mirror = () => writeJsonAtomic(files.routes, options.routes.snapshot());
   mirror();
   const unsubscribe = options.routes.onChange(mirror);
-  env.PYTHONPATH = [o.dir, baseEnv.PYTHONPATH].filter(Boolean).join(':');
 
   let proc: ManagedProcess;
   try {
@@ -145,7 +170,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
       cwd: o.dir,
       env,
       logFile: join(o.dir, 'litellm.log'),
-      baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      baseUrl: proxyUrl(host, port),
       startupTimeoutMs: o.startupTimeoutMs ?? 120_000,
     });
   } catch (error) {
@@ -156,7 +181,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
   let stopping: Promise<void> | undefined;
   return {
     backend: 'litellm',
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: proxyUrl(host, port),
     port,
     key,
     trialHeader,
@@ -167,19 +192,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
     stop() {
       stopping ??= (async () => {
         // LiteLLM logs after the response (an async queue): let the files settle first.
-        const paths = Object.values(options.routes.snapshot());
-        const quiet = o.settleMs ?? 1000;
-        const until = Date.now() + (o.settleTimeoutMs ?? 15_000);
-        let last = sizes(paths);
-        let stableSince = Date.now();
-        while (Date.now() < until && Date.now() - stableSince < quiet) {
-          await new Promise((r) => setTimeout(r, Math.min(250, quiet)));
-          const now = sizes(paths);
-          if (now !== last) {
-            last = now;
-            stableSince = Date.now();
-          }
-        }
+        await filesSettled(Object.values(options.routes.snapshot()), o.settleMs ?? 1000, o.settleTimeoutMs ?? 15_000);
         unsubscribe();
         await proc.stop(o.stopGraceMs ?? 10_000);
       })();
