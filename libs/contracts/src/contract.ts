@@ -57,13 +57,15 @@ function issueLines(error: z.ZodError): string[] {
  */
 export function defineContract<S extends z.ZodType>(spec: { file: string; schema: S; producer: string; consumers: string }): Contract<S> {
   const { file, schema, producer, consumers } = spec;
-  const rerun = `Run the ${producer} stage again to rewrite it (nx run <pipeline>:${producer}).`;
+  // The pipeline is in a workspace-relative path (artifacts/<p>/…): name the exact command.
+  const target = (shown: string) => `nx run ${/^artifacts\/([^/]+)\//.exec(shown)?.[1] ?? '<pipeline>'}:${producer}`;
+  const rerun = (shown: string) => `Run the ${producer} stage again to rewrite it (${target(shown)}).`;
   const validate = (value: unknown, shown: string, writing: boolean): z.infer<S> => {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new ContractError(`${shown} does not follow the ${producer} → ${consumers} contract (${file})`, 'invalid', {
       details: issueLines(parsed.error),
-      hint: writing ? `The ${producer} stage built a ${file} its readers would reject: a bug in trajgen, or libs/contracts is out of step with it.` : rerun,
+      hint: writing ? `The ${producer} stage built a ${file} its readers would reject: a bug in trajgen, or libs/contracts is out of step with it.` : rerun(shown),
     });
   };
   const text = (value: z.infer<S>, path: string = file): string => {
@@ -77,13 +79,13 @@ export function defineContract<S extends z.ZodType>(spec: { file: string; schema
     read(path, options = {}) {
       const shown = options.root ? relative(options.root, path) || path : path;
       if (!existsSync(path)) {
-        throw new ContractError(`${shown} does not exist`, 'missing', { hint: `The ${producer} stage writes it: run it first (nx run <pipeline>:${producer}).` });
+        throw new ContractError(`${shown} does not exist`, 'missing', { hint: `The ${producer} stage writes it: run it first (${target(shown)}).` });
       }
       let value: unknown;
       try {
         value = JSON.parse(readFileSync(path, 'utf8'));
       } catch (error) {
-        throw new ContractError(`${shown} is not valid JSON (${(error as Error).message.split('\n')[0]})`, 'unreadable', { hint: rerun, cause: error });
+        throw new ContractError(`${shown} is not valid JSON (${(error as Error).message.split('\n')[0]})`, 'unreadable', { hint: rerun(shown), cause: error });
       }
       return validate(value, shown, false);
     },

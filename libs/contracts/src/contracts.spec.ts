@@ -48,7 +48,7 @@ describe('contracts', () => {
     expect(error).toBeInstanceOf(ContractError);
     expect(error.problem).toBe('missing');
     expect(error.message).toBe('artifacts/p/prepare/batch.json does not exist');
-    expect(error.hint).toMatch(/prepare stage writes it/);
+    expect(error.hint).toBe('The prepare stage writes it: run it first (nx run p:prepare).');
   });
 
   it('a torn file is not valid JSON, with the parser message and what to do', () => {
@@ -73,7 +73,7 @@ describe('contracts', () => {
       expect.stringMatching(/^tasks\[0\]\.staged_path: .*expected string, received number/),
       expect.stringMatching(/^counts\.listed: .*>=0/),
     ]);
-    expect(error.format()).toContain('→ Run the prepare stage again to rewrite it');
+    expect(error.format()).toContain('→ Run the prepare stage again to rewrite it (nx run <pipeline>:prepare).');
   });
 
   it('a foreign layout is rejected, not half read (the archive used to accept a ledger-like runs list)', () => {
