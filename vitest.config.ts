@@ -14,6 +14,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       unit('core', 'libs/core/src'),
+      unit('contracts', 'libs/contracts/src'),
       unit('config', 'libs/config/src'),
       unit('preflight', 'libs/preflight/src'),
       unit('tasks', 'libs/tasks/src'),

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { ContractError, type ReadOptions } from '@trajgen/contracts';
 
 /** What a tolerant reader got: the value, or why there is none (missing, unreadable, wrong shape). */
 export type Read<T> = { value: T; problem?: undefined } | { value?: undefined; problem: string };
@@ -15,6 +16,22 @@ export function readJson<T = unknown>(path: string, display = path): Read<T> {
     return { value: JSON.parse(readFileSync(path, 'utf8')) as T };
   } catch (error) {
     return { problem: `${display} is not valid JSON (${(error as Error).message.split('\n')[0]})` };
+  }
+}
+
+/**
+ * Read a file another stage hands over through its contract (libs/contracts):
+ * the value as its producer typed it, or why there is none — the contract's
+ * message with the first key path that broke it. The archive reports "not
+ * available" instead of failing the run it records.
+ */
+export function readContract<T>(read: (path: string, options?: ReadOptions) => T, path: string, root: string): Read<T> {
+  try {
+    return { value: read(path, { root }) };
+  } catch (error) {
+    if (!(error instanceof ContractError)) throw error;
+    const more = error.details.length > 1 ? ` (and ${error.details.length - 1} more)` : '';
+    return { problem: error.details.length ? `${error.message}: ${error.details[0]}${more}` : error.message };
   }
 }
 
@@ -37,17 +54,4 @@ export function finite(v: unknown): number | null {
 
 export function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
-}
-
-/** A `{key: number}` map, dropping anything that is not a finite number. */
-export function counts(v: unknown): Record<string, number> {
-  if (!isRecord(v)) return {};
-  const out: Record<string, number> = {};
-  for (const [k, n] of Object.entries(v)) if (typeof n === 'number' && Number.isFinite(n)) out[k] = n;
-  return out;
-}
-
-export function numberSummary(v: unknown): { count: number; min: number | null; mean: number | null; max: number | null } | null {
-  if (!isRecord(v)) return null;
-  return { count: finite(v.count) ?? 0, min: finite(v.min), mean: finite(v.mean), max: finite(v.max) };
 }

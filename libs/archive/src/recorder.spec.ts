@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeSummaryFile } from '@trajgen/contracts';
+import { summarySample } from '../../../test/support/contract-samples';
 import { parse } from 'yaml';
 import { pipelinePaths } from '@trajgen/config';
 import { seedPipelineOutputs } from './__fixtures__/seed';
@@ -120,9 +122,17 @@ describe('recordInvocation', () => {
   it('uses the archive stage summary when the archive stage ran in this invocation', () => {
     const root = workspace();
     mkdirSync(join(root, 'artifacts/p/archive'), { recursive: true });
-    writeFileSync(join(root, 'artifacts/p/archive/summary.json'), JSON.stringify({ schema_version: 1, pipeline: 'p', description: 'from the stage', marker: true }));
+    writeSummaryFile(join(root, 'artifacts/p/archive/summary.json'), { ...summarySample, pipeline: 'p', description: 'from the stage' });
     invoke(root, [task('p', 'archive', 'success')]);
-    expect(yamlOf(join(root, 'artifacts/p/archives/run_001/metadata.yaml')).summary).toMatchObject({ description: 'from the stage', marker: true });
+    expect(yamlOf(join(root, 'artifacts/p/archives/run_001/metadata.yaml')).summary).toEqual({ ...summarySample, pipeline: 'p', description: 'from the stage' });
+  });
+
+  it('collects the summary from disk when the stage summary breaks its contract', () => {
+    const root = workspace();
+    mkdirSync(join(root, 'artifacts/p/archive'), { recursive: true });
+    writeFileSync(join(root, 'artifacts/p/archive/summary.json'), JSON.stringify({ schema_version: 1, pipeline: 'p', description: 'from the stage' }));
+    invoke(root, [task('p', 'archive', 'success')]);
+    expect(yamlOf(join(root, 'artifacts/p/archives/run_001/metadata.yaml')).summary).toMatchObject({ description: 'test pipeline', trials: { available: false } });
   });
 
   it('keeps an unreadable index.yaml aside and rebuilds the entries from the archives', () => {

@@ -4,10 +4,11 @@ import { basename, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { acquireLock, atomicWriteFileSync } from '@trajgen/core';
 import { pipelinePaths, type PipelinePaths } from '@trajgen/config';
-import { HISTORY_FILE, SUMMARY_SCHEMA_VERSION, type PipelineSummary, type RunIndexEntry } from '@trajgen/report';
+import { readSummaryFile } from '@trajgen/contracts';
+import { HISTORY_FILE, type PipelineSummary, type RunIndexEntry } from '@trajgen/report';
 import { gitInfo } from './git';
 import { isDeadSet, readMarkerSets, removeMarkerSet, runsDir, type MarkerSet, type RunMarker } from './markers';
-import { isRecord, readJson } from './read';
+import { readContract } from './read';
 import { redactConfigText, scrubText } from './redact';
 import { allocateRunDir, readRunIndex, setAsideUnreadableIndex, writeHistoryScript, writeRunIndex } from './run-index';
 import { collectSummary, pipelineFacts } from './summary';
@@ -215,8 +216,8 @@ function writeRunRecord(input: RunRecordInput): RecordedRun {
  */
 function summaryFor(paths: PipelinePaths, pipeline: string, archiveStage?: StageRecord): PipelineSummary {
   if (archiveStage?.status === 'ran') {
-    const s = readJson<PipelineSummary>(join(paths.artifacts, 'archive', 'summary.json'));
-    if (isRecord(s.value) && s.value.schema_version === SUMMARY_SCHEMA_VERSION && s.value.pipeline === pipeline) return s.value;
+    const s = readContract(readSummaryFile, join(paths.artifacts, 'archive', 'summary.json'), paths.workspaceRoot);
+    if (s.value?.pipeline === pipeline) return s.value;
   }
   return collectSummary(paths.workspaceRoot, pipelineFacts(paths.workspaceRoot, pipeline));
 }

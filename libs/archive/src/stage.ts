@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { atomicWriteFileSync, resetDir, writeJsonAtomic } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
+import { writeSummaryFile } from '@trajgen/contracts';
 import { renderReport, renderTrialPage, renderTrialsPage, TRIALS_DIR, TRIALS_PAGE, TRIAL_PAGE, type PipelineSummary, type ReportSeries, type TrialListRow } from '@trajgen/report';
 import { writeTrialViewerData } from './trials';
 import { SCORE_BINS_FILE, scoreBins } from './run-details';
@@ -68,7 +69,7 @@ export async function archivePipeline(pipeline: LoadedPipeline, io: ArchiveIO): 
   const outDir = join(paths.artifacts, 'archive');
   resetDir(outDir);
   const summaryFile = join(outDir, 'summary.json');
-  writeJsonAtomic(summaryFile, summary);
+  writeSummaryFile(summaryFile, summary);
 
   const missing = PARTS.filter((p) => !summary[p].available).map((p) => ({ part: p, reason: (summary[p] as { reason: string }).reason }));
   for (const m of missing) io.log(`  ${m.part}: not available (${m.reason})`);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,7 +36,6 @@ describe('collectSummary', () => {
     if (!s.tasks.available || !s.trials.available || !s.usage.available || !s.conversion.available || !s.score.available || !s.register.available || !s.training.available) {
       throw new Error(`a part is missing: ${JSON.stringify(s)}`);
     }
-    // The journal's uncompacted record (parse-csv → failed) is applied over the YAML.
     expect(s.tasks.ledger).toEqual({ total: 5, counts: { pending: 0, running: 0, done: 3, failed: 1, skipped: 1 } });
     expect(s.tasks.batch).toEqual({ size: 4, counts: { listed: 5, staged: 4, consumed: 0, excluded: 1, missing: 0, invalid: 0 } });
     expect(s.trials).toMatchObject({ total: 8, jobs: 1, resolved: 5, unresolved: 2, errors: 1, pass_rate: 0.7143, by_exception: { EnvironmentStartTimeoutError: 1 }, by_agent: { 'claude-code': 8 } });
@@ -74,10 +73,14 @@ describe('collectSummary', () => {
     writeFileSync(join(a, 'rollout/trials.json'), '{"trials": [');
     writeFileSync(join(a, 'train/result.json'), '[1,2]');
     writeFileSync(join(a, 'consumption_ledger.yaml'), 'tasks: [: bad');
+    mkdirSync(join(a, 'register'), { recursive: true });
+    writeFileSync(join(a, 'register/receipt.json'), JSON.stringify({ schema_version: 1, dataset: 'd', action: 'registered' }));
     const s = collectSummary(root, pipelineFacts(root, 'p'));
     expect(s.trials).toMatchObject({ available: false, reason: expect.stringMatching(/^artifacts\/p\/rollout\/trials.json is not valid JSON/) });
-    expect(s.training).toMatchObject({ available: true, run: null, steps: null });
-    expect(s.tasks).toMatchObject({ available: false, reason: expect.stringContaining('consumption_ledger.yaml is not valid YAML') });
+    // A file that breaks its contract is not half read: the part says which file, which key and what was expected.
+    expect(s.training).toEqual({ available: false, reason: expect.stringMatching(/^artifacts\/p\/train\/result.json does not follow the train → archive contract \(train\/result.json\): \(the top level\): /) });
+    expect(s.register).toEqual({ available: false, reason: expect.stringMatching(/^artifacts\/p\/register\/receipt.json does not follow the register → train, archive contract .*: source: .* \(and \d+ more\)$/) });
+    expect(s.tasks).toMatchObject({ available: false, reason: expect.stringContaining('consumption_ledger.yaml') });
   });
 
   it('still summarises a pipeline whose config is invalid (the run that broke it gets recorded)', () => {
@@ -88,18 +91,24 @@ describe('collectSummary', () => {
 });
 
 describe('ledgerCounts', () => {
-  it('reads the older runs: [{task_id, status}] layout too', () => {
+  it('counts entries by status as the ledger reads them', () => {
+    const root = workspace();
+    seedPipelineOutputs(root, 'p', { stages: ['ledger'] });
+    expect(ledgerCounts(pipelinePaths(root, 'p'))).toEqual({ total: 5, counts: { pending: 0, running: 0, done: 3, failed: 1, skipped: 1 } });
+  });
+
+  it('is a problem, not counts, for a layout the ledger never writes', () => {
     const root = workspace();
     mkdirSync(join(root, 'artifacts/p'), { recursive: true });
     writeFileSync(join(root, 'artifacts/p/consumption_ledger.yaml'), 'runs:\n  - {task_id: a, status: done}\n  - {task_id: b, status: failed}\n');
-    expect(ledgerCounts(pipelinePaths(root, 'p'))).toEqual({ total: 2, counts: { pending: 0, running: 0, done: 1, failed: 1, skipped: 0 } });
+    expect(ledgerCounts(pipelinePaths(root, 'p'))).toEqual({ problem: expect.stringContaining('artifacts/p/consumption_ledger.yaml') });
   });
 
-  it('skips a torn journal line', () => {
+  it('skips a torn last journal line (a writer killed mid-append), as the ledger does', () => {
     const root = workspace();
     seedPipelineOutputs(root, 'p', { stages: ['ledger'] });
-    writeFileSync(join(root, 'artifacts/p/.ledger/journal.jsonl'), '{"v":1,"set":{"add-greeting":{"status":"failed"}}}\n{"v":1,"set":{"rename-sym');
-    expect(ledgerCounts(pipelinePaths(root, 'p'))).toMatchObject({ counts: { done: 2, failed: 1, running: 1 } });
+    appendFileSync(join(root, 'artifacts/p/.ledger/journal.jsonl'), '{"v":1,"set":{"rename-sym');
+    expect(ledgerCounts(pipelinePaths(root, 'p'))).toMatchObject({ total: 5, counts: { done: 3, failed: 1 } });
   });
 });
 

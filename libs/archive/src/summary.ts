@@ -16,7 +16,21 @@ import {
   type TrialCounts,
   type Usage,
 } from '@trajgen/report';
-import { counts, finite, isRecord, numberSummary, readJson, readYaml, str } from './read';
+import { TrajgenError } from '@trajgen/core';
+import {
+  isWorkerResult,
+  readBatchFile,
+  readConvertStatsFile,
+  readReceiptFile,
+  readRunFile,
+  readScoreStatsFile,
+  readTrainResultFile,
+  readTrialsFile,
+  type LedgerCounts,
+  type TrialsIndexEntry,
+} from '@trajgen/contracts';
+import { JOURNAL_FILE, readLedger } from '@trajgen/ledger';
+import { finite, isRecord, readContract, readJson, readYaml, str } from './read';
 
 /** The few config facts the summary needs; read tolerantly (an invalid config still gets its run recorded). */
 export interface PipelineFacts {
@@ -52,79 +66,32 @@ function missing(reason: string): { available: false; reason: string } {
 // ------------------------------------------------------------------ tasks
 
 /**
- * Ledger entries by status. Reads the canonical YAML (`tasks: {id: {status}}`)
- * and replays the journal (`{"set": {id: entry}}` per line) the ledger keeps
- * beside it until compaction; a torn or foreign line is skipped, never fatal.
- * The older `runs: [{task_id, status}]` layout is read too.
+ * Ledger entries by status, read by the ledger lib itself (YAML plus the
+ * journal it keeps beside it until compaction; a torn last journal line is
+ * ignored there), without its lock: a rollout may hold it.
  */
-export function ledgerCounts(paths: PipelinePaths): { total: number; counts: Record<string, number> } | { problem: string } {
-  const file = paths.ledgerFile;
-  const doc = readYaml<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return { problem: doc.problem };
-  const status = new Map<string, string>();
-  const root = isRecord(doc.value) ? doc.value : {};
-  if (isRecord(root.tasks)) {
-    for (const [id, e] of Object.entries(root.tasks)) if (isRecord(e) && typeof e.status === 'string') status.set(id, e.status);
-  } else if (Array.isArray(root.runs)) {
-    for (const e of root.runs) if (isRecord(e) && typeof e.task_id === 'string' && typeof e.status === 'string') status.set(e.task_id, e.status);
-  } else if (root.tasks !== undefined || root.runs !== undefined) {
-    return { problem: `${rel(paths, file)} has neither a tasks mapping nor a runs list` };
+export function ledgerCounts(paths: PipelinePaths): LedgerCounts | { problem: string } {
+  if (!existsSync(paths.ledgerFile) && !existsSync(join(paths.artifacts, JOURNAL_FILE))) return { problem: `${rel(paths, paths.ledgerFile)} does not exist` };
+  try {
+    const { total, counts } = readLedger(paths).summary();
+    return { total, counts: { ...counts } };
+  } catch (error) {
+    if (error instanceof TrajgenError) return { problem: error.message.split('\n')[0] };
+    throw error;
   }
-  const journal = join(paths.ledgerDir, 'journal.jsonl');
-  if (existsSync(journal)) {
-    for (const line of readFileSync(journal, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const rec = JSON.parse(line);
-        if (isRecord(rec) && isRecord(rec.set)) for (const [id, e] of Object.entries(rec.set)) if (isRecord(e) && typeof e.status === 'string') status.set(id, e.status);
-      } catch {
-        /* a torn last line: the ledger itself reports and repairs it */
-      }
-    }
-  }
-  const byStatus: Record<string, number> = {};
-  for (const s of ['pending', 'running', 'done', 'failed', 'skipped']) byStatus[s] = 0;
-  for (const s of status.values()) byStatus[s] = (byStatus[s] ?? 0) + 1;
-  return { total: status.size, counts: byStatus };
 }
 
 function taskPart(paths: PipelinePaths): Part<TaskCounts> {
   const ledger = ledgerCounts(paths);
-  const batch = readJson<Record<string, unknown>>(paths.batchFile, rel(paths, paths.batchFile));
-  const batchValue = isRecord(batch.value) ? { size: Array.isArray(batch.value.tasks) ? batch.value.tasks.length : 0, counts: counts(batch.value.counts) } : null;
+  const batch = readContract(readBatchFile, paths.batchFile, paths.workspaceRoot);
+  const batchValue = batch.value ? { size: batch.value.tasks.length, counts: { ...batch.value.counts } } : null;
   const ledgerValue = 'problem' in ledger ? null : ledger;
-  if (!ledgerValue && !batchValue) return missing(`${'problem' in ledger ? ledger.problem : 'no ledger'}; ${batch.problem ?? 'prepare/batch.json has no tasks'}`);
+  if (!ledgerValue && !batchValue) return missing(`${'problem' in ledger ? ledger.problem : 'no ledger'}; ${batch.problem}`);
   const sources = [ledgerValue ? rel(paths, paths.ledgerFile) : null, batchValue ? rel(paths, paths.batchFile) : null].filter(Boolean);
   return { available: true, source: sources.join(', '), ledger: ledgerValue, batch: batchValue };
 }
 
 // ------------------------------------------------------------------ trials, rewards, usage
-
-interface TrialLine {
-  job: string;
-  trial: string;
-  task_id: string;
-  agent: string | null;
-  reward: number | null;
-  exception_type: string | null;
-}
-
-function readTrials(paths: PipelinePaths): { trials: TrialLine[]; file: string } | { problem: string } {
-  const file = join(paths.rolloutOut, 'trials.json');
-  const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return { problem: doc.problem };
-  const list = isRecord(doc.value) && Array.isArray(doc.value.trials) ? doc.value.trials : Array.isArray(doc.value) ? doc.value : undefined;
-  if (!list) return { problem: `${rel(paths, file)} has no trials list` };
-  const trials: TrialLine[] = [];
-  for (const t of list) {
-    if (!isRecord(t)) continue;
-    const trial = str(t.trial) ?? '';
-    const task = str(t.task_id) ?? (trial.includes('__') ? trial.slice(0, trial.lastIndexOf('__')) : trial);
-    if (!task) continue;
-    trials.push({ job: str(t.job) ?? '', trial, task_id: task, agent: str(t.agent), reward: finite(t.reward), exception_type: str(t.exception_type) });
-  }
-  return { trials, file: rel(paths, file) };
-}
 
 interface TrialUsage {
   input: number | null;
@@ -134,7 +101,7 @@ interface TrialUsage {
 }
 
 /** Token counts and cost of one trial from its Harbor result.json (jobs are never cached: may be absent). */
-function trialUsage(paths: PipelinePaths, t: TrialLine): TrialUsage | undefined {
+function trialUsage(paths: PipelinePaths, t: TrialsIndexEntry): TrialUsage | undefined {
   if (!t.job || !t.trial || t.job.includes('..') || t.trial.includes('..')) return undefined;
   const r = readJson<Record<string, unknown>>(join(paths.jobs, t.job, t.trial, 'result.json'));
   const a = isRecord(r.value) && isRecord(r.value.agent_result) ? r.value.agent_result : undefined;
@@ -145,199 +112,194 @@ function trialUsage(paths: PipelinePaths, t: TrialLine): TrialUsage | undefined 
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
 const r4 = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 1e4);
+const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
 
-/** Tokens/cost of rollout/run.json, whose exact fields belong to the rollout stage: read every plausible spelling. */
-function lastRunUsage(paths: PipelinePaths): Usage['last_run'] {
-  const file = join(paths.rolloutOut, 'run.json');
-  const doc = readJson<Record<string, unknown>>(file);
-  if (!isRecord(doc.value)) return null;
-  const run = doc.value;
-  const tokens = isRecord(run.tokens) ? run.tokens : isRecord(run.usage) ? run.usage : {};
-  const pick = (o: Record<string, unknown>, keys: string[]) => {
-    for (const k of keys) if (finite(o[k]) !== null) return finite(o[k]);
-    return null;
-  };
-  const costValue = isRecord(run.cost) ? pick(run.cost, ['usd', 'total_usd', 'total', 'cost_usd']) : pick(run, ['cost_usd', 'cost']);
-  const input = pick(tokens, ['input', 'input_tokens', 'prompt', 'prompt_tokens', 'n_input_tokens']);
-  const output = pick(tokens, ['output', 'output_tokens', 'completion', 'completion_tokens', 'n_output_tokens']);
-  return { job: str(run.job) ?? str(run.job_name), input_tokens: input, output_tokens: output, cost_usd: costValue };
+/** Outcomes and usage of a set of trials: all of them, or one task's. */
+interface Tally {
+  trials: number;
+  resolved: number;
+  unresolved: number;
+  errors: number;
+  rewards: number[];
+  usage: { input: number; output: number; cache: number; cost: number; trials: number };
 }
 
-function trialParts(paths: PipelinePaths): { trials: Part<TrialCounts>; usage: Part<Usage> } {
-  const read = readTrials(paths);
-  if ('problem' in read) {
-    return { trials: missing(read.problem), usage: missing(`${read.problem} (no rollout yet)`) };
+const emptyTally = (): Tally => ({ trials: 0, resolved: 0, unresolved: 0, errors: 0, rewards: [], usage: { input: 0, output: 0, cache: 0, cost: 0, trials: 0 } });
+
+function addTrial(tally: Tally, reward: number | null, u: TrialUsage | undefined): void {
+  tally.trials++;
+  if (reward === null) tally.errors++;
+  else {
+    tally.rewards.push(reward);
+    if (reward >= 1) tally.resolved++;
+    else tally.unresolved++;
   }
-  const byTask = new Map<string, { rewards: number[]; resolved: number; unresolved: number; errors: number; trials: number; input: number; output: number; cost: number; withUsage: number }>();
-  const byException: Record<string, number> = {};
-  const byAgent: Record<string, number> = {};
-  const rewards: number[] = [];
-  const jobs = new Set<string>();
-  let resolved = 0;
-  let unresolved = 0;
-  let errors = 0;
-  const usage = { input: 0, output: 0, cache: 0, cost: 0, with: 0 };
-  for (const t of read.trials) {
-    jobs.add(t.job);
-    const row = byTask.get(t.task_id) ?? { rewards: [], resolved: 0, unresolved: 0, errors: 0, trials: 0, input: 0, output: 0, cost: 0, withUsage: 0 };
-    byTask.set(t.task_id, row);
-    row.trials++;
-    if (t.agent) byAgent[t.agent] = (byAgent[t.agent] ?? 0) + 1;
-    if (t.exception_type) byException[t.exception_type] = (byException[t.exception_type] ?? 0) + 1;
-    if (t.reward === null) {
-      errors++;
-      row.errors++;
-    } else {
-      rewards.push(t.reward);
-      row.rewards.push(t.reward);
-      if (t.reward >= 1) {
-        resolved++;
-        row.resolved++;
-      } else {
-        unresolved++;
-        row.unresolved++;
-      }
-    }
-    const u = trialUsage(paths, t);
-    if (u) {
-      usage.with++;
-      row.withUsage++;
-      usage.input += u.input ?? 0;
-      usage.output += u.output ?? 0;
-      usage.cache += u.cache ?? 0;
-      usage.cost += u.cost ?? 0;
-      row.input += u.input ?? 0;
-      row.output += u.output ?? 0;
-      row.cost += u.cost ?? 0;
-    }
-  }
-  const perTask: TaskRow[] = [...byTask.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([task_id, r]) => ({
-      task_id,
-      trials: r.trials,
-      resolved: r.resolved,
-      unresolved: r.unresolved,
-      errors: r.errors,
-      pass_rate: r.rewards.length ? r4(r.resolved / r.rewards.length) : null,
-      mean_reward: r4(mean(r.rewards)),
-      input_tokens: r.withUsage ? r.input : null,
-      output_tokens: r.withUsage ? r.output : null,
-      cost_usd: r.withUsage ? r4(r.cost) : null,
-    }));
+  if (!u) return;
+  tally.usage.trials++;
+  tally.usage.input += u.input ?? 0;
+  tally.usage.output += u.output ?? 0;
+  tally.usage.cache += u.cache ?? 0;
+  tally.usage.cost += u.cost ?? 0;
+}
+
+const passRate = (t: Tally) => (t.rewards.length ? r4(t.resolved / t.rewards.length) : null);
+
+function taskRow(task_id: string, t: Tally): TaskRow {
+  const used = t.usage.trials > 0;
+  return {
+    task_id,
+    trials: t.trials,
+    resolved: t.resolved,
+    unresolved: t.unresolved,
+    errors: t.errors,
+    pass_rate: passRate(t),
+    mean_reward: r4(mean(t.rewards)),
+    input_tokens: used ? t.usage.input : null,
+    output_tokens: used ? t.usage.output : null,
+    cost_usd: used ? r4(t.usage.cost) : null,
+  };
+}
+
+function rewardSummary(rewards: number[]): TrialCounts['rewards'] {
   let lo: number | null = null;
   let hi: number | null = null;
   for (const r of rewards) {
     lo = lo === null || r < lo ? r : lo;
     hi = hi === null || r > hi ? r : hi;
   }
+  return { count: rewards.length, min: lo, mean: r4(mean(rewards)), max: hi };
+}
+
+/** Tokens/cost of the latest rollout run (rollout/run.json), when it is there and follows its contract. */
+function lastRunUsage(paths: PipelinePaths): Usage['last_run'] {
+  const run = readContract(readRunFile, join(paths.rolloutOut, 'run.json'), paths.workspaceRoot).value;
+  return run ? { job: run.job, input_tokens: run.tokens.input, output_tokens: run.tokens.output, cost_usd: run.cost_usd } : null;
+}
+
+function usagePart(paths: PipelinePaths, total: Tally): Part<Usage> {
+  const lastRun = lastRunUsage(paths);
+  const u = total.usage;
+  if (!u.trials && !lastRun) return missing(`no trial result.json with token counts under ${rel(paths, paths.jobs)} (jobs are never in the Nx cache) and no rollout/run.json`);
+  return {
+    available: true,
+    source: u.trials ? `${rel(paths, paths.jobs)}/<job>/<trial>/result.json` : `${rel(paths, paths.rolloutOut)}/run.json`,
+    input_tokens: u.input,
+    output_tokens: u.output,
+    cache_tokens: u.cache,
+    cost_usd: r4(u.cost) ?? 0,
+    trials_with_usage: u.trials,
+    trials_total: total.trials,
+    last_run: lastRun,
+  };
+}
+
+/** Trial outcomes overall and per task, by agent and exception, from rollout/trials.json; tokens from each trial's result.json. */
+function trialParts(paths: PipelinePaths): { trials: Part<TrialCounts>; usage: Part<Usage> } {
+  const file = join(paths.rolloutOut, 'trials.json');
+  const read = readContract(readTrialsFile, file, paths.workspaceRoot);
+  if (!read.value) return { trials: missing(read.problem), usage: missing(`${read.problem} (no rollout yet)`) };
+  const total = emptyTally();
+  const byTask = new Map<string, Tally>();
+  const byException: Record<string, number> = {};
+  const byAgent: Record<string, number> = {};
+  const jobs = new Set<string>();
+  for (const t of read.value.trials) {
+    const u = trialUsage(paths, t);
+    addTrial(total, t.reward, u);
+    if (!byTask.has(t.task_id)) byTask.set(t.task_id, emptyTally());
+    addTrial(byTask.get(t.task_id)!, t.reward, u);
+    if (t.job) jobs.add(t.job);
+    if (t.agent) bump(byAgent, t.agent);
+    if (t.exception_type) bump(byException, t.exception_type);
+  }
   const trials: Part<TrialCounts> = {
     available: true,
-    source: read.file,
-    total: read.trials.length,
-    jobs: [...jobs].filter(Boolean).length,
-    resolved,
-    unresolved,
-    errors,
-    pass_rate: rewards.length ? r4(resolved / rewards.length) : null,
-    rewards: { count: rewards.length, min: lo, mean: r4(mean(rewards)), max: hi },
+    source: rel(paths, file),
+    total: total.trials,
+    jobs: jobs.size,
+    resolved: total.resolved,
+    unresolved: total.unresolved,
+    errors: total.errors,
+    pass_rate: passRate(total),
+    rewards: rewardSummary(total.rewards),
     by_exception: byException,
     by_agent: byAgent,
-    per_task: perTask,
+    per_task: [...byTask.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, t]) => taskRow(id, t)),
   };
-  const lastRun = lastRunUsage(paths);
-  const usagePart: Part<Usage> =
-    usage.with || lastRun
-      ? {
-          available: true,
-          source: usage.with ? `${rel(paths, paths.jobs)}/<job>/<trial>/result.json` : `${rel(paths, paths.rolloutOut)}/run.json`,
-          input_tokens: usage.input,
-          output_tokens: usage.output,
-          cache_tokens: usage.cache,
-          cost_usd: r4(usage.cost) ?? 0,
-          trials_with_usage: usage.with,
-          trials_total: read.trials.length,
-          last_run: lastRun,
-        }
-      : missing(`no trial result.json with token counts under ${rel(paths, paths.jobs)} (jobs are never in the Nx cache) and no rollout/run.json`);
-  return { trials, usage: usagePart };
+  return { trials, usage: usagePart(paths, total) };
 }
 
 // ------------------------------------------------------------------ conversion, score, register, train
 
 function conversionPart(paths: PipelinePaths, dataName: string): Part<ConversionCounts> {
   const file = join(paths.imData, `${dataName}.stats.json`);
-  const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return missing(doc.problem);
-  const s = isRecord(doc.value) ? doc.value : {};
+  const read = readContract(readConvertStatsFile, file, paths.workspaceRoot);
+  if (!read.value) return missing(read.problem);
+  const s = read.value;
   return {
     available: true,
     source: rel(paths, file),
-    data_name: str(s.data_name) ?? dataName,
-    rows: finite(s.rows),
-    instances: finite(s.instances),
-    trials: counts(s.trials),
-    not_selected: counts(s.not_selected),
-    dropped: counts(s.dropped),
-    // Converted trials per scaffold: {scaffold: {trials, rows, main, subagent}} (libs/convert), or plain counts.
-    by_scaffold: Object.fromEntries(
-      Object.entries(isRecord(s.by_scaffold) ? s.by_scaffold : {})
-        .map(([k, v]) => [k, isRecord(v) ? finite(v.trials) ?? finite(v.rows) : finite(v)] as const)
-        .filter((e): e is readonly [string, number] => e[1] !== null),
-    ),
+    data_name: s.data_name,
+    rows: s.rows,
+    instances: s.instances,
+    trials: { ...s.trials },
+    not_selected: s.not_selected,
+    dropped: s.dropped,
+    // Converted trials per scaffold.
+    by_scaffold: Object.fromEntries(Object.entries(s.by_scaffold).map(([scaffold, n]) => [scaffold, n.trials])),
   };
 }
 
 function scorePart(paths: PipelinePaths, dataName: string): Part<ScoreSummary> {
   const file = join(paths.lfData, `${dataName}.stats.json`);
-  const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return missing(doc.problem);
-  const s = isRecord(doc.value) ? doc.value : {};
-  const scores = isRecord(s.scores) ? s.scores : {};
-  const tokens = isRecord(s.tokens) ? s.tokens : {};
-  const hack = isRecord(s.hack_flags) ? s.hack_flags : undefined;
+  const read = readContract(readScoreStatsFile, file, paths.workspaceRoot);
+  if (!read.value) return missing(read.problem);
+  const s = read.value;
+  const { count, min, mean: tokenMean, max, over_cutoff } = s.tokens;
   return {
     available: true,
     source: rel(paths, file),
-    data_name: str(s.data_name) ?? dataName,
-    lf_format: str(s.lf_format),
-    rows: counts(s.rows),
-    exclusions: counts(s.exclusions),
-    scores: { all: numberSummary(scores.all), lf: numberSummary(scores.lf) },
-    tokens: { ...(numberSummary(tokens) ?? { count: 0, min: null, mean: null, max: null }), over_cutoff: finite(tokens.over_cutoff) },
-    turns: numberSummary(s.turns),
-    hack_flags: hack ? { confirmed: finite(hack.confirmed) ?? 0, suspected: finite(hack.suspected) ?? 0 } : null,
-    tool_error_rate: isRecord(s.tool_errors) ? finite(s.tool_errors.rate) : null,
+    data_name: s.data_name,
+    lf_format: s.lf_format,
+    rows: { ...s.rows },
+    exclusions: s.exclusions,
+    scores: { all: s.scores.all, lf: s.scores.lf },
+    tokens: { count, min, mean: tokenMean, max, over_cutoff },
+    turns: s.turns,
+    hack_flags: { confirmed: s.hack_flags.confirmed, suspected: s.hack_flags.suspected },
+    tool_error_rate: s.tool_errors.rate,
   };
 }
 
 function registerPart(paths: PipelinePaths): Part<Registration> {
   const file = join(paths.registerOut, 'receipt.json');
-  const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return missing(doc.problem);
-  const r = isRecord(doc.value) ? doc.value : {};
-  return { available: true, source: rel(paths, file), dataset: str(r.dataset), action: str(r.action), file_name: str(r.file_name), dataset_dir: str(r.dataset_dir) };
+  const read = readContract(readReceiptFile, file, paths.workspaceRoot);
+  if (!read.value) return missing(read.problem);
+  const r = read.value;
+  return { available: true, source: rel(paths, file), dataset: r.dataset, action: r.action, file_name: r.file_name, dataset_dir: r.dataset_dir };
 }
 
 export function trainingPart(paths: PipelinePaths): Part<TrainingSummary> {
   const file = join(paths.trainOut, 'result.json');
-  const doc = readJson<Record<string, unknown>>(file, rel(paths, file));
-  if (doc.problem !== undefined) return missing(doc.problem);
-  const r = isRecord(doc.value) ? doc.value : {};
+  const read = readContract(readTrainResultFile, file, paths.workspaceRoot);
+  if (!read.value) return missing(read.problem);
+  const r = read.value;
+  const source = rel(paths, file);
+  if (isWorkerResult(r)) return missing(`${source} is a worker node's (rank ${r.node_rank}): node 0 of the run holds the results`);
   return {
     available: true,
-    source: rel(paths, file),
-    run: str(r.run),
-    backend: str(r.backend),
-    final_loss: finite(r.final_loss),
-    train_loss: finite(r.train_loss),
-    steps: finite(r.steps),
-    total_steps: finite(r.total_steps),
-    epoch: finite(r.epoch),
-    runtime_sec: finite(r.runtime_sec),
-    checkpoint_path: str(r.checkpoint_path),
-    cached_checkpoint: str(r.cached_checkpoint),
-    log: str(r.log),
+    source,
+    run: r.run,
+    backend: r.backend,
+    final_loss: r.final_loss,
+    train_loss: r.train_loss,
+    steps: r.steps,
+    total_steps: r.total_steps,
+    epoch: r.epoch,
+    runtime_sec: r.runtime_sec,
+    checkpoint_path: r.checkpoint_path,
+    cached_checkpoint: r.cached_checkpoint,
+    log: r.log,
   };
 }
 

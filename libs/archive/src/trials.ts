@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
+import { readConvertStatsFile, readTrialsFile, type ConvertStats, type TrialsIndexEntry } from '@trajgen/contracts';
 import { atomicWriteFileSync } from '@trajgen/core';
 import { renderTrialScript, renderTrialsIndexScript, type TrialDataStatus, type TrialDetail, type TrialListRow, type ViewerConversation } from '@trajgen/report';
-import { finite, isRecord, readJson, str } from './read';
+import { finite, isRecord, readContract, readJson, str } from './read';
 import { textScrubber, type TextScrubber } from './redact';
 import { imConversation, linkSubagents, rawConversations, type Clip } from './viewer-convert';
 
@@ -97,25 +98,11 @@ function clipper(scrub: TextScrubber, source: string): Clip {
   };
 }
 
-interface TrialRef {
-  job: string;
-  trial: string;
-  task_id: string;
-  agent: string | null;
-  reward: number | null;
-  exception_type: string | null;
-}
+type TrialRef = TrialsIndexEntry;
 
+/** rollout/trials.json through its contract; none (no rollout yet, or an index that breaks it) is no trial pages, as the summary's trials part says. */
 function readTrialList(paths: PipelinePaths): TrialRef[] {
-  const doc = readJson<Record<string, unknown>>(join(paths.rolloutOut, 'trials.json'));
-  const list = isRecord(doc.value) && Array.isArray(doc.value.trials) ? doc.value.trials : [];
-  const out: TrialRef[] = [];
-  for (const t of list) {
-    if (!isRecord(t) || !str(t.trial)) continue;
-    const trial = str(t.trial)!;
-    out.push({ job: str(t.job) ?? '', trial, task_id: str(t.task_id) ?? trial.replace(/__[^_]*$/, ''), agent: str(t.agent), reward: finite(t.reward), exception_type: str(t.exception_type) });
-  }
-  return out;
+  return readContract(readTrialsFile, join(paths.rolloutOut, 'trials.json'), paths.workspaceRoot).value?.trials ?? [];
 }
 
 /** Where each trial's IM rows lie in the (scored) IM file: byte ranges, so a trial is read when its file is written. */
@@ -229,19 +216,17 @@ function verifierOutput(dir: string, clip: Clip): TrialDetail['verifier'] {
 }
 
 /** Why a trial has no IM row, from what conversion says (stats, selection rule). */
-function notConverted(t: TrialRef, options: TrialViewerOptions, stats: Record<string, any> | null): TrialDataStatus {
-  if (!stats) return { status: 'not_converted', reason: null, message: 'The convert stage has not run (no stats file).' };
+function notConverted(t: TrialRef, options: TrialViewerOptions, stats: ConvertStats | null): TrialDataStatus {
+  if (!stats) return { status: 'not_converted', reason: null, message: 'The convert stage has not run (no stats file it wrote; the report\'s conversion part says why).' };
   if (t.reward === null) return { status: 'not_selected', reason: 'no_reward', message: 'The verifier produced no reward, so conversion did not take this trial.' };
   const resolved = t.reward === 1;
   if (options.instanceStatus === 'resolved' && !resolved)
     return { status: 'not_selected', reason: 'unresolved', message: 'conversion.instance_status is "resolved" and this trial did not pass its tests.' };
   if (options.instanceStatus === 'unresolved' && resolved)
     return { status: 'not_selected', reason: 'resolved', message: 'conversion.instance_status is "unresolved" and this trial passed.' };
-  // Every drop is in `drops`; stats written before it existed kept only the first few in `examples`.
-  const recorded = Array.isArray(stats.drops) ? stats.drops : Array.isArray(stats.examples) ? stats.examples : [];
-  const drop = recorded.find((e: any) => e?.job === t.job && e?.trial === t.trial);
-  if (drop) return { status: 'dropped', reason: str(drop.reason), message: str(drop.message) };
-  return { status: 'dropped', reason: null, message: 'Selected but no IM row, and the convert stats name no reason for it (stats from an older version keep only the first drops); see the drop counts.' };
+  const drop = stats.drops.find((e) => e.job === t.job && e.trial === t.trial);
+  if (drop) return { status: 'dropped', reason: drop.reason, message: drop.message };
+  return { status: 'dropped', reason: null, message: 'Selected but no IM row, and the convert stats name no reason for it; see the drop counts.' };
 }
 
 function dataStatus(rows: ViewerConversation[]): TrialDataStatus {
@@ -268,8 +253,7 @@ export function writeTrialViewerData(paths: PipelinePaths, outDir: string, optio
   const scrub = options.scrub ?? textScrubber();
   const trials = readTrialList(paths);
   const rowIndex = indexImRows(paths, options.dataName, options.chunkBytes);
-  const statsDoc = readJson<Record<string, any>>(join(paths.imData, `${options.dataName}.stats.json`));
-  const stats = isRecord(statsDoc.value) ? statsDoc.value : null;
+  const stats = readContract(readConvertStatsFile, join(paths.imData, `${options.dataName}.stats.json`), paths.workspaceRoot).value ?? null;
   const rel = (p: string) => relative(paths.workspaceRoot, p);
   mkdirSync(outDir, { recursive: true });
   const list: TrialListRow[] = [];
@@ -324,7 +308,7 @@ function trialDetail(
   id: string,
   fd: number,
   rowIndex: RowIndex,
-  stats: Record<string, any> | null,
+  stats: ConvertStats | null,
   options: TrialViewerOptions,
   scrub: TextScrubber,
   rel: (p: string) => string,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readConvertStatsFile } from '@trajgen/contracts';
 import { convertPipeline } from './pipeline';
 import { memoKey, parseMemo, serialiseMemo } from './memo';
 import type { TrialRef } from './trials';
@@ -46,6 +47,8 @@ describe('selection by outcome', () => {
     writeTrialsJson(ws, specs);
     const listed = await convertPipeline(ws.paths, conversion());
     expect(listed.stats.input).toBe('artifacts/p/rollout/trials.json');
+    // The stats on disk, read through their contract, are the stats the run returned.
+    expect(readConvertStatsFile(listed.statsFile)).toEqual(listed.stats);
     expect(scanned.stats.input).toBe('artifacts/p/jobs/*');
     expect(output(ws)).toBe(scannedRows);
   });

@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync
 import { join, relative } from 'node:path';
 import { acquireLock, TrajgenError, writeFileDurablySync } from '@trajgen/core';
 import { resolveConfigPath, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
+import { convertStats } from '@trajgen/contracts';
 import { loadRepoExclusion, type RepoExclusion } from './exclude';
 import { FileDigests, MemoWriter, memoKey, readMemo, type MemoOutcome } from './memo';
 import { convertTrial, type TrialOutcome } from './trial';
@@ -522,8 +523,9 @@ function writeConvertOutputs(imData: string, dataName: string, stats: ConvertSta
   const statsFile = join(imData, `${dataName}.stats.json`);
   const statsTmp = join(imData, `.${dataName}.stats.json.${process.pid}.tmp`);
   let index: OutputIndex;
+  const statsText = convertStats.text(stats, rel(statsFile)); // validated by its contract (libs/contracts) before anything is written
   try {
-    writeFileDurablySync(statsTmp, JSON.stringify(stats, null, 2) + '\n');
+    writeFileDurablySync(statsTmp, statsText);
   } catch (e) {
     writer.abort();
     throw diskFull(e, rel(statsTmp), rel(statsFile));

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TrajgenError } from '@trajgen/core';
+import { readTrialsFile } from '@trajgen/contracts';
 import { instanceIdOf, listJobDirs, primaryReward, readJobDir, type JobResult, type TrialConfig, type TrialResult } from '@trajgen/harbor';
 
 /**
@@ -36,49 +36,28 @@ export interface TrialList {
   trials: TrialRef[];
 }
 
-interface TrialsJsonEntry {
-  job: string;
-  trial: string;
-  task_id?: string;
-  agent?: string;
-  reward?: number | null;
-  exception_type?: string | null;
-  files?: Record<string, string>;
-  result_problem?: string;
-}
-
 function byJobTrial(a: TrialRef, b: TrialRef): number {
   if (a.job !== b.job) return a.job < b.job ? -1 : 1;
   return a.trial < b.trial ? -1 : a.trial > b.trial ? 1 : 0;
 }
 
-export function readTrialsJson(file: string, jobsDir: string): TrialRef[] {
-  let value: any;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new TrajgenError(`${file} is not valid JSON (${(e as Error).message})`, { hint: 'Rerun the rollout stage to rewrite it, or delete it to convert from a scan of the jobs dir.' });
-  }
-  if (!value || !Array.isArray(value.trials)) throw new TrajgenError(`${file}: expected {"schema_version": 1, "trials": [...]}`, { hint: 'Written by the rollout stage (docs/architecture.md, inter-stage contracts).' });
-  return (value.trials as TrialsJsonEntry[]).map((t, i) => {
-    if (typeof t?.job !== 'string' || typeof t?.trial !== 'string') throw new TrajgenError(`${file}: trials[${i}] lacks job/trial names`);
-    const task = typeof t.task_id === 'string' && t.task_id ? t.task_id : t.trial.replace(/__[^_]+$/, '');
-    return {
-      job: t.job,
-      trial: t.trial,
-      // Computed when needed: most trials of a rerun are memo hits that never touch their dir.
-      get dir() {
-        return join(jobsDir, t.job, t.trial);
-      },
-      instanceId: task,
-      agent: t.agent,
-      reward: typeof t.reward === 'number' ? t.reward : null,
-      exceptionType: t.exception_type ?? null,
-      files: t.files && typeof t.files === 'object' ? t.files : undefined,
-      finished: true,
-      ...(typeof t.result_problem === 'string' ? { resultProblem: t.result_problem } : {}),
-    };
-  });
+/** rollout/trials.json through its contract (libs/contracts): a malformed index names the key path and says to rerun rollout. */
+export function readTrialsJson(file: string, jobsDir: string, workspaceRoot?: string): TrialRef[] {
+  return readTrialsFile(file, { root: workspaceRoot }).trials.map((t) => ({
+    job: t.job,
+    trial: t.trial,
+    // Computed when needed: most trials of a rerun are memo hits that never touch their dir.
+    get dir() {
+      return join(jobsDir, t.job, t.trial);
+    },
+    instanceId: t.task_id || t.trial.replace(/__[^_]+$/, ''),
+    agent: t.agent,
+    reward: t.reward,
+    exceptionType: t.exception_type,
+    files: t.files,
+    finished: true,
+    ...(t.result_problem !== undefined ? { resultProblem: t.result_problem } : {}),
+  }));
 }
 
 /** The reward of a trial from the job's `reward_stats` (`{reward: {"1.0": [trial…]}}`), for trials whose result lacks one. */
@@ -125,7 +104,7 @@ export function listTrials(workspaceRoot: string, rolloutDir: string, jobsDir: s
   }
   const trialsJson = join(rolloutDir, 'trials.json');
   if (existsSync(trialsJson)) {
-    const trials = readTrialsJson(trialsJson, jobsDir);
+    const trials = readTrialsJson(trialsJson, jobsDir, workspaceRoot);
     // The rollout writes them sorted; sort only if they are not.
     if (trials.some((t, i) => i > 0 && byJobTrial(trials[i - 1], t) > 0)) trials.sort(byJobTrial);
     return { source: relative(workspaceRoot, trialsJson), trials };

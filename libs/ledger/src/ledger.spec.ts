@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeTrialsFile, type TrialsIndexEntry } from '@trajgen/contracts';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -350,14 +351,14 @@ describe('ledger: reconcile', () => {
   it('adopts finished trials from rollout/trials.json that the ledger lacks (a fresh clone with cached rollout outputs)', () => {
     tp = tempPipeline();
     mkdirSync(tp.paths.rolloutOut, { recursive: true });
-    const trials = [
+    const trials: TrialsIndexEntry[] = [
       { job: 'j1', trial: 'a__1', task_id: 'a', agent: 'claude-code', reward: 1, exception_type: null, files: { 'agent/litellm-trajectory.jsonl': 'sha256:11' } },
       { job: 'j1', trial: 'b__1', task_id: 'b', agent: 'claude-code', reward: 0, exception_type: null, files: { 'agent/litellm-trajectory.jsonl': 'sha256:22' } },
       { job: 'j1', trial: 'c__1', task_id: 'c', agent: 'claude-code', reward: null, exception_type: 'AgentTimeoutError', files: {} },
       { job: 'j1', trial: 'd__1', task_id: 'd', agent: 'claude-code', reward: null, exception_type: 'NetworkConnectionError', files: {} },
       { job: 'j1', trial: 'e__1', task_id: 'e', agent: 'claude-code', reward: 1, exception_type: null, files: { 'agent/litellm-trajectory.jsonl': 'sha256:33' } },
     ];
-    writeFileSync(join(tp.paths.rolloutOut, 'trials.json'), JSON.stringify({ schema_version: 1, trials }));
+    writeTrialsFile(join(tp.paths.rolloutOut, 'trials.json'), { schema_version: 1, trials });
     // e is already done in the ledger with another trial: left alone.
     const seed = openL({ reconcile: false });
     seed.claim(['e'], { job: 'j0' });
@@ -369,6 +370,15 @@ describe('ledger: reconcile', () => {
     expect(l.get('d')).toMatchObject({ status: 'pending', attempts: 1 });
     expect(l.get('e')).toMatchObject({ trial: 'e__0' });
     expect(l.claim(['a', 'b', 'c', 'd', 'e'], { job: 'j2' })).toEqual(['d']);
+  });
+
+  it('opens with a rollout/trials.json that breaks its contract: nothing adopted from it (rollout, which rewrites it, needs the ledger)', () => {
+    tp = tempPipeline();
+    mkdirSync(tp.paths.rolloutOut, { recursive: true });
+    writeFileSync(join(tp.paths.rolloutOut, 'trials.json'), JSON.stringify({ schema_version: 1, trials: [{ job: 'j1', trial: 'a__1', task_id: 'a', reward: 'yes' }] }));
+    const l = openL({ maxRetries: 2 });
+    expect(l.openReport.reconcile.adopted).toEqual([]);
+    expect(l.claim(['a'], { job: 'j2' })).toEqual(['a']);
   });
 });
 

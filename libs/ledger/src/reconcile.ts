@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { PipelinePaths } from '@trajgen/config';
+import { ContractError, readTrialsFile, type TrialsIndex } from '@trajgen/contracts';
 import { applyTrialOutcome, type RuleContext } from './status-rule';
-import { readJson, scanJobs, scanTrialDir, taskOfTrial, TRAJECTORY_FILES } from './jobs-scan';
+import { scanJobs, scanTrialDir, taskOfTrial, TRAJECTORY_FILES } from './jobs-scan';
 import { taskIdProblem } from './task-id';
 import { TERMINAL_STATUSES, emptyEntry, type LedgerEntry, type LedgerStatus, type ReconcileItem, type ReconcileReport, type TrialOutcome } from './types';
 
@@ -47,12 +48,6 @@ function trialsOfTask(paths: PipelinePaths, job: string, names: string[], taskId
     out.push({ trial: name, outcome: scanned?.outcome });
   }
   return out;
-}
-
-/** rollout/trials.json (docs/architecture.md): every finished trial of every job. */
-interface TrialsIndex {
-  schema_version?: number;
-  trials?: { job?: string; trial?: string; task_id?: string; finished_at?: string | null; reward?: number | null; exception_type?: string | null; files?: Record<string, string> }[];
 }
 
 export interface ReconcileContext {
@@ -230,25 +225,32 @@ function planAdoption(e: LedgerEntry | undefined, candidates: Candidate[], ctx: 
 
 /** rollout/trials.json as (task id, outcome) pairs. */
 function trialsIndexOutcomes(paths: PipelinePaths): [string, TrialOutcome][] {
-  const index = readJson<TrialsIndex>(join(paths.rolloutOut, 'trials.json'));
-  if (!index || !Array.isArray(index.trials)) return [];
+  const file = join(paths.rolloutOut, 'trials.json');
+  let index: TrialsIndex;
+  try {
+    index = readTrialsFile(file);
+  } catch (error) {
+    // No index, or one rollout did not write: jobs/ stays the ground truth, and opening the ledger (which rollout needs to rewrite it) never fails on it.
+    if (error instanceof ContractError) return [];
+    throw error;
+  }
   const pipeline = basename(paths.artifacts);
   const out: [string, TrialOutcome][] = [];
   for (const t of index.trials) {
-    if (!t || typeof t.task_id !== 'string' || typeof t.job !== 'string' || typeof t.trial !== 'string') continue;
     if (taskIdProblem(t.task_id) || taskIdProblem(t.job) || taskIdProblem(t.trial)) continue;
-    const files = t.files && typeof t.files === 'object' ? t.files : {};
-    const file = TRAJECTORY_FILES.find((f) => typeof files[f] === 'string');
+    const files = t.files;
+    const trajectory = TRAJECTORY_FILES.find((f) => typeof files[f] === 'string');
     out.push([
       t.task_id,
       {
         job: t.job,
         trial: t.trial,
-        reward: typeof t.reward === 'number' && Number.isFinite(t.reward) ? t.reward : null,
-        trajectory_path: file ? join('artifacts', pipeline, 'jobs', t.job, t.trial, file) : null,
-        trajectory_digest: file ? files[file] : null,
-        exception_type: typeof t.exception_type === 'string' ? t.exception_type : null,
-        finished_at: typeof t.finished_at === 'string' ? t.finished_at : null,
+        reward: t.reward,
+        trajectory_path: trajectory ? join('artifacts', pipeline, 'jobs', t.job, t.trial, trajectory) : null,
+        trajectory_digest: trajectory ? files[trajectory] : null,
+        exception_type: t.exception_type,
+        // trials.json records no finish time (it is deterministic); the trial's result.json has it when jobs/ is there.
+        finished_at: null,
       },
     ]);
   }

@@ -1,39 +1,16 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TrajgenError, resetDir, sha256File, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError, resetDir, sha256File } from '@trajgen/core';
+import { readReceiptFile, writeReceiptFile, type RegisterReceipt } from '@trajgen/contracts';
 import { resolveConfigPath, type LoadedPipeline, type PipelinePaths } from '@trajgen/config';
 import { detectLfLayout, scanLfFile, type LfVariant } from './lf-file';
-import { entryForHub, entryForLayout, writeDatasetEntry, type DatasetEntry, type RegisterAction } from './dataset-info';
+import { entryForHub, entryForLayout, writeDatasetEntry, type DatasetEntry } from './dataset-info';
 import { fromWorkspacePath, isInside, workspacePath } from './paths';
 
 export const REGISTER_RECEIPT_VERSION = 1;
 
-/**
- * `artifacts/<p>/register/receipt.json`: what register did, for train.
- * Deterministic for a given input (no timestamps): it is a declared output
- * and an input of train, so it must not change when nothing changed.
- */
-export interface RegisterReceipt {
-  schema_version: number;
-  /** Entry name in dataset_info.json (the YAML `dataset`). */
-  dataset: string;
-  source: 'pipeline' | 'local_lf' | 'hf';
-  /** Directory holding dataset_info.json (the YAML `dataset_dir`); workspace-relative when inside it. */
-  dataset_dir: string;
-  dataset_info: string;
-  /** The entry's file_name (null for hub data). */
-  file_name: string | null;
-  /** The data file (workspace-relative when inside it). */
-  file: string | null;
-  file_digest: string | null;
-  rows: number | null;
-  variant: LfVariant | null;
-  hf_hub_url: string | null;
-  action: RegisterAction;
-  changes: string[];
-  previous_entry: DatasetEntry | null;
-  entry: DatasetEntry;
-}
+// `artifacts/<p>/register/receipt.json` (what register did, for train): its type is its contract's (libs/contracts).
+export type { RegisterReceipt } from '@trajgen/contracts';
 
 export interface RegisterResult {
   receipt: RegisterReceipt;
@@ -55,11 +32,7 @@ export function readRegisterReceipt(paths: PipelinePaths): RegisterReceipt {
       hint: `Run the register stage first (nx run ${relative(join(paths.workspaceRoot, 'artifacts'), paths.artifacts)}:register).`,
     });
   }
-  const receipt = JSON.parse(readFileSync(file, 'utf8')) as RegisterReceipt;
-  if (receipt.schema_version !== REGISTER_RECEIPT_VERSION) {
-    throw new TrajgenError(`${file} has schema_version ${receipt.schema_version}, expected ${REGISTER_RECEIPT_VERSION}`, { hint: 'Run register again.' });
-  }
-  return receipt;
+  return readReceiptFile(file, { root: paths.workspaceRoot });
 }
 
 /** The absolute dataset_dir named in a receipt. */
@@ -187,7 +160,7 @@ export async function registerDataset(pipeline: LoadedPipeline): Promise<Registe
   };
   resetDir(paths.registerOut);
   const receiptPath = registerReceiptPath(paths);
-  writeJsonAtomic(receiptPath, receipt);
+  writeReceiptFile(receiptPath, receipt);
 
   const what = ds.source === 'hf' ? `hub dataset ${ds.hf_hub_url}` : `${variant}, ${rows} row${rows === 1 ? '' : 's'}`;
   const where = workspacePath(ws, datasetInfoPath);

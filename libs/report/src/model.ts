@@ -115,8 +115,9 @@ export interface TrainingSummary {
   log: string | null;
 }
 
+/** `archive/summary.json`; libs/contracts holds its schema, and the archive writes this type through it (so the two cannot drift apart). */
 export interface PipelineSummary {
-  schema_version: number;
+  schema_version: typeof SUMMARY_SCHEMA_VERSION;
   pipeline: string;
   description: string;
   tasks: Part<TaskCounts>;

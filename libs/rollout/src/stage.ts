@@ -3,6 +3,7 @@ import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { TrajgenError, isProcessAlive, killAllProcessGroups, atomicWriteFileSync, resetDir, writeJsonAtomic, formatDuration, sha256 } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
+import { writeRunFile, writeTrialsFile } from '@trajgen/contracts';
 import { HARBOR_PYTHON_DIR, JobWriter, harborJobConfig, harborProcessEnv, primaryReward, type HarborScaffold } from '@trajgen/harbor';
 import { TERMINAL_STATUSES, formatReconcileReport, isPostgres, ledgerStateDigest, openPipelineLedger, type AnyLedger, type LedgerStatus } from '@trajgen/ledger';
 import { startOracle, type OracleFault, type RunningOracle } from '@trajgen/oracle';
@@ -581,8 +582,8 @@ export async function rolloutPipeline(pipeline: LoadedPipeline, io: RolloutIO, o
   };
   if (failure) run.error = failure instanceof Error ? failure.message : String(failure);
   resetDir(paths.rolloutOut);
-  writeJsonAtomic(join(paths.rolloutOut, 'trials.json'), trials);
-  writeJsonAtomic(join(paths.rolloutOut, 'run.json'), run);
+  writeTrialsFile(join(paths.rolloutOut, 'trials.json'), trials);
+  writeRunFile(join(paths.rolloutOut, 'run.json'), run);
 
   if (progress && progress.results.length) {
     io.log('');

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readScoreStatsFile } from '@trajgen/contracts';
 import { loadPipeline } from '@trajgen/config';
 import type { ImRow } from '@trajgen/im';
 import { validateShareGpt, optionsFromDatasetInfo } from '@trajgen/lf';
@@ -107,6 +108,8 @@ describe('scorePipeline end to end (temp workspace)', () => {
 
   it('writes stats: rows, exclusions by reason, tokens (sorted lengths), turns, scores, tool-call error rate', () => {
     const stats = JSON.parse(readFileSync(join(lfDir(), 'p-data.stats.json'), 'utf8'));
+    // What train and archive read, through the contract, is all of what score wrote.
+    expect(readScoreStatsFile(join(lfDir(), 'p-data.stats.json'))).toEqual(stats);
     expect(stats).toMatchObject({
       schema_version: 1,
       producer: 'trajgen score',

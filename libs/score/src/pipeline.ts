@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TrajgenError, atomicWriteFileSync, countAbove, formatBytes, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError, atomicWriteFileSync, countAbove, formatBytes } from '@trajgen/core';
 import { resolveConfigPath, type LoadedPipeline, type ScoringConfig } from '@trajgen/config';
+import { writeScoreStatsFile, type ScoreStats } from '@trajgen/contracts';
 import type { ImRow } from '@trajgen/im';
 import {
   AtomicFileWriter,
@@ -385,7 +386,7 @@ function writeScoreStats(run: ScoreRun, records: RowRecord[], reasons: (Exclusio
     }
   }
   const { rows: _rows, ...validationSummary } = validation;
-  const stats = {
+  const stats: ScoreStats = {
     schema_version: STATS_SCHEMA_VERSION,
     producer: STATS_PRODUCER,
     data_name: dataName,
@@ -420,7 +421,7 @@ function writeScoreStats(run: ScoreRun, records: RowRecord[], reasons: (Exclusio
     validation: validationSummary,
     filters: scoring.filters,
   };
-  writeJsonAtomic(statsPath, stats);
+  writeScoreStatsFile(statsPath, stats);
   return { stats, statsPath, plotFiles, orderedExclusions, overCutoff, mains, hackCounts, allScores, withError, validationSummary };
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { readBatchFile } from '@trajgen/contracts';
 import { effectiveLedgerDigest, openLedger, readLedger } from '@trajgen/ledger';
 import { runPrepare, type BatchFile, type PrepareOptions } from './prepare';
 import { tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
@@ -13,7 +14,10 @@ afterEach(() => ws?.remove());
 function prepare(opts: PrepareOptions = {}) {
   const lines: string[] = [];
   const result = runPrepare(ws.load(), { log: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), ...opts });
-  return { result, output: lines.join('\n'), batch: JSON.parse(readFileSync(ws.paths.batchFile, 'utf8')) as BatchFile };
+  // Read back through the contract: every batch prepare writes in these specs is one rollout and archive accept.
+  const batch: BatchFile = readBatchFile(ws.paths.batchFile);
+  expect(batch).toEqual(JSON.parse(readFileSync(ws.paths.batchFile, 'utf8')));
+  return { result, output: lines.join('\n'), batch };
 }
 
 function prepareError(): string {

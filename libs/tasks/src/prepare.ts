@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { TrajgenError, formatTable, resetDir, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError, formatTable, resetDir } from '@trajgen/core';
+import { writeBatchFile, type BatchCounts, type BatchFile, type BatchTask } from '@trajgen/contracts';
 import { resolveConfigPath, type LoadedPipeline } from '@trajgen/config';
 import { effectiveLedgerDigest, effectivePipelineLedgerDigest, formatReconcileReport, isPostgres, ledgerRuleOptions, openLedger, openPipelineLedger, taskIdProblem, type OpenReport, type StatusEdit } from '@trajgen/ledger';
 import { readExcludedTasks, readManifest } from './manifest';
@@ -9,47 +10,8 @@ import { refreshStaging, type StagingReport } from './staging';
 import { inspectTaskDir, taskChecksum, taskMetadataOf, taskNameOf } from './task-dir';
 import { findTaskRoot } from './task-root.cjs';
 
-/** One task of the batch (docs/architecture.md, prepare → prepare/batch.json). */
-export interface BatchTask {
-  id: string;
-  name: string;
-  checksum: string;
-  source_path: string;
-  staged_path: string;
-  metadata: Record<string, unknown>;
-}
-
-export interface BatchCounts {
-  /** Unique ids in the manifest (or, with allow_unverified and no manifest, task dirs found). */
-  listed: number;
-  /** Task entries in the staging dir after the refresh (the batch plus consumed tasks still staged). */
-  staged: number;
-  /** Listed ids the ledger has as done, failed or skipped (other than by excluded_tasks.txt). */
-  consumed: number;
-  /** Listed ids in excluded_tasks.txt. */
-  excluded: number;
-  /** Listed, not consumed, but no directory under the task root. */
-  missing: number;
-  /** Listed, not consumed, but the directory is not a valid task. */
-  invalid: number;
-}
-
-export interface BatchFile {
-  schema_version: 1;
-  pipeline: string;
-  dataset: string;
-  task_root: string;
-  /** Workspace-relative manifest path; null when allow_unverified staged every task dir (no manifest). */
-  manifest: string | null;
-  tasks: BatchTask[];
-  counts: BatchCounts;
-  /** Listed ids missing on disk, by name. */
-  missing: string[];
-  /** Listed ids whose directory is not a valid task, with why. */
-  invalid: { id: string; problems: string[] }[];
-  ledger_digest_before: string;
-  batch_digest: string;
-}
+// prepare/batch.json's types are its contract's (libs/contracts): the schema is the source of truth.
+export type { BatchTask, BatchCounts, BatchFile } from '@trajgen/contracts';
 
 export interface PrepareOptions {
   log?: (line: string) => void;
@@ -364,7 +326,7 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
       invalid: invalid.length,
     };
     const batch = batchFileOf(pipeline, src, tasks, counts, missing, invalid, ledgerDigestBefore);
-    if (options.writeBatch !== false) writeJsonAtomic(paths.batchFile, batch);
+    if (options.writeBatch !== false) writeBatchFile(paths.batchFile, batch);
     phase('batch_json');
 
     log(batchTable(counts, options.stage !== false, tasks.length));

@@ -6,44 +6,8 @@ import type { ParsedTrainerLog } from '@trajgen/llamafactory';
 
 export const TRAIN_RESULT_VERSION = 1;
 
-/** `artifacts/<p>/train/result.json`: the train stage's declared result; every path workspace-relative. */
-export interface TrainResult {
-  schema_version: number;
-  run: string;
-  backend: 'hf' | 'llamafactory';
-  /** Registered dataset the run trained on. */
-  dataset: string;
-  /** The run dir (all checkpoints; not a declared output). */
-  output_dir: string;
-  /** Newest checkpoint by step, in the run dir; the run dir itself when no checkpoint was saved. */
-  checkpoint_path: string;
-  checkpoint_step: number | null;
-  /** Copy of the newest checkpoint under train/ (what the Nx cache keeps), or null (cache_checkpoint: none). */
-  cached_checkpoint: string | null;
-  /** Copy of the initialised base weights (weightless base models only), or null. */
-  cached_base_model: string | null;
-  /** Last logged training loss. */
-  final_loss: number | null;
-  /** Mean training loss of the run (train_results.json train_loss). */
-  train_loss: number | null;
-  steps: number;
-  total_steps: number;
-  epoch: number | null;
-  runtime_sec: number | null;
-  training_config: string;
-  /** trainer_log.jsonl copy under train/. */
-  log: string;
-  /** Loss plot (SVG) under train/. */
-  plot: string;
-  train_results: string | null;
-  launch_log: string;
-  resumed_from: string | null;
-  /** Steps replayed after a resume (duplicate trainer_log lines). */
-  replayed_steps: number;
-  /** Training rows longer than cutoff_len (score's token estimates), or null without stats. */
-  rows_over_cutoff: { rows: number; over: number; longest: number; cutoff_len: number } | null;
-  trained_at: string;
-}
+// `artifacts/<p>/train/result.json` (the train stage's declared result; every path workspace-relative): its type is its contract's (libs/contracts).
+export type { TrainResult } from '@trajgen/contracts';
 
 /** Copy a file without sharing its inode (a reflink where the filesystem can). */
 function copyFile(src: string, dst: string): void {

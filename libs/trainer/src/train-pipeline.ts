@@ -8,9 +8,9 @@ import {
   formatDuration,
   formatTable,
   resetDir,
-  writeJsonAtomic,
 } from '@trajgen/core';
 import { resolveConfigPath, resolveOutputDir, writeRuntimeOutput, type LoadedPipeline, type PipelinePaths, type TrainingConfig } from '@trajgen/config';
+import { isWorkerResult, readTrainResultFile, writeTrainResultFile, type WorkerTrainResult } from '@trajgen/contracts';
 import {
   buildTrainingArgs,
   guardOutputDir,
@@ -144,8 +144,8 @@ export async function trainPipeline(pipeline: LoadedPipeline, io: ProcessIO, opt
       : await runLlamaFactoryTrain({ ...common, training: t, executable: options.llamafactoryExecutable });
   const logFile = launched.logFile;
   if (workerNode) {
-    const result = { schema_version: TRAIN_RESULT_VERSION, run: plan.run, backend: t.backend, role: 'worker', node_rank: t.distributed.node_rank, launch_log: rel(logFile) };
-    writeJsonAtomic(join(paths.trainOut, 'result.json'), result);
+    const result: WorkerTrainResult = { schema_version: TRAIN_RESULT_VERSION, run: plan.run, backend: t.backend, role: 'worker', node_rank: t.distributed.node_rank, launch_log: rel(logFile) };
+    writeTrainResultFile(join(paths.trainOut, 'result.json'), result);
     return { result: result as unknown as TrainResult, resultPath: join(paths.trainOut, 'result.json'), summary: `worker node ${t.distributed.node_rank} finished; node 0 writes the results` };
   }
   return collectResults(pipeline, plan, { logFile, started, io, cutoff });
@@ -215,7 +215,7 @@ function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFil
     trained_at: new Date().toISOString(),
   };
   const resultPath = join(out, 'result.json');
-  writeJsonAtomic(resultPath, result);
+  writeTrainResultFile(resultPath, result);
 
   writeRuntimeOutput(paths, {
     checkpoint_path: result.checkpoint_path,
@@ -269,5 +269,9 @@ function trainTable(result: TrainResult, facts: { first: number | null; elapsedM
 
 /** Read train/result.json (what a downstream consumer or an Nx hook reads). */
 export function readTrainResult(paths: PipelinePaths): TrainResult | undefined {
-  return readJsonIfExists<TrainResult>(join(paths.trainOut, 'result.json'));
+  const file = join(paths.trainOut, 'result.json');
+  if (!existsSync(file)) return undefined;
+  const result = readTrainResultFile(file, { root: paths.workspaceRoot });
+  // A worker node's result names no checkpoint: node 0's run dir holds the results.
+  return isWorkerResult(result) ? undefined : result;
 }

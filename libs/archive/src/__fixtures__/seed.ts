@@ -1,19 +1,65 @@
 /**
  * Test fixture (not a test double of any component): writes the outputs the
- * upstream stages leave under artifacts/<p>/, in the formats of
- * docs/architecture.md "Inter-stage contracts" and the score stage's stats
- * (libs/score/README.md), so archive and report can be tested before every
- * stage exists. Used by the archive/report specs and the e2e report test.
+ * upstream stages leave under artifacts/<p>/ through their contracts
+ * (libs/contracts: the writers validate, the values are typed, so a format
+ * change breaks this fixture's type check), and the ledger through the ledger
+ * lib itself, so archive and report can be tested without running every
+ * stage. Used by the archive/report specs and the e2e report test.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pipelinePaths } from '@trajgen/config';
+import {
+  writeBatchFile,
+  writeConvertStatsFile,
+  writeReceiptFile,
+  writeRunFile,
+  writeScoreStatsFile,
+  writeTrainResultFile,
+  writeTrialsFile,
+  type TrialsIndexEntry,
+} from '@trajgen/contracts';
+import { openLedger } from '@trajgen/ledger';
+import { convertStatsSample, receiptSample, runSample, scoreStatsSample, trainResultSample } from '../../../../test/support/contract-samples';
 
 export const SEED_TASKS = ['add-greeting', 'fix-off-by-one', 'parse-csv', 'rename-symbol'] as const;
 
 function write(root: string, rel: string, value: unknown): void {
+  const file = at(root, rel);
+  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The absolute path of a workspace-relative file, its directory made. */
+function at(root: string, rel: string): string {
   const file = join(root, rel);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n');
+  return file;
+}
+
+/**
+ * The ledger as rollout leaves it, made by the ledger itself: three tasks
+ * done, parse-csv failed (an agent timeout), one task skipped by a person.
+ */
+function seedLedger(root: string, pipeline: string, job: string, trials: TrialsIndexEntry[]): void {
+  const ledger = openLedger(pipelinePaths(root, pipeline), { purpose: 'seed', maxRetries: 0, reconcile: false });
+  try {
+    ledger.register([...SEED_TASKS, 'unverified-task']);
+    ledger.claim(SEED_TASKS, { job });
+    for (const task of SEED_TASKS) {
+      const t = trials.find((x) => x.task_id === task && x.reward !== null)!;
+      const failed = task === 'parse-csv';
+      ledger.recordTrialOutcome(task, {
+        job,
+        trial: t.trial,
+        reward: failed ? null : t.reward,
+        trajectory_path: failed ? null : `artifacts/${pipeline}/jobs/${job}/${t.trial}/agent/litellm-trajectory.jsonl`,
+        exception_type: failed ? 'AgentTimeoutError' : null,
+      });
+    }
+    ledger.setStatus('unverified-task', 'skipped', 'not verified yet');
+  } finally {
+    ledger.close();
+  }
 }
 
 export interface SeedOptions {
@@ -29,7 +75,7 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
   const data = options.dataName ?? pipeline;
   const job = `${pipeline}-claude-code-2.1.197-trajgen-oracle-20261121T101500`;
   // Two trials per task; fix-off-by-one is always wrong, parse-csv has one infrastructure error.
-  const trials = SEED_TASKS.flatMap((task, i) =>
+  const trials: TrialsIndexEntry[] = SEED_TASKS.flatMap((task, i) =>
     [0, 1].map((k) => {
       const error = task === 'parse-csv' && k === 1;
       return {
@@ -44,7 +90,7 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
     }),
   );
   if (want.has('prepare')) {
-    write(root, `${a}/prepare/batch.json`, {
+    writeBatchFile(at(root, `${a}/prepare/batch.json`), {
       schema_version: 1,
       pipeline,
       dataset: 'tasks',
@@ -52,28 +98,24 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
       manifest: `pipelines/${pipeline}/tasks/verifiable_tasks.txt`,
       tasks: SEED_TASKS.map((id) => ({ id, name: `trajgen/${id}`, checksum: 'sha256:0', source_path: `pipelines/${pipeline}/tasks/${id}`, staged_path: `${a}/tasks/tasks/${id}`, metadata: {} })),
       counts: { listed: 5, staged: 4, consumed: 0, excluded: 1, missing: 0, invalid: 0 },
+      missing: [],
+      invalid: [],
       ledger_digest_before: 'x',
       batch_digest: 'y',
     });
   }
-  if (want.has('ledger')) {
-    write(
-      root,
-      `${a}/consumption_ledger.yaml`,
-      `schema_version: 1\npipeline: ${pipeline}\ntasks:\n  add-greeting: {status: done, attempts: 1}\n  fix-off-by-one: {status: done, attempts: 1}\n  parse-csv: {status: running, attempts: 1}\n  rename-symbol: {status: done, attempts: 1}\n  unverified-task: {status: skipped, attempts: 0}\n`,
-    );
-    // The journal holds a mutation not yet compacted into the YAML.
-    write(root, `${a}/.ledger/journal.jsonl`, `${JSON.stringify({ v: 1, op: 'record', at: '2026-11-21T10:20:00Z', set: { 'parse-csv': { status: 'failed', attempts: 3 } } })}\n`);
-  }
+  if (want.has('ledger')) seedLedger(root, pipeline, job, trials);
   if (want.has('rollout')) {
-    write(root, `${a}/rollout/trials.json`, { schema_version: 1, trials });
-    write(root, `${a}/rollout/run.json`, {
-      schema_version: 1,
+    writeTrialsFile(at(root, `${a}/rollout/trials.json`), { schema_version: 1, trials });
+    writeRunFile(at(root, `${a}/rollout/run.json`), {
+      ...runSample,
+      pipeline,
       job,
+      job_dir: `${a}/jobs/${job}`,
       batch_digest: 'y',
       ledger_digest_after: 'z',
-      counts: { trials: trials.length },
-      tokens: { input: 12000, output: 3400 },
+      counts: { ...runSample.counts, trials: trials.length },
+      tokens: { input: 12000, cache: 1600, output: 3400 },
       cost_usd: 0.087,
     });
   }
@@ -89,8 +131,8 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
     );
   }
   if (want.has('convert')) {
-    write(root, `${a}/data/im_data/${data}.stats.json`, {
-      schema_version: 1,
+    writeConvertStatsFile(at(root, `${a}/data/im_data/${data}.stats.json`), {
+      ...convertStatsSample,
       data_name: data,
       rows: 5,
       instances: 3,
@@ -107,15 +149,13 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
     write(root, `${a}/data/im_data/${data}.scored.jsonl`, rows.join('\n') + '\n');
   }
   if (want.has('score')) {
-    write(root, `${a}/data/lf_data/${data}.stats.json`, {
-      schema_version: 1,
-      producer: 'trajgen score',
+    const stats = scoreStatsSample([800, 1200, 1600, 2400]);
+    writeScoreStatsFile(at(root, `${a}/data/lf_data/${data}.stats.json`), {
+      ...stats,
       data_name: data,
-      lf_format: 'sharegpt',
       rows: { in: 6, main: 5, subagent: 1, scored: 5, lf: 4, excluded: 2 },
       exclusions: { min_score: 1, max_tokens: 1 },
       tokens: { count: 4, min: 800, mean: 1500, max: 2400, total: 6000, cutoff: 131072, over_cutoff: 0 },
-      token_lengths: [800, 1200, 1600, 2400],
       turns: { count: 4, min: 4, mean: 9.5, max: 16 },
       scores: { all: { count: 5, min: 0.38, mean: 0.678, max: 0.91 }, lf: { count: 4, min: 0.55, mean: 0.7525, max: 0.91 }, components_mean: {} },
       tool_errors: { observations: 40, errored: 3, rate: 0.075, trajectories: 6, trajectories_with_error: 2, trajectory_rate: 0.333333 },
@@ -124,15 +164,15 @@ export function seedPipelineOutputs(root: string, pipeline: string, options: See
     write(root, `${a}/data/lf_data/${data}.json`, '[]\n');
   }
   if (want.has('register')) {
-    write(root, `${a}/register/receipt.json`, { schema_version: 1, dataset: data, dataset_dir: `${a}/data/lf_data`, file_name: `${data}.json`, file_digest: 'sha256:1', action: 'registered', entry: {} });
+    writeReceiptFile(at(root, `${a}/register/receipt.json`), { ...receiptSample, dataset: data, dataset_dir: `${a}/data/lf_data`, file_name: `${data}.json`, file_digest: 'sha256:1', action: 'registered' });
   }
   if (want.has('train')) {
     const log = Array.from({ length: 16 }, (_, i) => ({ current_steps: i + 1, total_steps: 16, loss: Math.round((2.4 * Math.exp(-i / 6) + 0.3) * 1e4) / 1e4, lr: 0.005, epoch: (i + 1) / 2 }));
     // An earlier, interrupted attempt logged step 8 too (a resume replays it): the later line wins.
     log.splice(7, 0, { current_steps: 8, total_steps: 16, loss: 9.99, lr: 0.005, epoch: 4 });
     write(root, `${a}/train/trainer_log.jsonl`, log.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    write(root, `${a}/train/result.json`, {
-      schema_version: 1,
+    writeTrainResultFile(at(root, `${a}/train/result.json`), {
+      ...trainResultSample,
       run: 'demo-lora',
       backend: 'hf',
       dataset: data,

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { conversionSchema, pipelinePaths, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
+import { writeTrialsFile } from '@trajgen/contracts';
 import { trackedTempDirs } from '../../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
@@ -103,16 +104,13 @@ export function writeJobResult(ws: TestWorkspace, job: string, trials: TrialSpec
   );
 }
 
-/** rollout/trials.json as the rollout stage writes it (docs/architecture.md). */
+/** rollout/trials.json as the rollout stage writes it (its agent falls back to 'unknown' as rollout's does), through its contract. */
 export function writeTrialsJson(ws: TestWorkspace, trials: (TrialSpec & { digests?: Record<string, string> })[]): void {
   mkdirSync(ws.paths.rolloutOut, { recursive: true });
-  writeFileSync(
-    join(ws.paths.rolloutOut, 'trials.json'),
-    JSON.stringify({
-      schema_version: 1,
-      trials: trials.map((t) => ({ job: t.job, trial: t.trial, task_id: t.taskId, agent: t.agent, reward: t.reward, exception_type: null, files: t.digests ?? {} })),
-    }),
-  );
+  writeTrialsFile(join(ws.paths.rolloutOut, 'trials.json'), {
+    schema_version: 1,
+    trials: trials.map((t) => ({ job: t.job, trial: t.trial, task_id: t.taskId, agent: t.agent ?? 'unknown', reward: t.reward, exception_type: null, files: t.digests ?? {} })),
+  });
 }
 
 /** A seeded shuffle (mulberry32), for order-independence properties. */
