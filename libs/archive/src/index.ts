@@ -11,7 +11,7 @@
  * its preTasksExecution hook → recoverInterruptedRuns; the archive executor →
  * archivePipeline.
  */
-export { archivePipeline, formatArchiveSummary, type ArchiveIO, type ArchiveResult } from './stage';
+export { archivePipeline, formatArchiveSummary, type ArchiveResult } from './stage';
 export {
   recordInvocation,
   recoverInterruptedRuns,

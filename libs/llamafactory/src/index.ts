@@ -68,7 +68,6 @@ export {
   trainingFailure,
   defaultEcho,
   logStamp,
-  type ProcessIO,
   type TrainingProcessOptions,
   type TrainingProcessResult,
   type RankError,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensurePythonEnv, PIP_FLAGS, visibleGpus, type PythonEnv, type ProcessIO } from '@trajgen/llamafactory';
+import type { StageIO } from '@trajgen/core';
+import { ensurePythonEnv, PIP_FLAGS, visibleGpus, type PythonEnv } from '@trajgen/llamafactory';
 
 /** The Python package of the embedded trainer (run with PYTHONPATH set to this dir). */
 export const TRAINER_PYTHON_DIR = resolve(__dirname, '..', 'python');
@@ -50,7 +51,7 @@ export function pinCpuTorch(requirements: string[]): string[] {
  * created on first use from the machine's package index and reused while
  * requirements.txt is unchanged.
  */
-export async function ensureTrainerEnv(workspaceRoot: string, io: ProcessIO): Promise<{ python: string; env?: PythonEnv }> {
+export async function ensureTrainerEnv(workspaceRoot: string, io: Pick<StageIO, 'log' | 'warn'>): Promise<{ python: string; env?: PythonEnv }> {
   if (process.env.TRAJGEN_HF_TRAINER_PYTHON) return { python: process.env.TRAJGEN_HF_TRAINER_PYTHON };
   const env = await ensurePythonEnv(
     {

@@ -9,6 +9,7 @@ import {
   formatTable,
   resetDir,
   writeJsonAtomic,
+  type StageIO,
 } from '@trajgen/core';
 import { resolveConfigPath, resolveOutputDir, writeRuntimeOutput, type LoadedPipeline, type PipelinePaths, type TrainingConfig } from '@trajgen/config';
 import {
@@ -22,7 +23,6 @@ import {
   resolveResumeCheckpoint,
   runLlamaFactoryTrain,
   workspacePath,
-  type ProcessIO,
 } from '@trajgen/llamafactory';
 import { HF_SUPPORTED_TEMPLATES, runHfTrainer } from './hf-backend';
 import { TRAIN_RESULT_VERSION, copyTree, lossPlotSvg, readJsonIfExists, type TrainResult, type TrainResults } from './outputs';
@@ -111,7 +111,7 @@ export interface TrainOutcome {
  * checkpoint), the SVG plot into the run dir, and the write-back into
  * config.yaml runtime_info.output.
  */
-export async function trainPipeline(pipeline: LoadedPipeline, io: ProcessIO, options: { llamafactoryExecutable?: string } = {}): Promise<TrainOutcome> {
+export async function trainPipeline(pipeline: LoadedPipeline, io: Pick<StageIO, 'log' | 'warn'>, options: { llamafactoryExecutable?: string } = {}): Promise<TrainOutcome> {
   const { paths, config } = pipeline;
   const t = config.training;
   const ws = paths.workspaceRoot;
@@ -151,7 +151,7 @@ export async function trainPipeline(pipeline: LoadedPipeline, io: ProcessIO, opt
   return collectResults(pipeline, plan, { logFile, started, io, cutoff });
 }
 
-function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFile: string; started: number; io: ProcessIO; cutoff?: CutoffReport }): TrainOutcome {
+function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFile: string; started: number; io: Pick<StageIO, 'log' | 'warn'>; cutoff?: CutoffReport }): TrainOutcome {
   const { paths, config } = pipeline;
   const t = config.training;
   const ws = paths.workspaceRoot;
