@@ -9,8 +9,9 @@
  *
  * Who calls what: the plugin's postTasksExecution hook → recordInvocation;
  * its preTasksExecution hook → recoverInterruptedRuns; the archive executor →
- * archivePipeline.
+ * runArchive (archivePipeline).
  */
+export { runArchive, type ArchiveStageOptions } from './run-archive';
 export { archivePipeline, formatArchiveSummary, type ArchiveResult } from './stage';
 export {
   recordInvocation,

@@ -106,3 +106,4 @@ export {
 } from './preflight';
 export { workspacePath, fromWorkspacePath, isInside } from './paths';
 export { which } from './which';
+export { runRegister, type RegisterStageOptions } from './run-register';

@@ -436,7 +436,8 @@ function reportScore(run: ScoreRun, records: RowRecord[], written: ScoreWritten,
   }
 }
 
-export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
+/** Score one IM file into the scored IM, the LF file, their stats and plots (paths given: benchmarks, tests). */
+export async function scoreImFile(options: ScoreRunOptions): Promise<ScoreResult> {
   const run = startScoreRun(options);
   const records = await scoreRows(run);
   const pass1 = (Date.now() - run.started) / 1000;
@@ -468,7 +469,7 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
 export async function scorePipeline(pipeline: LoadedPipeline, io: StageIO = quietStageIO): Promise<ScoreResult> {
   const { paths, config } = pipeline;
   const dataName = config.conversion.data_name ?? pipeline.name;
-  return runScore({
+  return scoreImFile({
     workspaceRoot: paths.workspaceRoot,
     input: join(paths.imData, `${dataName}.jsonl`),
     imDataDir: paths.imData,

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { effectiveLedgerDigest, openLedger, readLedger } from '@trajgen/ledger';
-import { runPrepare, type BatchFile, type PrepareOptions } from './prepare';
+import { prepareBatch, type BatchFile, type PrepareOptions } from './prepare';
 import { tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
 
 let ws: TempWorkspace;
@@ -12,7 +12,7 @@ afterEach(() => ws?.remove());
 
 function prepare(opts: PrepareOptions = {}) {
   const lines: string[] = [];
-  const result = runPrepare(ws.load(), { log: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), ...opts });
+  const result = prepareBatch(ws.load(), { log: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), ...opts });
   return { result, output: lines.join('\n'), batch: JSON.parse(readFileSync(ws.paths.batchFile, 'utf8')) as BatchFile };
 }
 

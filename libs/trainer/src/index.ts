@@ -1,4 +1,5 @@
 export { trainPipeline, planTraining, resolveModelPath, readTrainResult, type TrainPlan, type TrainOutcome } from './train-pipeline';
+export { runTrain, type TrainStageOptions } from './run-train';
 export { materializeTrainOutputs, type MaterializeReport } from './materialize';
 export { trainingPreflight } from './preflight';
 export { runHfTrainer, hfTrainerEnv, HF_SUPPORTED_TEMPLATES, type HfRun } from './hf-backend';
