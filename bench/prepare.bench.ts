@@ -18,7 +18,7 @@
  *    from the ledger alone and never touches their dirs.
  *  - Also measured: the same with the ledger checksum removed (as after a
  *    hand edit): the whole YAML is then checked line by line.
- *  - "prepare excluding staging" = runPrepare with staging off, everything
+ *  - "prepare excluding staging" = prepareBatch with staging off, everything
  *    else real: the effective ledger digest (hashes the YAML), manifest read
  *    and id checks, lock, loading the 100k-entry YAML + journal, reconcile,
  *    excluded_tasks.txt, classification, validation (task.toml parse, required
@@ -34,7 +34,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPipeline } from '@trajgen/config';
-import { runPrepare, type PrepareResult } from '@trajgen/tasks';
+import { prepareBatch, type PrepareResult } from '@trajgen/tasks';
 import { emitEntry, emitLedgerYaml } from '../libs/ledger/src/ledger-yaml';
 import { emptyEntry, type LedgerEntry } from '../libs/ledger/src/types';
 
@@ -122,7 +122,7 @@ function largePool() {
     const setupMs = performance.now() - t0;
 
     const pipeline = loadPipeline(root, 'big');
-    const run = (stage: boolean) => runPrepare(pipeline, { stage });
+    const run = (stage: boolean) => prepareBatch(pipeline, { stage });
     const setup = run(false);
     if (setup.registered !== PENDING) throw new Error(`setup registered ${setup.registered}`);
     const cold = run(false);
@@ -164,7 +164,7 @@ function coldPool() {
     const ids = Array.from({ length: COLD_POOL }, (_, i) => id(i));
     for (const t of ids) writeTaskDir(join(pipelineDir, 'tasks', t), t);
     writeFileSync(join(pipelineDir, 'tasks', 'verifiable_tasks.txt'), ids.join('\n') + '\n');
-    const r = runPrepare(loadPipeline(root, 'big'), { stage: true });
+    const r = prepareBatch(loadPipeline(root, 'big'), { stage: true });
     if (r.batch.tasks.length !== COLD_POOL || r.registered !== COLD_POOL) throw new Error('unexpected cold batch');
     return {
       listed: COLD_POOL,

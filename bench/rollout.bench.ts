@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPipeline } from '../libs/config/src/index';
-import { runPrepare } from '../libs/tasks/src/index';
+import { prepareBatch } from '../libs/tasks/src/index';
 import { rolloutPipeline } from '../libs/rollout/src/index';
 
 const ROOT = join(__dirname, '..');
@@ -58,7 +58,7 @@ async function round(nConcurrent: number, index: number): Promise<RoundFigures> 
       training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'x' },
     };
     writeFileSync(join(root, 'pipelines/throughput/config.yaml'), stringify(config));
-    runPrepare(loadPipeline(root, 'throughput'));
+    prepareBatch(loadPipeline(root, 'throughput'));
     const quiet = { log: () => {}, warn: (l: string) => console.warn(`  warning: ${l}`), out: { write: () => true, isTTY: false } };
     const res = await rolloutPipeline(loadPipeline(root, 'throughput'), quiet, { handleSignals: false });
     const r = res.run;

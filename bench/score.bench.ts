@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { ImRow } from '@trajgen/im';
 import { scoringSchema } from '@trajgen/config';
-import { analyseRow, runScore } from '@trajgen/score';
+import { analyseRow, scoreImFile } from '@trajgen/score';
 import { imToShareGpt, ShareGptValidator, SHAREGPT_COLUMNS } from '@trajgen/lf';
 import { CC_TOOLS, fromClaudeCodeAtif, fromOpenHandsLog, fromTerminusAtif, imRow, readReal, say, step, system, user } from '../libs/score/src/__fixtures__/im-builders';
 
@@ -108,7 +108,7 @@ export async function benchmarkScore(options: { targetMB?: number; input?: strin
     const scoring = scoringSchema.parse({ filters: { max_per_instance: 3 } });
 
     const t0 = performance.now();
-    const result = await runScore({ workspaceRoot: dir, input, imDataDir: imDir, lfDataDir: lfDir, dataName: 'bench', scoring });
+    const result = await scoreImFile({ workspaceRoot: dir, input, imDataDir: imDir, lfDataDir: lfDir, dataName: 'bench', scoring });
     const stageS = (performance.now() - t0) / 1000;
     const inRows = result.rows.in;
 

@@ -5,7 +5,7 @@
  *   node -r @swc-node/register bench/shared-ledger.bench.ts
  *
  *  - prepare at 100k tasks: a 100k-id manifest, 99k consumed entries, 1k
- *    pending task dirs (the prepare bench's layout); runPrepareFor with
+ *    pending task dirs (the prepare bench's layout); preparePipeline with
  *    staging off, median of 3, per backend. Includes the ledger digest the
  *    fingerprint takes (YAML bytes vs count/max(rev) from the database) and,
  *    separately, that digest alone.
@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { loadPipeline, pipelinePaths } from '@trajgen/config';
 import { effectiveLedgerDigest, openLedger, openPostgresLedger, type PostgresLedger } from '@trajgen/ledger';
 import { postgresLedgerDigest } from '../libs/ledger/src/ledger-digest.cjs';
-import { runPrepareFor } from '@trajgen/tasks';
+import { preparePipeline } from '@trajgen/tasks';
 import { emitEntry, emitLedgerYaml } from '../libs/ledger/src/ledger-yaml';
 import { emptyEntry, type LedgerEntry } from '../libs/ledger/src/types';
 import { createTestDatabase } from '../test/support/pg';
@@ -96,7 +96,7 @@ async function main() {
     });
 
     // ---- prepare at 100k (first run registers the 1k pending; then RUNS timed runs)
-    const prepare = async (root: string) => (await timeIt(() => runPrepareFor(loadPipeline(root, 'big'), { stage: false })))[0];
+    const prepare = async (root: string) => (await timeIt(() => preparePipeline(loadPipeline(root, 'big'), { stage: false })))[0];
     await prepare(y.root);
     await prepare(p.root);
     const prepY: number[] = [];

@@ -9,9 +9,10 @@
  *
  * Who calls what: the plugin's postTasksExecution hook → recordInvocation;
  * its preTasksExecution hook → recoverInterruptedRuns; the archive executor →
- * archivePipeline.
+ * runArchive (archivePipeline).
  */
-export { archivePipeline, formatArchiveSummary, type ArchiveIO, type ArchiveResult } from './stage';
+export { runArchive, type ArchiveStageOptions } from './run-archive';
+export { archivePipeline, formatArchiveSummary, type ArchiveResult } from './stage';
 export {
   recordInvocation,
   recoverInterruptedRuns,

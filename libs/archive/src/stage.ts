@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { atomicWriteFileSync, resetDir, writeJsonAtomic } from '@trajgen/core';
+import { atomicWriteFileSync, resetDir, writeJsonAtomic, type StageIO } from '@trajgen/core';
 import type { LoadedPipeline } from '@trajgen/config';
 import { writeSummaryFile } from '@trajgen/contracts';
 import { renderReport, renderTrialPage, renderTrialsPage, TRIALS_DIR, TRIALS_PAGE, TRIAL_PAGE, type PipelineSummary, type ReportSeries, type TrialListRow } from '@trajgen/report';
@@ -8,11 +8,6 @@ import { writeTrialViewerData } from './trials';
 import { SCORE_BINS_FILE, scoreBins } from './run-details';
 import { ensureHistoryScript } from './recorder';
 import { collectSummary, readLossCurve, readScoreValues } from './summary';
-
-export interface ArchiveIO {
-  log: (line: string) => void;
-  warn: (line: string) => void;
-}
 
 export interface ArchiveResult {
   summary: PipelineSummary;
@@ -61,7 +56,7 @@ export function costNoteOf(config: LoadedPipeline['config']): string | undefined
  * the plugin's postTasksExecution hook, because a run must be recorded even
  * when this stage is a cache hit or never reached.
  */
-export async function archivePipeline(pipeline: LoadedPipeline, io: ArchiveIO): Promise<ArchiveResult> {
+export async function archivePipeline(pipeline: LoadedPipeline, io: Pick<StageIO, 'log' | 'warn'>): Promise<ArchiveResult> {
   const { paths, config } = pipeline;
   const rel = (p: string) => relative(paths.workspaceRoot, p);
   const dataName = config.conversion.data_name ?? pipeline.name;

@@ -15,3 +15,4 @@ export { findLiteralSecrets, isSecretBearingKey, type SecretFinding } from './se
 export { pipelinePaths, resolveConfigPath, resolveOutputDir, RESERVED_PIPELINE_NAMES, type PipelinePaths } from './paths';
 export { mergeRuntimeOutput, writeRuntimeOutput } from './writeback';
 export { LLAMAFACTORY_KEYS } from './llamafactory-keys';
+export { cleanTargets, cleanPipeline, runClean, type CleanStageOptions } from './clean';

@@ -1,4 +1,5 @@
 export { convertPipeline, type ConvertPipelineOptions, type ConvertResult, type ConvertStats } from './pipeline';
+export { runConvert, runGenerateExcludedRepos, type ConvertStageOptions, type GenerateExcludedReposStageOptions } from './run-convert';
 export { convertTrial, SCAFFOLD_CONVERTERS, type TrialOutcome, type TrialConvertOptions } from './trial';
 export { listTrials, selectByOutcome, type TrialRef, type TrialList, type InstanceStatus } from './trials';
 export { convertRawFile, type RawFileVerdict, type RawFileOptions } from './inspect';

@@ -28,3 +28,4 @@ export {
   type PythonEnvSpec,
   type EnvMarker,
 } from './python-env';
+export { createStageIO, consoleStageIO, quietStageIO, formatProgressLine, type StageIO, type StageIOOptions } from './stage-io';

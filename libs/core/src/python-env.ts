@@ -6,6 +6,7 @@ import { acquireLock } from './lock';
 import { formatDuration } from './text';
 import { sha256 } from './digest';
 import { writeJsonAtomic } from './fs';
+import type { StageIO } from './stage-io';
 
 /** pip flags for every install: fail fast when an index is unreachable (no retries, short timeouts). */
 export const PIP_FLAGS = ['--retries', '0', '--timeout', '5', '--disable-pip-version-check'];
@@ -118,7 +119,7 @@ function run(command: string, args: string[], log: NodeJS.WritableStream, onLine
  * interrupted creation is redone, never half-used. Creation is locked: two
  * pipelines needing the env at once build it once.
  */
-export async function ensurePythonEnv(spec: PythonEnvSpec, io: { log(line: string): void }): Promise<PythonEnv> {
+export async function ensurePythonEnv(spec: PythonEnvSpec, io: Pick<StageIO, 'log'>): Promise<PythonEnv> {
   const base = basePython(spec.python);
   const digest = envDigest(spec.requirements, base.version);
   if (envIsCurrent(spec.dir, spec.requirements, base.version)) {

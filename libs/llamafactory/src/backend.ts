@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainingConfig } from '@trajgen/config';
-import { TrajgenError, ensurePythonEnv } from '@trajgen/core';
+import { TrajgenError, ensurePythonEnv, type StageIO } from '@trajgen/core';
 import { llamafactoryLaunchPlan, type LaunchPlan } from './launch';
-import { collectRankErrors, logStamp, runTrainingProcess, trainingFailure, type ProcessIO, type TrainingProcessResult } from './process';
+import { collectRankErrors, logStamp, runTrainingProcess, trainingFailure, type TrainingProcessResult } from './process';
 import { which } from './which';
 
 /**
@@ -47,7 +47,7 @@ export function explainLlamaFactoryInstallFailure(pipOutput: string): { message:
 }
 
 /** The managed env's Python (created on first use from the package index, reused while its requirements stay the same). */
-export async function ensureLlamaFactoryPython(workspaceRoot: string, io: ProcessIO): Promise<string> {
+export async function ensureLlamaFactoryPython(workspaceRoot: string, io: Pick<StageIO, 'log' | 'warn'>): Promise<string> {
   const env = await ensurePythonEnv(
     {
       dir: managedLlamaFactoryDir(workspaceRoot),
@@ -63,12 +63,12 @@ export async function ensureLlamaFactoryPython(workspaceRoot: string, io: Proces
 }
 
 /** Install LLaMA-Factory into artifacts/env/llamafactory (once); returns its llamafactory-cli. */
-export async function ensureLlamaFactoryEnv(workspaceRoot: string, io: ProcessIO): Promise<string> {
+export async function ensureLlamaFactoryEnv(workspaceRoot: string, io: Pick<StageIO, 'log' | 'warn'>): Promise<string> {
   return join(dirname(await ensureLlamaFactoryPython(workspaceRoot, io)), 'llamafactory-cli');
 }
 
 /** The llamafactory-cli to run: the managed env's, or the configured executable found on PATH. */
-export async function resolveLlamaFactoryCli(workspaceRoot: string, training: TrainingConfig, io: ProcessIO): Promise<string> {
+export async function resolveLlamaFactoryCli(workspaceRoot: string, training: TrainingConfig, io: Pick<StageIO, 'log' | 'warn'>): Promise<string> {
   if (training.llamafactory.managed_env) return ensureLlamaFactoryEnv(workspaceRoot, io);
   const exe = training.llamafactory.executable;
   const found = which(exe) ?? (exe.includes('/') && existsSync(exe) ? exe : undefined);
@@ -102,7 +102,7 @@ export async function runLlamaFactoryTrain(options: {
   yamlPath: string;
   outputDir: string;
   run: string;
-  io: ProcessIO;
+  io: Pick<StageIO, 'log' | 'warn'>;
   /** Override the CLI (tests: the llamafactory-cli-test-double test double). */
   executable?: string;
 }): Promise<LlamaFactoryRun> {

@@ -68,7 +68,6 @@ export {
   trainingFailure,
   defaultEcho,
   logStamp,
-  type ProcessIO,
   type TrainingProcessOptions,
   type TrainingProcessResult,
   type RankError,
@@ -95,3 +94,4 @@ export {
 } from './preflight';
 export { workspacePath, fromWorkspacePath, isInside } from './paths';
 export { which } from './which';
+export { runRegister, type RegisterStageOptions } from './run-register';

@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { TrajgenError } from '@trajgen/core';
+import { TrajgenError, type StageIO } from '@trajgen/core';
 import { TrainerLogTail, formatProgress, type TrainerLogEntry } from './trainer-log';
-
-export interface ProcessIO {
-  log(line: string): void;
-  warn(line: string): void;
-}
 
 export interface TrainingProcessOptions {
   command: string;
@@ -19,7 +14,7 @@ export interface TrainingProcessOptions {
   logFile: string;
   /** The run's trainer_log.jsonl, followed for progress lines. */
   trainerLog: string;
-  io: ProcessIO;
+  io: Pick<StageIO, 'log' | 'warn'>;
   pollMs?: number;
   /** Which output lines of the process reach the console (all reach the log file). */
   echo?: (line: string) => boolean;
@@ -154,7 +149,7 @@ class OutputLines {
 
   constructor(
     private readonly echo: (line: string) => boolean,
-    private readonly io: ProcessIO,
+    private readonly io: Pick<StageIO, 'log' | 'warn'>,
   ) {}
 
   /** The complete lines `chunk` ends; a partial last line waits for the next chunk. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TrajgenError, ensurePythonEnv, envIsCurrent, findExecutable, readEnvMarker, type EnvMarker } from '@trajgen/core';
+import { TrajgenError, ensurePythonEnv, envIsCurrent, findExecutable, readEnvMarker, type EnvMarker, type StageIO } from '@trajgen/core';
 
 /**
  * Harbor for the harbor engine: from a managed venv (`rollout.harbor.managed_env:
@@ -70,7 +70,7 @@ export function harborInstallHint(): string {
 }
 
 /** The managed Harbor env, created on first use (locked; a marker written last, so a torn install is redone). */
-export async function ensureHarborEnv(workspaceRoot: string, io: { log(line: string): void }): Promise<HarborInstall> {
+export async function ensureHarborEnv(workspaceRoot: string, io: Pick<StageIO, 'log'>): Promise<HarborInstall> {
   // Warm path without probing interpreters (pyenv shims take a second each): the env records the Python it was made with.
   const dir = managedHarborDir(workspaceRoot);
   const existing = readEnvMarker(dir);
@@ -91,7 +91,7 @@ export async function ensureHarborEnv(workspaceRoot: string, io: { log(line: str
 export async function resolveHarbor(
   workspaceRoot: string,
   harbor: { managed_env: boolean; executable: string },
-  io: { log(line: string): void },
+  io: Pick<StageIO, 'log'>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<HarborInstall> {
   if (harbor.managed_env) return ensureHarborEnv(workspaceRoot, io);

@@ -3,6 +3,7 @@
  * batch behind the job's recording proxy, verify, reward, and record each
  * trial in the ledger as it finishes. Docs: docs/rollout.md.
  *
+ *   const summary = await runRollout(pipeline, io, options);   // the stage, as its executor runs it
  *   const { job, run, trials, summary } = await rolloutPipeline(pipeline, { log, warn }, { signal? });
  *
  * Flow: prepare/batch.json → openLedger (held for the whole run; reconciles)
@@ -17,6 +18,7 @@
  *    results recorded as their result.json appear, `harbor job resume` after
  *    an unexpected stop; scales out with Harbor's environment types.
  */
+export { runRollout, type RolloutStageOptions } from './run-rollout';
 export { rolloutPipeline, firstNonLoopbackIp, scaffoldProtocol, type RolloutIO, type RolloutOptions, type RolloutResult } from './stage';
 export { runLocalEngine, type LocalEngineOptions, type LocalEngineResult } from './local-engine';
 export { runHarborEngine, readHarborConfig, type HarborEngineOptions, type HarborEngineResult } from './harbor-engine';

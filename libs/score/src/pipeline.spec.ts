@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readScoreStatsFile } from '@trajgen/contracts';
+import { createStageIO } from '@trajgen/core';
 import { loadPipeline } from '@trajgen/config';
 import type { ImRow } from '@trajgen/im';
 import { validateShareGpt, optionsFromDatasetInfo } from '@trajgen/lf';
@@ -73,7 +74,8 @@ describe('scorePipeline end to end (temp workspace)', () => {
     writeFileSync(join(lfDir(), 'old.stats.json'), JSON.stringify({ producer: 'trajgen score' }));
     writeFileSync(join(lfDir(), 'old.scores.svg'), '<svg/>');
     writeFileSync(join(ws.root, 'artifacts/p/data/im_data/old.scored.jsonl'), '');
-    const result = await scorePipeline(loadPipeline(ws.root, 'p'), { log: (l) => logs.push(l), warn: (l) => logs.push(`warning: ${l}`) });
+    const io = createStageIO({ log: (l) => logs.push(l), warn: (l) => logs.push(`warning: ${l}`), progressEveryMs: 0 });
+    const result = await scorePipeline(loadPipeline(ws.root, 'p'), io);
     logs.push(formatScoreSummary(result));
   });
   afterAll(() => rmSync(ws.root, { recursive: true, force: true }));
@@ -131,6 +133,9 @@ describe('scorePipeline end to end (temp workspace)', () => {
   it('writes the SVG plots and a summary; warns about rows over stats_cutoff_tokens', () => {
     for (const p of ['scores', 'turns', 'tokens', 'exclusions']) expect(readFileSync(join(lfDir(), `p-data.${p}.svg`), 'utf8')).toMatch(/^<svg/);
     expect(logs.join('\n')).toMatch(/scored 7 rows \(6 main, 1 sub-agent\)/);
+    // Progress through the stage's IO (unthrottled here): rows scored in pass 1, rows written of all in pass 2.
+    expect(logs).toContainEqual(expect.stringMatching(/^ {2}7 rows scored \(\d+s\)$/));
+    expect(logs.filter((l) => /^ {2}\d\/7 rows written/.test(l))).toHaveLength(7);
     expect(logs.join('\n')).toMatch(/LF: 5 rows kept, 2 excluded \(min_score_bundle 1, max_per_instance 1\)/);
     expect(logs.join('\n')).toMatch(/warning: \d+ LF rows? exceeds? scoring.stats_cutoff_tokens \(1000/);
     expect(logs[logs.length - 1]).toMatch(/^7 rows scored \(mean 0\.\d+\), 5 in LF, excluded: min_score_bundle 1, max_per_instance 1$/);

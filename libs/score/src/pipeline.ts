@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TrajgenError, atomicWriteFileSync, countAbove, formatBytes } from '@trajgen/core';
+import { TrajgenError, atomicWriteFileSync, countAbove, formatBytes, quietStageIO, type StageIO } from '@trajgen/core';
 import { resolveConfigPath, type LoadedPipeline, type ScoringConfig } from '@trajgen/config';
 import { writeScoreStatsFile, type ScoreStats } from '@trajgen/contracts';
 import type { ImRow } from '@trajgen/im';
@@ -45,11 +45,6 @@ export const STATS_SCHEMA_VERSION = 1;
 export const STATS_PRODUCER = 'trajgen score';
 export const PLOT_NAMES = ['scores', 'turns', 'tokens', 'exclusions'] as const;
 
-export interface ScoreIO {
-  log: (line: string) => void;
-  warn: (line: string) => void;
-}
-const quiet: ScoreIO = { log: () => {}, warn: () => {} };
 
 export interface ScoreRunOptions {
   /** Root that paths in the stats are relative to. */
@@ -61,7 +56,7 @@ export interface ScoreRunOptions {
   scoring: ScoringConfig;
   /** Resolved tokenizer_config.json (lf_format: rendered). */
   tokenizerConfig?: string;
-  io?: ScoreIO;
+  io?: StageIO;
   /** Write the SVG plots (default true). */
   plots?: boolean;
 }
@@ -145,15 +140,13 @@ export function removeStaleOutputs(imDataDir: string, lfDataDir: string, dataNam
 /** What the parts of one score run share. */
 interface ScoreRun {
   options: ScoreRunOptions;
-  io: ScoreIO;
+  io: StageIO;
   rel: (p: string) => string;
   started: number;
   inputBytes: number;
   rendered: boolean;
   template: ChatTemplate | undefined;
   settings: Parameters<typeof analyseRow>[1];
-  /** Time of the last progress line; both passes share the 2 s cadence. */
-  progress: { last: number };
 }
 
 /** The LF side of pass 2, committed. */
@@ -170,7 +163,7 @@ interface ScoreWritten {
 
 /** Check the inputs (data name, IM file, tokenizer for rendered) before anything is read. */
 function startScoreRun(options: ScoreRunOptions): ScoreRun {
-  const io = options.io ?? quiet;
+  const io = options.io ?? quietStageIO;
   const { scoring, dataName } = options;
   const rel = (p: string) => relative(options.workspaceRoot, p) || p;
   const started = Date.now();
@@ -194,12 +187,12 @@ function startScoreRun(options: ScoreRunOptions): ScoreRun {
   }
   const inputBytes = statSync(options.input).size;
   const settings = { weights: scoring.weights, exponents: scoring.exponents, step_curve: scoring.step_curve };
-  return { options, io, rel, started, inputBytes, rendered, template, settings, progress: { last: Date.now() } };
+  return { options, io, rel, started, inputBytes, rendered, template, settings };
 }
 
 /** Pass 1: score every row and size its LF form; throws (nothing written) when a row cannot be scored. */
 async function scoreRows(run: ScoreRun): Promise<RowRecord[]> {
-  const { options, io, rel, started, template, settings, progress } = run;
+  const { options, io, rel, template, settings } = run;
   const { scoring } = options;
   const records: RowRecord[] = [];
   const problems: string[] = [];
@@ -246,10 +239,7 @@ async function scoreRows(run: ScoreRun): Promise<RowRecord[]> {
       record.repairs = lf.repairs;
     }
     records.push(record);
-    if (Date.now() - progress.last > 2000) {
-      progress.last = Date.now();
-      io.log(`  scored ${records.length} rows (${((Date.now() - started) / 1000).toFixed(0)}s)`);
-    }
+    io.progress(records.length, null, 'rows scored');
   }
   if (problems.length) {
     throw new TrajgenError(`${rel(options.input)}: ${problems.length} row${problems.length === 1 ? '' : 's'} cannot be scored`, {
@@ -265,7 +255,7 @@ async function scoreRows(run: ScoreRun): Promise<RowRecord[]> {
  * on success remove stale outputs and commit both files, else write nothing.
  */
 async function writeRows(run: ScoreRun, records: RowRecord[], reasons: (ExclusionReason | null)[]): Promise<ScoreWritten> {
-  const { options, io, rel, template, progress } = run;
+  const { options, io, rel, template } = run;
   const { dataName } = options;
   const scoredPath = join(options.imDataDir, `${dataName}.scored.jsonl`);
   const lfPath = join(options.lfDataDir, `${dataName}.json`);
@@ -289,10 +279,7 @@ async function writeRows(run: ScoreRun, records: RowRecord[], reasons: (Exclusio
         ? { included: false, reason, ...(rec.lfProblem ? { problem: rec.lfProblem } : {}), assistant_turns: rec.meta.turns, tokens_estimate: rec.meta.tokens }
         : { included: true, assistant_turns: rec.meta.turns, tokens_estimate: rec.meta.tokens, ...(rec.plan ? { removed_error_exchanges: rec.plan.exchanges } : {}), ...(rec.repairs.length ? { repairs: rec.repairs } : {}) };
       scoredOut.write(JSON.stringify(row) + '\n');
-      if (Date.now() - progress.last > 2000) {
-        progress.last = Date.now();
-        io.log(`  wrote ${i}/${records.length} rows (${lfOut.rows} to LF)`);
-      }
+      io.progress(i, records.length, 'rows written');
       if (reason) continue;
       // The scored fields are not part of the LF row; build it from the row as scored.
       const lf = lfRowOf(row, rec.meta.score, rec.plan, template);
@@ -450,7 +437,8 @@ function reportScore(run: ScoreRun, records: RowRecord[], written: ScoreWritten,
   }
 }
 
-export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
+/** Score one IM file into the scored IM, the LF file, their stats and plots (paths given: benchmarks, tests). */
+export async function scoreImFile(options: ScoreRunOptions): Promise<ScoreResult> {
   const run = startScoreRun(options);
   const records = await scoreRows(run);
   const pass1 = (Date.now() - run.started) / 1000;
@@ -479,10 +467,10 @@ export async function runScore(options: ScoreRunOptions): Promise<ScoreResult> {
 }
 
 /** The score stage of a pipeline: reads only `scoring` and `conversion.data_name`. */
-export async function scorePipeline(pipeline: LoadedPipeline, io: ScoreIO = quiet): Promise<ScoreResult> {
+export async function scorePipeline(pipeline: LoadedPipeline, io: StageIO = quietStageIO): Promise<ScoreResult> {
   const { paths, config } = pipeline;
   const dataName = config.conversion.data_name ?? pipeline.name;
-  return runScore({
+  return scoreImFile({
     workspaceRoot: paths.workspaceRoot,
     input: join(paths.imData, `${dataName}.jsonl`),
     imDataDir: paths.imData,

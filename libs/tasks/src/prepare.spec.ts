@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readBatchFile } from '@trajgen/contracts';
 import { effectiveLedgerDigest, openLedger, readLedger } from '@trajgen/ledger';
-import { runPrepare, type BatchFile, type PrepareOptions } from './prepare';
+import { prepareBatch, type BatchFile, type PrepareOptions } from './prepare';
 import { tempWorkspace, type TempWorkspace } from './__fixtures__/workspace';
 
 let ws: TempWorkspace;
@@ -13,7 +13,7 @@ afterEach(() => ws?.remove());
 
 function prepare(opts: PrepareOptions = {}) {
   const lines: string[] = [];
-  const result = runPrepare(ws.load(), { log: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), ...opts });
+  const result = prepareBatch(ws.load(), { log: (l) => lines.push(l), warn: (l) => lines.push(`warning: ${l}`), ...opts });
   // Read back through the contract: every batch prepare writes in these specs is one rollout and archive accept.
   const batch: BatchFile = readBatchFile(ws.paths.batchFile);
   expect(batch).toEqual(JSON.parse(readFileSync(ws.paths.batchFile, 'utf8')));

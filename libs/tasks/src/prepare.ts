@@ -26,7 +26,7 @@ export interface PrepareOptions {
   afterLock?: () => void;
 }
 
-/** The ledger as prepare uses it: the YAML Ledger, or a PostgreSQL ledger's staged view (runPrepareFor). */
+/** The ledger as prepare uses it: the YAML Ledger, or a PostgreSQL ledger's staged view (preparePipeline). */
 export interface PrepareLedger {
   openReport: OpenReport;
   isConsumed(id: string): boolean;
@@ -272,7 +272,7 @@ const stagingLine = (pipeline: LoadedPipeline, src: TaskSource, staging: Staging
  * apply excluded_tasks.txt, stage, write prepare/batch.json. Holds the ledger
  * lock throughout; a second concurrent run fails fast naming the holder.
  */
-export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {}, opened?: OpenedLedger): PrepareResult {
+export function prepareBatch(pipeline: LoadedPipeline, options: PrepareOptions = {}, opened?: OpenedLedger): PrepareResult {
   const started = performance.now();
   const { phases, phase, restart } = phaseClock(started);
   const log = options.log ?? (() => {});
@@ -349,18 +349,18 @@ export function runPrepare(pipeline: LoadedPipeline, options: PrepareOptions = {
 }
 
 /**
- * prepare on the configured ledger backend. YAML: runPrepare. PostgreSQL: the
- * digest and reconcile from the database, then runPrepare on the ledger's
+ * prepare on the configured ledger backend. YAML: prepareBatch. PostgreSQL: the
+ * digest and reconcile from the database, then prepareBatch on the ledger's
  * snapshot, its exclusions and registrations written at the end (an
  * unreachable database fails here, before anything is staged).
  */
-export async function runPrepareFor(pipeline: LoadedPipeline, options: PrepareOptions = {}): Promise<PrepareResult> {
-  if (pipeline.config.ledger.backend !== 'postgres') return runPrepare(pipeline, options);
+export async function preparePipeline(pipeline: LoadedPipeline, options: PrepareOptions = {}): Promise<PrepareResult> {
+  if (pipeline.config.ledger.backend !== 'postgres') return prepareBatch(pipeline, options);
   const digestBefore = await effectivePipelineLedgerDigest(pipeline);
   const ledger = await openPipelineLedger(pipeline, { purpose: 'prepare' });
   try {
     if (!isPostgres(ledger)) throw new Error('unreachable: backend is postgres');
-    const result = runPrepare(pipeline, options, { ledger: ledger.stagedForPrepare(), digestBefore });
+    const result = prepareBatch(pipeline, options, { ledger: ledger.stagedForPrepare(), digestBefore });
     await ledger.flush();
     return result;
   } finally {

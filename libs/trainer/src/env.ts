@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensurePythonEnv, PIP_FLAGS, type PythonEnv } from '@trajgen/core';
-import { visibleGpus, type ProcessIO } from '@trajgen/llamafactory';
+import { ensurePythonEnv, PIP_FLAGS, type PythonEnv, type StageIO } from '@trajgen/core';
+import { visibleGpus } from '@trajgen/llamafactory';
 
 /** The Python package of the embedded trainer (run with PYTHONPATH set to this dir). */
 export const TRAINER_PYTHON_DIR = resolve(__dirname, '..', 'python');
@@ -51,7 +51,7 @@ export function pinCpuTorch(requirements: string[]): string[] {
  * created on first use from the machine's package index and reused while
  * requirements.txt is unchanged.
  */
-export async function ensureTrainerEnv(workspaceRoot: string, io: ProcessIO): Promise<{ python: string; env?: PythonEnv }> {
+export async function ensureTrainerEnv(workspaceRoot: string, io: Pick<StageIO, 'log' | 'warn'>): Promise<{ python: string; env?: PythonEnv }> {
   if (process.env.TRAJGEN_HF_TRAINER_PYTHON) return { python: process.env.TRAJGEN_HF_TRAINER_PYTHON };
   const env = await ensurePythonEnv(
     {

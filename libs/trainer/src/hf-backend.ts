@@ -1,6 +1,6 @@
 import { delimiter, join } from 'node:path';
-import { TrajgenError } from '@trajgen/core';
-import { logStamp, runTrainingProcess, trainingFailure, type ProcessIO, type TrainingProcessResult } from '@trajgen/llamafactory';
+import { TrajgenError, type StageIO } from '@trajgen/core';
+import { logStamp, runTrainingProcess, trainingFailure, type TrainingProcessResult } from '@trajgen/llamafactory';
 import { TRAINER_PYTHON_DIR, ensureTrainerEnv } from './env';
 
 /** Templates the embedded trainer renders (libs/trainer/python/trajgen_trainer/template.py). */
@@ -37,7 +37,7 @@ export async function runHfTrainer(options: {
   yamlPath: string;
   outputDir: string;
   run: string;
-  io: ProcessIO;
+  io: Pick<StageIO, 'log' | 'warn'>;
 }): Promise<HfRun> {
   const { python } = await ensureTrainerEnv(options.workspaceRoot, options.io);
   const logFile = join(options.logsDir, `${options.run}-${logStamp()}.log`);

@@ -1,5 +1,7 @@
 export { trainPipeline, planTraining, resolveModelPath, readTrainResult, type TrainPlan, type TrainOutcome } from './train-pipeline';
-export { materializeTrainOutputs, type MaterializeReport } from './materialize';
+export { runTrain, type TrainStageOptions } from './run-train';
+export { materializeTrainOutputs, restoreCachedCheckpoint, type MaterializeReport } from './materialize';
+export { cachedCheckpointMissing } from './cached-checkpoint.cjs';
 export { trainingPreflight } from './preflight';
 export { runHfTrainer, hfTrainerEnv, HF_SUPPORTED_TEMPLATES, type HfRun } from './hf-backend';
 export {

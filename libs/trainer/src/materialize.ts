@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PipelinePaths } from '@trajgen/config';
+import { pipelinePaths, type PipelinePaths } from '@trajgen/config';
 import { fromWorkspacePath } from '@trajgen/llamafactory';
 import { copyTree } from './outputs';
 import { readTrainResult } from './train-pipeline';
+import { cachedCheckpointMissing } from './cached-checkpoint.cjs';
 
 export interface MaterializeReport {
   /** Workspace-relative paths written back into the run dir. */
@@ -18,8 +19,9 @@ export interface MaterializeReport {
  * runtime_info.output.checkpoint_path and result.json point into it. This
  * copies the cached newest checkpoint (and the initialised base weights)
  * back to where checkpoint_path says, when missing. Idempotent; never
- * overwrites an existing checkpoint. The coordinator calls it from an Nx hook
- * after train (also safe to call by hand before using checkpoint_path).
+ * overwrites an existing checkpoint. The plugin's postTasksExecution hook
+ * calls it (through restoreCachedCheckpoint) after a train task restored from
+ * a cache; also safe to call by hand before using checkpoint_path.
  */
 export function materializeTrainOutputs(paths: PipelinePaths): MaterializeReport {
   const result = readTrainResult(paths);
@@ -42,4 +44,14 @@ export function materializeTrainOutputs(paths: PipelinePaths): MaterializeReport
     }
   }
   return restored.length ? { restored } : { restored, skipped: 'the run dir already holds the checkpoint' };
+}
+
+/**
+ * For the plugin's postTasksExecution hook, after Nx restored `<pipeline>:train`
+ * from a cache: put the checkpoint back where checkpoint_path points.
+ * Returns the workspace-relative paths written (none when nothing was missing).
+ */
+export function restoreCachedCheckpoint(workspaceRoot: string, pipeline: string): string[] {
+  if (!cachedCheckpointMissing(workspaceRoot, pipeline)) return [];
+  return materializeTrainOutputs(pipelinePaths(workspaceRoot, pipeline)).restored;
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { materializeTrainOutputs } from './materialize';
+import { materializeTrainOutputs, restoreCachedCheckpoint } from './materialize';
+import { cachedCheckpointMissing } from './cached-checkpoint.cjs';
 import { planTraining, trainPipeline } from './train-pipeline';
 import { trainingPreflight } from './preflight';
 import { captureIO, LLAMAFACTORY_CLI_TEST_DOUBLE, trainingWorkspace } from './__fixtures__/pipeline';
@@ -69,9 +70,14 @@ describe('trainPipeline with the llamafactory backend (llamafactory-cli-test-dou
     // A fresh clone after an Nx cache restore: train/ is there, the run dir is not.
     const ckpt = join(ws.root, 'artifacts/p/model/r1/checkpoint-6/adapter_model.safetensors');
     const bytes = readFileSync(ckpt);
+    expect(cachedCheckpointMissing(ws.root, 'p')).toBe(false);
     rmSync(join(ws.root, 'artifacts/p/model'), { recursive: true });
-    expect(materializeTrainOutputs(ws.load().paths)).toEqual({ restored: ['artifacts/p/model/r1/checkpoint-6'] });
+    // What the plugin's postTasksExecution hook runs after a restored train task: the CommonJS gate, then the restore.
+    expect(cachedCheckpointMissing(ws.root, 'p')).toBe(true);
+    expect(restoreCachedCheckpoint(ws.root, 'p')).toEqual(['artifacts/p/model/r1/checkpoint-6']);
     expect(readFileSync(ckpt)).toEqual(bytes);
+    expect(cachedCheckpointMissing(ws.root, 'p')).toBe(false);
+    expect(restoreCachedCheckpoint(ws.root, 'p')).toEqual([]);
     expect(materializeTrainOutputs(ws.load().paths)).toEqual({ restored: [], skipped: 'the run dir already holds the checkpoint' });
   });
 

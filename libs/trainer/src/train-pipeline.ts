@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatTable,
   resetDir,
+  type StageIO,
 } from '@trajgen/core';
 import { resolveConfigPath, resolveOutputDir, writeRuntimeOutput, type LoadedPipeline, type PipelinePaths, type TrainingConfig } from '@trajgen/config';
 import { isWorkerResult, readTrainResultFile, writeTrainResultFile, type WorkerTrainResult } from '@trajgen/contracts';
@@ -22,7 +23,6 @@ import {
   resolveResumeCheckpoint,
   runLlamaFactoryTrain,
   workspacePath,
-  type ProcessIO,
 } from '@trajgen/llamafactory';
 import { HF_SUPPORTED_TEMPLATES, runHfTrainer } from './hf-backend';
 import { TRAIN_RESULT_VERSION, copyTree, lossPlotSvg, readJsonIfExists, type TrainResult, type TrainResults } from './outputs';
@@ -111,7 +111,7 @@ export interface TrainOutcome {
  * checkpoint), the SVG plot into the run dir, and the write-back into
  * config.yaml runtime_info.output.
  */
-export async function trainPipeline(pipeline: LoadedPipeline, io: ProcessIO, options: { llamafactoryExecutable?: string } = {}): Promise<TrainOutcome> {
+export async function trainPipeline(pipeline: LoadedPipeline, io: Pick<StageIO, 'log' | 'warn'>, options: { llamafactoryExecutable?: string } = {}): Promise<TrainOutcome> {
   const { paths, config } = pipeline;
   const t = config.training;
   const ws = paths.workspaceRoot;
@@ -170,7 +170,7 @@ function readRunOutputs(outputDir: string, rel: (p: string) => string, launchLog
   };
 }
 
-function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFile: string; started: number; io: ProcessIO; cutoff?: CutoffReport }): TrainOutcome {
+function collectResults(pipeline: LoadedPipeline, plan: TrainPlan, ctx: { logFile: string; started: number; io: Pick<StageIO, 'log' | 'warn'>; cutoff?: CutoffReport }): TrainOutcome {
   const { paths, config } = pipeline;
   const t = config.training;
   const ws = paths.workspaceRoot;

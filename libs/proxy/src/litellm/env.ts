@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ensurePythonEnv, envPython } from '@trajgen/core';
+import { ensurePythonEnv, envPython, type StageIO } from '@trajgen/core';
 
 /**
  * The LiteLLM release the managed env installs. 1.106.12 is the newest whose `[proxy]` extra
@@ -29,7 +29,7 @@ function explainLitellmInstallFailure(pipOutput: string): { message: string; hin
  * index (about a minute or two here) and reused while LITELLM_REQUIREMENTS stay
  * the same.
  */
-export async function ensureLitellmEnv(workspaceRoot: string, io: { log(line: string): void }): Promise<string> {
+export async function ensureLitellmEnv(workspaceRoot: string, io: Pick<StageIO, 'log'>): Promise<string> {
   const env = await ensurePythonEnv(
     { dir: managedLitellmDir(workspaceRoot), label: 'LiteLLM', requirements: LITELLM_REQUIREMENTS, explainFailure: explainLitellmInstallFailure },
     io,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
-import { runPrepare, runPrepareFor } from '@trajgen/tasks';
+import { prepareBatch, preparePipeline } from '@trajgen/tasks';
 
 export const REPO_ROOT = join(__dirname, '../../../..');
 export const DEMO_TASKS = join(REPO_ROOT, 'pipelines/demo/tasks');
@@ -91,9 +91,9 @@ export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
     name,
     load: () => loadPipeline(root, name),
     prepare() {
-      runPrepare(loadPipeline(root, name));
+      prepareBatch(loadPipeline(root, name));
     },
-    prepareFor: async () => void (await runPrepareFor(loadPipeline(root, name))),
+    prepareFor: async () => void (await preparePipeline(loadPipeline(root, name))),
     addTask(id, files) {
       for (const [rel, text] of Object.entries(files)) {
         const p = join(taskRoot, id, rel);

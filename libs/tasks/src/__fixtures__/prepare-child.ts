@@ -9,7 +9,7 @@
 import { existsSync, writeSync } from 'node:fs';
 import { loadPipeline } from '@trajgen/config';
 import { formatError } from '@trajgen/core';
-import { runPrepare } from '../prepare';
+import { prepareBatch } from '../prepare';
 
 const [root, name, startFile, goFile] = process.argv.slice(2);
 const out = (line: string) => writeSync(1, line + '\n');
@@ -22,7 +22,7 @@ const pipeline = loadPipeline(root, name);
 out('READY');
 waitFor(startFile);
 try {
-  const result = runPrepare(pipeline, {
+  const result = prepareBatch(pipeline, {
     afterLock: () => {
       out('LOCKED');
       waitFor(goFile);

@@ -13,6 +13,8 @@ const stage_graph_json_1 = __importDefault(require("../../stage-graph.json"));
 const run_marker_1 = require("../executors/shared/run-marker");
 const remote_push_1 = require("./remote-push");
 const fingerprint_env_1 = require("../plugin/fingerprint-env");
+// By relative path and in CommonJS: this file is built into the plugin's dist, loaded without a transpiler.
+const cached_checkpoint_cjs_1 = require("../../../../libs/trainer/src/cached-checkpoint.cjs");
 /**
  * The run recorder's Nx hooks. A pipeline run is recorded here and not in the
  * archive stage, because with early cut-off an upstream stage can execute
@@ -117,26 +119,19 @@ function stageOutcomes(context) {
 const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
 /**
  * A train task restored from a cache (e.g. in a fresh clone) brings back
- * `train/` with the newest checkpoint, but not the run dir `model/<run>/`,
- * which is not a declared output. Put the checkpoint back where
- * `runtime_info.output.checkpoint_path` points. Cheap when nothing is missing:
- * one small JSON read per restored train task.
+ * `train/` but not the run dir `model/<run>/`: the trainer lib puts the
+ * checkpoint back (restoreCachedCheckpoint). Its CommonJS gate keeps this to
+ * one small JSON read per restored train task when nothing is missing.
  */
 function materializeRestoredTraining(workspaceRoot, tasks) {
     for (const t of tasks) {
         if (t.target !== 'train' || !CACHE_HIT.has(t.status))
             continue;
         try {
-            const resultFile = (0, node_path_1.join)(workspaceRoot, 'artifacts', t.project, 'train', 'result.json');
-            if (!(0, node_fs_1.existsSync)(resultFile))
-                continue;
-            const checkpoint = JSON.parse((0, node_fs_1.readFileSync)(resultFile, 'utf8')).checkpoint_path;
-            if (!checkpoint || (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, checkpoint)))
+            if (!(0, cached_checkpoint_cjs_1.cachedCheckpointMissing)(workspaceRoot, t.project))
                 continue;
             const trainer = requireLib('@trajgen/trainer');
-            const config = requireLib('@trajgen/config');
-            const report = trainer.materializeTrainOutputs(config.pipelinePaths(workspaceRoot, t.project));
-            for (const p of report.restored)
+            for (const p of trainer.restoreCachedCheckpoint(workspaceRoot, t.project))
                 console.log(`trajgen: ${t.project}: restored ${p} from the cached train outputs`);
         }
         catch (error) {

@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostTasksExecution, PostTasksExecutionContext, PreTasksExecution } from '@nx/devkit';
 import stageGraph from '../../stage-graph.json';
 import { INVOCATION_ENV } from '../executors/shared/run-marker';
 import { pushLocalHitsToRemote } from './remote-push';
 import { fingerprintEnv } from '../plugin/fingerprint-env';
+// By relative path and in CommonJS: this file is built into the plugin's dist, loaded without a transpiler.
+import { cachedCheckpointMissing } from '../../../../libs/trainer/src/cached-checkpoint.cjs';
 
 /**
  * The run recorder's Nx hooks. A pipeline run is recorded here and not in the
@@ -115,23 +117,17 @@ const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-c
 
 /**
  * A train task restored from a cache (e.g. in a fresh clone) brings back
- * `train/` with the newest checkpoint, but not the run dir `model/<run>/`,
- * which is not a declared output. Put the checkpoint back where
- * `runtime_info.output.checkpoint_path` points. Cheap when nothing is missing:
- * one small JSON read per restored train task.
+ * `train/` but not the run dir `model/<run>/`: the trainer lib puts the
+ * checkpoint back (restoreCachedCheckpoint). Its CommonJS gate keeps this to
+ * one small JSON read per restored train task when nothing is missing.
  */
 function materializeRestoredTraining(workspaceRoot: string, tasks: ReturnType<typeof stageOutcomes>): void {
   for (const t of tasks) {
     if (t.target !== 'train' || !CACHE_HIT.has(t.status)) continue;
     try {
-      const resultFile = join(workspaceRoot, 'artifacts', t.project, 'train', 'result.json');
-      if (!existsSync(resultFile)) continue;
-      const checkpoint = (JSON.parse(readFileSync(resultFile, 'utf8')) as { checkpoint_path?: string }).checkpoint_path;
-      if (!checkpoint || existsSync(join(workspaceRoot, checkpoint))) continue;
-      const trainer = requireLib<typeof import('@trajgen/trainer')>('@trajgen/trainer');
-      const config = requireLib<typeof import('@trajgen/config')>('@trajgen/config');
-      const report = trainer.materializeTrainOutputs(config.pipelinePaths(workspaceRoot, t.project));
-      for (const p of report.restored) console.log(`trajgen: ${t.project}: restored ${p} from the cached train outputs`);
+      if (!cachedCheckpointMissing(workspaceRoot, t.project)) continue;
+      const trainer = requireLib<Pick<typeof import('@trajgen/trainer'), 'restoreCachedCheckpoint'>>('@trajgen/trainer');
+      for (const p of trainer.restoreCachedCheckpoint(workspaceRoot, t.project)) console.log(`trajgen: ${t.project}: restored ${p} from the cached train outputs`);
     } catch (error) {
       warn(`could not put ${t.project}'s cached checkpoint back into its run dir`, error);
     }

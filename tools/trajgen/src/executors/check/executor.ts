@@ -1,15 +1,12 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { formatError } from '@trajgen/core';
-import { runPreflight, formatCheckReport } from '@trajgen/preflight';
+import { runCheck } from '@trajgen/preflight';
+import { runTarget } from '../shared/run-stage';
 import type { CheckExecutorOptions } from './schema';
 
-export default async function checkExecutor(_options: CheckExecutorOptions, context: ExecutorContext) {
-  try {
-    const results = await runPreflight(context.root, context.projectName!);
-    console.log(formatCheckReport(results));
-    return { success: !results.some((r) => r.status === 'fail') };
-  } catch (error) {
-    console.error(formatError(error));
-    return { success: false };
-  }
+/**
+ * `nx run <p>:check`: every external requirement of the pipeline in one table (libs/preflight).
+ * runTarget, not runStage: an invalid config.yaml is one of the things it reports, so it does not load it first.
+ */
+export default async function checkExecutor(options: CheckExecutorOptions, context: ExecutorContext) {
+  return runTarget(context, 'check', (pipeline, io) => runCheck(context.root, pipeline, io, options));
 }

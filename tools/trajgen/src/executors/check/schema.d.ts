@@ -1,2 +1,2 @@
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface CheckExecutorOptions {}
+// The options' type is the lib's, so the executor and run<Stage> cannot drift apart; schema.json is what Nx validates.
+export type { CheckStageOptions as CheckExecutorOptions } from '@trajgen/preflight';

@@ -1,11 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { cleanPipeline } from './clean';
+import { runClean } from '@trajgen/config';
 import { runStage } from '../shared/run-stage';
 import type { CleanExecutorOptions } from './schema';
 
+/** `nx run <p>:clean`: remove temporary outputs, data and models when asked; never rollout jobs or the ledger (libs/config). */
 export default async function cleanExecutor(options: CleanExecutorOptions, context: ExecutorContext) {
-  return runStage(context, 'clean', async (pipeline, io) => {
-    const removed = cleanPipeline(pipeline.paths, options, io.log);
-    return `${options.dryRun ? 'would remove' : 'removed'} ${removed.length} path${removed.length === 1 ? '' : 's'}`;
-  });
+  return runStage(context, 'clean', (pipeline, io) => runClean(pipeline, io, options));
 }

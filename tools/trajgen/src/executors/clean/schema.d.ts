@@ -1,7 +1,2 @@
-export interface CleanExecutorOptions {
-  data?: boolean;
-  models?: boolean;
-  dryRun?: boolean;
-  jobs?: boolean;
-  ledger?: boolean;
-}
+// The options' type is the lib's, so the executor and run<Stage> cannot drift apart; schema.json is what Nx validates.
+export type { CleanStageOptions as CleanExecutorOptions } from '@trajgen/config';

@@ -3,7 +3,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import convertExecutor from './executor';
-import generateExcludedReposExecutor from '../generate-excluded-repos/executor';
 import { makeWorkspace, SYNTHETIC, writeTrial } from '../../../../../libs/convert/src/__fixtures__/workspace';
 
 const REPO = join(__dirname, '../../../../..');
@@ -41,18 +40,5 @@ describe('convert executor', () => {
     expect(await convertExecutor({ excludeReposFile: 'missing.txt' }, context)).toEqual({ success: false });
     expect(err.mock.calls.flat().join('\n')).toMatch(/exclude_repos_file .*missing\.txt does not exist\n\s+→ Regenerate it/);
     err.mockRestore();
-  });
-});
-
-describe('generate-excluded-repos executor', () => {
-  it('writes the list from local exports and prints the diff', async () => {
-    const { ws, context } = workspaceWithPipeline();
-    writeFileSync(join(ws.root, 'verified.jsonl'), '{"repo":"django/django"}\n{"repo":"new/repo"}\n');
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    expect(await generateExcludedReposExecutor({ from: 'verified.jsonl', output: '{workspaceRoot}/out.txt' }, context)).toEqual({ success: true });
-    const printed = log.mock.calls.flat().join('\n');
-    log.mockRestore();
-    expect(printed).toMatch(/\+ django\/django\n\+ new\/repo/);
-    expect(readFileSync(join(ws.root, 'out.txt'), 'utf8')).toMatch(/from verified\.jsonl: 2 repos\.\n(#.*\n)django\/django\nnew\/repo\n$/);
   });
 });

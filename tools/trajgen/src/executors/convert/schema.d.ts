@@ -1,4 +1,2 @@
-export interface ConvertExecutorOptions {
-  /** Overrides conversion.exclude_repos_file; "" disables repo exclusion. */
-  excludeReposFile?: string;
-}
+// The options' type is the lib's, so the executor and run<Stage> cannot drift apart; schema.json is what Nx validates.
+export type { ConvertStageOptions as ConvertExecutorOptions } from '@trajgen/convert';

@@ -1,8 +1,2 @@
-export interface GenerateExcludedReposExecutorOptions {
-  /** Comma-separated dataset exports with a repo column. */
-  from?: string;
-  /** Use the Hugging Face datasets-server API. */
-  hf?: boolean;
-  /** Output file (default: conversion.exclude_repos_file, else artifacts/data/excluded_repos.txt). */
-  output?: string;
-}
+// The options' type is the lib's, so the executor and run<Stage> cannot drift apart; schema.json is what Nx validates.
+export type { GenerateExcludedReposStageOptions as GenerateExcludedReposExecutorOptions } from '@trajgen/convert';

@@ -1,12 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { registerDataset } from '@trajgen/llamafactory';
+import { runRegister } from '@trajgen/llamafactory';
 import { runStage } from '../shared/run-stage';
 import type { RegisterExecutorOptions } from './schema';
 
-export default async function registerExecutor(_options: RegisterExecutorOptions, context: ExecutorContext) {
-  return runStage(context, 'register', async (pipeline, io) => {
-    const result = await registerDataset(pipeline);
-    result.warnings.forEach(io.warn);
-    return result.summary;
-  });
+/** `nx run <p>:register`: the dataset into LLaMA-Factory's dataset_info.json and the receipt train reads (libs/llamafactory). */
+export default async function registerExecutor(options: RegisterExecutorOptions, context: ExecutorContext) {
+  return runStage(context, 'register', (pipeline, io) => runRegister(pipeline, io, options));
 }

@@ -1,2 +1,2 @@
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface RegisterExecutorOptions {}
+// The options' type is the lib's, so the executor and run<Stage> cannot drift apart; schema.json is what Nx validates.
+export type { RegisterStageOptions as RegisterExecutorOptions } from '@trajgen/llamafactory';

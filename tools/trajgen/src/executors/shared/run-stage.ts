@@ -1,24 +1,32 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { formatError, formatDuration } from '@trajgen/core';
+import { consoleStageIO, formatError, formatDuration, type StageIO } from '@trajgen/core';
 import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
 import { startStageMarker } from './run-marker';
 
-export interface StageIO {
-  log: (line: string) => void;
-  warn: (line: string) => void;
-}
-
 /**
  * The common shell of every executor: load and validate the pipeline config,
- * run the stage body, print a one-line result; errors are printed for people
- * (what, where, what to do), never swallowed. Under Nx it also keeps the
- * stage's run marker (run-marker.ts), so a run whose nx process is killed is
- * still recorded, as interrupted.
+ * run the stage body — one call of its lib's `run<Stage>(pipeline, io,
+ * options)` — and print the one-line summary it returns; errors are printed
+ * for people (what, where, what to do), never swallowed. Under Nx it also
+ * keeps the stage's run marker (run-marker.ts), so a run whose nx process is
+ * killed is still recorded, as interrupted.
  */
 export async function runStage(
   context: ExecutorContext,
   stage: string,
   body: (pipeline: LoadedPipeline, io: StageIO) => Promise<void | string>,
+): Promise<{ success: boolean }> {
+  return runTarget(context, stage, (name, io) => body(loadPipeline(context.root, name), io));
+}
+
+/**
+ * runStage without loading the config first: for `check`, whose job includes
+ * reporting a config.yaml that does not load.
+ */
+export async function runTarget(
+  context: ExecutorContext,
+  stage: string,
+  body: (pipeline: string, io: StageIO) => Promise<void | string>,
 ): Promise<{ success: boolean }> {
   const name = context.projectName;
   if (!name) {
@@ -34,13 +42,9 @@ export async function runStage(
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
-  const io: StageIO = {
-    log: (line) => console.log(line),
-    warn: (line) => console.warn(`warning: ${line}`),
-  };
+  const io = consoleStageIO();
   try {
-    const pipeline = loadPipeline(context.root, name);
-    const summary = await body(pipeline, io);
+    const summary = await body(name, io);
     // The finish time is part of the line Nx replays from its cache: a replayed "done in 6m15s" shows when it really ran.
     const finished = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     console.log(`✔ ${name}:${stage} done in ${formatDuration(Date.now() - started)}${summary ? ` — ${summary}` : ''} (finished ${finished})`);

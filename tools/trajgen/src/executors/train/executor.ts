@@ -1,11 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { trainPipeline } from '@trajgen/trainer';
+import { runTrain } from '@trajgen/trainer';
 import { runStage } from '../shared/run-stage';
 import type { TrainExecutorOptions } from './schema';
 
-export default async function trainExecutor(_options: TrainExecutorOptions, context: ExecutorContext) {
-  return runStage(context, 'train', async (pipeline, io) => {
-    const outcome = await trainPipeline(pipeline, io);
-    return outcome.summary;
-  });
+/** `nx run <p>:train`: train on the registered dataset with the configured backend, write train/ and the config write-back (libs/trainer). */
+export default async function trainExecutor(options: TrainExecutorOptions, context: ExecutorContext) {
+  return runStage(context, 'train', (pipeline, io) => runTrain(pipeline, io, options));
 }
