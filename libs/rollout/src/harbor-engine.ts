@@ -5,7 +5,7 @@ import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, instanceIdOf, readTrialDir, type Harb
 import { TRAJECTORY_FILE } from '@trajgen/proxy';
 import { isUsableTrial, type EngineEvents, type FinishedTrial } from './engine';
 import { harborInstallHint } from './harbor-env';
-import { runInProcessGroup } from './process';
+import { runInProcessGroup, type GroupRunResult } from './process';
 
 /**
  * The harbor engine: one `harbor run -c <config> -y` per job (reference/harbor.md
@@ -76,169 +76,53 @@ interface Observed {
   kept?: string;
 }
 
+/** What the engine has seen of the job, scan after scan, and of Harbor's runs. */
+interface JobWatch {
+  o: HarborEngineOptions;
+  claimed: Set<string>;
+  nAttempts: number;
+  maxRetries: number;
+  excluded: Set<string>;
+  /** result ids already read (Harbor writes each result.json once). */
+  seenResults: Set<string>;
+  /** Trial dirs reported as started. */
+  started: Set<string>;
+  attemptsByTrial: Map<string, number>;
+  attemptsByTask: Map<string, number>;
+  /** By trial name: results Harbor may still retry (or resume may run again). */
+  provisional: Map<string, Observed>;
+  /** By task: final results (n_attempts of them make the task finished). */
+  finals: Map<string, Observed[]>;
+  /** Tasks whose final trial was reported. */
+  reported: Set<string>;
+  runs: HarborEngineResult['runs'];
+  retries: number;
+  finished: number;
+}
+
 export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEngineResult> {
-  const claimed = new Set(o.tasks);
-  const nAttempts = Math.max(1, o.config.n_attempts);
-  const maxRetries = o.config.retry.max_retries;
-  const excluded = new Set(o.config.retry.exclude_exceptions ?? [...EXCLUDED]);
-  const seenResults = new Set<string>();
-  const started = new Set<string>();
-  const attemptsByTrial = new Map<string, number>();
-  const attemptsByTask = new Map<string, number>();
-  const provisional = new Map<string, Observed>();
-  const finals = new Map<string, Observed[]>();
-  const reported = new Set<string>();
-  const runs: HarborEngineResult['runs'] = [];
-  let retries = 0;
-  let finished = 0;
+  const w: JobWatch = {
+    o,
+    claimed: new Set(o.tasks),
+    nAttempts: Math.max(1, o.config.n_attempts),
+    maxRetries: o.config.retry.max_retries,
+    excluded: new Set(o.config.retry.exclude_exceptions ?? [...EXCLUDED]),
+    seenResults: new Set(),
+    started: new Set(),
+    attemptsByTrial: new Map(),
+    attemptsByTask: new Map(),
+    provisional: new Map(),
+    finals: new Map(),
+    reported: new Set(),
+    runs: [],
+    retries: 0,
+    finished: 0,
+  };
   mkdirSync(o.attemptsDir, { recursive: true });
-
-  const keep = (obs: { trial: string; dir: string }, why: string): string | undefined => {
-    const n = attemptsByTrial.get(obs.trial) ?? 0;
-    const dest = join(o.attemptsDir, `${obs.trial}.${why}${n ? `.${n}` : ''}`);
-    try {
-      if (!existsSync(dest)) cpSync(obs.dir, dest, { recursive: true });
-      return dest;
-    } catch {
-      return undefined; // Harbor removed it under us; the jsonl copy below is best effort
-    }
-  };
-
-  const report = (taskId: string) => {
-    const list = finals.get(taskId) ?? [];
-    if (reported.has(taskId) || list.length < nAttempts) return;
-    reported.add(taskId);
-    const usable = list.filter((t) => isUsableTrial(t.dir, t.result));
-    const chosen = usable.length ? usable[usable.length - 1] : list[list.length - 1];
-    finished += 1;
-    const trial: FinishedTrial = { taskId, trialName: chosen.trial, trialDir: chosen.dir, result: chosen.result, attempts: attemptsByTask.get(taskId) ?? list.length };
-    o.events.onTrialFinished(trial);
-  };
-
-  const finalize = (obs: Observed) => {
-    provisional.delete(obs.trial);
-    const list = finals.get(obs.taskId) ?? [];
-    list.push(obs);
-    finals.set(obs.taskId, list);
-    report(obs.taskId);
-  };
-
-  const scan = () => {
-    let names: string[];
-    try {
-      names = readdirSync(o.jobDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-        .map((d) => d.name)
-        .sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const dir = join(o.jobDir, name);
-      const t = readTrialDir(dir, name);
-      const taskId = instanceIdOf(t);
-      if (!t.result) {
-        if (!started.has(name) && claimed.has(taskId)) {
-          started.add(name);
-          o.events.onTrialStarted?.(taskId, name);
-        }
-        continue;
-      }
-      if (seenResults.has(t.result.id)) continue;
-      seenResults.add(t.result.id);
-      if (!claimed.has(taskId)) {
-        o.events.warn(`harbor ran ${name} (task ${taskId}), which this rollout did not claim; not recorded`);
-        continue;
-      }
-      started.add(name);
-      const n = (attemptsByTrial.get(name) ?? 0) + 1;
-      attemptsByTrial.set(name, n);
-      attemptsByTask.set(taskId, (attemptsByTask.get(taskId) ?? 0) + 1);
-      const superseded = provisional.get(name);
-      if (superseded) retries += 1;
-      const obs: Observed = { taskId, trial: name, dir, result: t.result };
-      const type = t.result.exception_info?.exception_type;
-      const harborRetries = type !== undefined && !excluded.has(type) && type !== 'CancelledError' && n - 1 < maxRetries;
-      if (harborRetries || type === 'CancelledError') {
-        // Harbor will delete this dir (retry, or resume's CancelledError filter): keep a copy now.
-        const kept = keep(obs, type === 'CancelledError' ? 'cancelled' : 'retried');
-        provisional.set(name, { ...obs, kept });
-        if (harborRetries && kept) o.events.onRetry?.(taskId, name, type!, n, kept);
-        continue;
-      }
-      finalize(obs);
-    }
-  };
-
-  const settleProvisional = () => {
-    for (const obs of [...provisional.values()]) {
-      // Harbor did not retry it after all (the job ended): it is final. Prefer the dir if it still holds that result.
-      const current = readTrialDir(obs.dir, obs.trial);
-      finalize({ ...obs, dir: current.result?.id === obs.result.id || !obs.kept ? obs.dir : obs.kept });
-    }
-  };
-
-  function keepUnfinished() {
-    // `harbor job resume` deletes trial dirs without result.json (§5.7): copy those holding a trajectory first.
-    let names: string[] = [];
-    try {
-      names = readdirSync(o.jobDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-        .map((d) => d.name);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const dir = join(o.jobDir, name);
-      if (existsSync(join(dir, 'result.json'))) continue;
-      if (existsSync(join(dir, 'agent', TRAJECTORY_FILE)) || existsSync(join(dir, 'agent', 'trajectory.json'))) keep({ trial: name, dir }, 'interrupted');
-    }
-  }
-
-
-  const lines = (prefix: string) => {
-    let buf = '';
-    return (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        o.events.log(`${prefix}${buf.slice(0, i).replace(/\r/g, '')}`);
-        buf = buf.slice(i + 1);
-      }
-    };
-  };
-
-  const runHarbor = async (args: string[]) => {
-    const poll = setInterval(scan, o.pollMs ?? 500);
-    try {
-      const r = await runInProcessGroup(o.executable, args, {
-        cwd: o.cwd,
-        env: o.env,
-        timeoutMs: Infinity,
-        outputFile: o.logFile,
-        signal: o.signal,
-        killGraceMs: o.stopGraceMs ?? 30_000,
-        onOutput: lines('harbor │ '),
-      });
-      if (r.spawnError) {
-        throw new TrajgenError(`Cannot start the Harbor CLI ${JSON.stringify(o.executable)}: ${r.spawnError.message}`, {
-          hint: `${harborInstallHint()}; or use rollout.engine: local for trusted tasks.`,
-        });
-      }
-      runs.push({ command: `${o.executable} ${args.join(' ')}`, code: r.code, signal: r.signal });
-      return r;
-    } finally {
-      clearInterval(poll);
-      scan();
-    }
-  };
-
-  if (o.resume) keepUnfinished();
-  let r = await runHarbor(o.resume ? ['job', 'resume', '-p', o.jobDir] : ['run', '-c', o.configFile, '-y']);
+  if (o.resume) keepUnfinished(w);
+  let r = await runHarbor(w, o.resume ? ['job', 'resume', '-p', o.jobDir] : ['run', '-c', o.configFile, '-y']);
   for (let resumes = 0; ; resumes++) {
-    // Resume keeps trials with a result (except CancelledError ones, which it runs again).
-    const kept = (id: string) => [...provisional.values()].filter((p) => p.taskId === id && p.result.exception_info?.exception_type !== 'CancelledError').length;
-    const missing = o.tasks.filter((id) => !reported.has(id) && (finals.get(id)?.length ?? 0) + kept(id) < nAttempts);
+    const missing = missingTasks(w);
     if (o.signal.aborted || missing.length === 0 || resumes >= (o.maxResumes ?? 2) || !existsSync(join(o.jobDir, 'config.json'))) {
       if (!o.signal.aborted && missing.length > 0 && !existsSync(join(o.jobDir, 'config.json'))) {
         o.events.warn(`harbor exited (code ${r.code}) without creating ${o.jobDir}; see ${o.logFile}`);
@@ -246,28 +130,179 @@ export async function runHarborEngine(o: HarborEngineOptions): Promise<HarborEng
       break;
     }
     o.events.warn(`harbor stopped (code ${r.code}${r.signal ? `, ${r.signal}` : ''}) with ${missing.length} task${missing.length === 1 ? '' : 's'} unfinished: resuming the job (harbor job resume)`);
-    keepUnfinished();
-    r = await runHarbor(['job', 'resume', '-p', o.jobDir]);
+    keepUnfinished(w);
+    r = await runHarbor(w, ['job', 'resume', '-p', o.jobDir]);
   }
-  if (!o.signal.aborted && !o.resume && runs.length && runs[0].code !== 0 && !existsSync(join(o.jobDir, 'config.json'))) {
-    // Harbor refused to start the job (bad config, missing environment extra, …): nothing ran.
-    let tail = '';
-    try {
-      tail = readFileSync(o.logFile, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-    } catch {
-      tail = '';
-    }
-    throw new TrajgenError(`harbor run exited with code ${runs[0].code} before creating the job`, {
-      details: tail ? tail.split('\n') : [],
-      hint: `See ${o.logFile} and the generated config ${o.configFile}. The claimed tasks go back to pending at the next run.`,
-    });
-  }
-  if (o.signal.aborted) keepUnfinished();
-  settleProvisional();
-  const unfinished = o.tasks.filter((id) => !reported.has(id));
+  const { runs } = w;
+  if (!o.signal.aborted && !o.resume && runs.length && runs[0].code !== 0 && !existsSync(join(o.jobDir, 'config.json'))) throw harborRefused(o, runs[0].code);
+  if (o.signal.aborted) keepUnfinished(w);
+  settleProvisional(w);
+  const unfinished = o.tasks.filter((id) => !w.reported.has(id));
   // A summary of what Harbor ran, next to its log (never inside the job dir).
+  const { retries, finished } = w;
   writeJsonAtomic(`${o.logFile}.runs.json`, { runs, retries, finished, unfinished });
   return { finished, unfinished, runs, retries };
+}
+
+/** One `harbor …` in its own process group, its output streamed to the log; the job dir is scanned while it runs and once after. */
+async function runHarbor(w: JobWatch, args: string[]): Promise<GroupRunResult> {
+  const { o } = w;
+  const poll = setInterval(() => scan(w), o.pollMs ?? 500);
+  try {
+    const r = await runInProcessGroup(o.executable, args, {
+      cwd: o.cwd,
+      env: o.env,
+      timeoutMs: Infinity,
+      outputFile: o.logFile,
+      signal: o.signal,
+      killGraceMs: o.stopGraceMs ?? 30_000,
+      onOutput: lines('harbor │ ', o.events.log),
+    });
+    if (r.spawnError) {
+      throw new TrajgenError(`Cannot start the Harbor CLI ${JSON.stringify(o.executable)}: ${r.spawnError.message}`, {
+        hint: `${harborInstallHint()}; or use rollout.engine: local for trusted tasks.`,
+      });
+    }
+    w.runs.push({ command: `${o.executable} ${args.join(' ')}`, code: r.code, signal: r.signal });
+    return r;
+  } finally {
+    clearInterval(poll);
+    scan(w);
+  }
+}
+
+/** Output chunks → whole lines, each logged with `prefix`. */
+function lines(prefix: string, log: (line: string) => void): (chunk: Buffer) => void {
+  let buf = '';
+  return (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      log(`${prefix}${buf.slice(0, i).replace(/\r/g, '')}`);
+      buf = buf.slice(i + 1);
+    }
+  };
+}
+
+/** Claimed tasks still short of n_attempts results. Resume keeps trials with a result (except CancelledError ones, which it runs again). */
+function missingTasks(w: JobWatch): string[] {
+  const kept = (id: string) => [...w.provisional.values()].filter((p) => p.taskId === id && p.result.exception_info?.exception_type !== 'CancelledError').length;
+  return w.o.tasks.filter((id) => !w.reported.has(id) && (w.finals.get(id)?.length ?? 0) + kept(id) < w.nAttempts);
+}
+
+/** Harbor refused to start the job (bad config, missing environment extra, …): nothing ran. */
+function harborRefused(o: HarborEngineOptions, code: number | null): TrajgenError {
+  let tail = '';
+  try {
+    tail = readFileSync(o.logFile, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+  } catch {
+    tail = '';
+  }
+  return new TrajgenError(`harbor run exited with code ${code} before creating the job`, {
+    details: tail ? tail.split('\n') : [],
+    hint: `See ${o.logFile} and the generated config ${o.configFile}. The claimed tasks go back to pending at the next run.`,
+  });
+}
+
+/** The job's trial dirs (not the dot dirs), or none while Harbor has not created the job dir. */
+function trialDirNames(jobDir: string): string[] {
+  try {
+    return readdirSync(jobDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Copy a trial dir Harbor is about to delete to the attempts dir (best effort: Harbor may have removed it already). */
+function keep(w: JobWatch, obs: { trial: string; dir: string }, why: string): string | undefined {
+  const n = w.attemptsByTrial.get(obs.trial) ?? 0;
+  const dest = join(w.o.attemptsDir, `${obs.trial}.${why}${n ? `.${n}` : ''}`);
+  try {
+    if (!existsSync(dest)) cpSync(obs.dir, dest, { recursive: true });
+    return dest;
+  } catch {
+    return undefined; // Harbor removed it under us; the jsonl copy below is best effort
+  }
+}
+
+/** Report a task once it has n_attempts final results: the last usable one, else the last. */
+function report(w: JobWatch, taskId: string): void {
+  const list = w.finals.get(taskId) ?? [];
+  if (w.reported.has(taskId) || list.length < w.nAttempts) return;
+  w.reported.add(taskId);
+  const usable = list.filter((t) => isUsableTrial(t.dir, t.result));
+  const chosen = usable.length ? usable[usable.length - 1] : list[list.length - 1];
+  w.finished += 1;
+  const trial: FinishedTrial = { taskId, trialName: chosen.trial, trialDir: chosen.dir, result: chosen.result, attempts: w.attemptsByTask.get(taskId) ?? list.length };
+  w.o.events.onTrialFinished(trial);
+}
+
+function finalize(w: JobWatch, obs: Observed): void {
+  w.provisional.delete(obs.trial);
+  const list = w.finals.get(obs.taskId) ?? [];
+  list.push(obs);
+  w.finals.set(obs.taskId, list);
+  report(w, obs.taskId);
+}
+
+/** Read the job dir: new trials are reported started, new results provisional (Harbor will retry or resume them) or final. */
+function scan(w: JobWatch): void {
+  for (const name of trialDirNames(w.o.jobDir).sort()) observe(w, name);
+}
+
+function observe(w: JobWatch, name: string): void {
+  const { o } = w;
+  const dir = join(o.jobDir, name);
+  const t = readTrialDir(dir, name);
+  const taskId = instanceIdOf(t);
+  if (!t.result) {
+    if (!w.started.has(name) && w.claimed.has(taskId)) {
+      w.started.add(name);
+      o.events.onTrialStarted?.(taskId, name);
+    }
+    return;
+  }
+  if (w.seenResults.has(t.result.id)) return;
+  w.seenResults.add(t.result.id);
+  if (!w.claimed.has(taskId)) {
+    o.events.warn(`harbor ran ${name} (task ${taskId}), which this rollout did not claim; not recorded`);
+    return;
+  }
+  w.started.add(name);
+  const n = (w.attemptsByTrial.get(name) ?? 0) + 1;
+  w.attemptsByTrial.set(name, n);
+  w.attemptsByTask.set(taskId, (w.attemptsByTask.get(taskId) ?? 0) + 1);
+  if (w.provisional.get(name)) w.retries += 1;
+  const obs: Observed = { taskId, trial: name, dir, result: t.result };
+  const type = t.result.exception_info?.exception_type;
+  const harborRetries = type !== undefined && !w.excluded.has(type) && type !== 'CancelledError' && n - 1 < w.maxRetries;
+  if (harborRetries || type === 'CancelledError') {
+    // Harbor will delete this dir (retry, or resume's CancelledError filter): keep a copy now.
+    const kept = keep(w, obs, type === 'CancelledError' ? 'cancelled' : 'retried');
+    w.provisional.set(name, { ...obs, kept });
+    if (harborRetries && kept) o.events.onRetry?.(taskId, name, type!, n, kept);
+    return;
+  }
+  finalize(w, obs);
+}
+
+/** The job ended: what Harbor did not retry after all is final. Prefer the dir if it still holds that result. */
+function settleProvisional(w: JobWatch): void {
+  for (const obs of [...w.provisional.values()]) {
+    const current = readTrialDir(obs.dir, obs.trial);
+    finalize(w, { ...obs, dir: current.result?.id === obs.result.id || !obs.kept ? obs.dir : obs.kept });
+  }
+}
+
+/** `harbor job resume` deletes trial dirs without result.json (§5.7): copy those holding a trajectory first. */
+function keepUnfinished(w: JobWatch): void {
+  for (const name of trialDirNames(w.o.jobDir)) {
+    const dir = join(w.o.jobDir, name);
+    if (existsSync(join(dir, 'result.json'))) continue;
+    if (existsSync(join(dir, 'agent', TRAJECTORY_FILE)) || existsSync(join(dir, 'agent', 'trajectory.json'))) keep(w, { trial: name, dir }, 'interrupted');
+  }
 }
 
 /** Read a Harbor job config file (JSON) back, e.g. to show what ran. */

@@ -27,3 +27,17 @@ export function jobName(parts: { dataset: string; agent: string; version: string
   for (let i = 2; existsSync(join(jobsDir, name)); i++) name = `${base}-${i}`;
   return name;
 }
+
+/** Where a rollout job's files go: Harbor's job layout under `jobs/`, the run's own logs under `logs/<job>/`. */
+export interface JobPlace {
+  job: string;
+  jobDir: string;
+  logsDir: string;
+  /** The run's log (every console line of the stage, warnings marked). */
+  runLog: string;
+}
+
+export function jobPlace(paths: { jobs: string; logs: string }, job: string): JobPlace {
+  const logsDir = join(paths.logs, job);
+  return { job, jobDir: join(paths.jobs, job), logsDir, runLog: join(logsDir, 'rollout.log') };
+}

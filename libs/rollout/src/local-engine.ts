@@ -142,12 +142,72 @@ export async function runLocalEngine(o: LocalEngineOptions): Promise<LocalEngine
   return { finished, notStarted: notStarted.map((t) => t.id), retries };
 }
 
+/** One trial while it runs: where it lives and what its phases found so far. */
+interface TrialRun {
+  o: LocalEngineOptions;
+  task: TaskToRun;
+  host: NodeJS.ProcessEnv;
+  trialName: string;
+  trialDir: string;
+  /** The working copy (the agent's cwd, standing in for the container's WORKDIR), HOME and TMPDIR: under `<tmpRoot>/<trial>`. */
+  app: string;
+  home: string;
+  tmp: string;
+  agentSec: number;
+  verifierSec: number;
+  exception: ExceptionInfo | null;
+  rewards: Record<string, number> | null;
+  timings: { environment_setup: TimingInfo | null; agent_setup: TimingInfo | null; agent_execution: TimingInfo | null; verifier: TimingInfo | null };
+  agentRan: boolean;
+  cancelled: boolean;
+}
+
 async function runTrial(o: LocalEngineOptions, task: TaskToRun, host: NodeJS.ProcessEnv, sharedCache: string): Promise<{ result: TrialResult; trialDir: string; trialName: string }> {
   const startedAt = new Date();
   // Harbor names a trial after the task dir's name (the task id).
   const trialName = generateTrialName(task.id);
   const { agentSec, verifierSec } = effectiveTimeouts(task, o.timeouts);
-  const config: TrialConfig = {
+  const config = trialConfigOf(o, task, trialName);
+  const trialDir = o.writer.startTrial(config);
+  o.proxy.router.register(trialName);
+  o.events.onTrialStarted?.(task.id, trialName);
+  trialLog(trialDir, `trial ${trialName} of task ${task.id} (${task.relPath}); agent timeout ${agentSec}s, verifier timeout ${verifierSec}s`);
+
+  const scratch = join(o.tmpRoot, trialName);
+  const t: TrialRun = {
+    o,
+    task,
+    host,
+    trialName,
+    trialDir,
+    app: join(scratch, 'app'),
+    home: join(scratch, 'home'),
+    tmp: join(scratch, 'tmp'),
+    agentSec,
+    verifierSec,
+    exception: null,
+    rewards: null,
+    timings: { environment_setup: null, agent_setup: null, agent_execution: null, verifier: null },
+    agentRan: false,
+    cancelled: false,
+  };
+  try {
+    await runPhases(t, sharedCache);
+  } catch (error) {
+    // Anything unexpected (a copy failing, a file we could not write) is an infrastructure error of this trial.
+    const message = error instanceof Error ? error.message : String(error);
+    t.exception = exceptionInfo('TrajgenEngineError', message, error instanceof Error ? (error.stack ?? message) : message);
+  } finally {
+    o.proxy.router.unregister(trialName);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  if (t.exception) writeFileSync(join(trialDir, 'exception.txt'), t.exception.exception_traceback);
+  return { result: trialResultOf(t, config, startedAt), trialDir, trialName };
+}
+
+function trialConfigOf(o: LocalEngineOptions, task: TaskToRun, trialName: string): TrialConfig {
+  return {
     task: { path: task.relPath },
     trial_name: trialName,
     trials_dir: o.writer.dir,
@@ -162,120 +222,143 @@ async function runTrial(o: LocalEngineOptions, task: TaskToRun, host: NodeJS.Pro
     verifier: { max_timeout_sec: o.timeouts.verifier_sec },
     job_id: o.writer.id,
   };
-  const trialDir = o.writer.startTrial(config);
-  o.proxy.router.register(trialName);
-  o.events.onTrialStarted?.(task.id, trialName);
-  trialLog(trialDir, `trial ${trialName} of task ${task.id} (${task.relPath}); agent timeout ${agentSec}s, verifier timeout ${verifierSec}s`);
+}
 
-  const scratch = join(o.tmpRoot, trialName);
-  const app = join(scratch, 'app');
-  const home = join(scratch, 'home');
-  const tmp = join(scratch, 'tmp');
-  let exception: ExceptionInfo | null = null;
-  let rewards: Record<string, number> | null = null;
-  const timings: { environment_setup: TimingInfo | null; agent_setup: TimingInfo | null; agent_execution: TimingInfo | null; verifier: TimingInfo | null } = {
-    environment_setup: null,
-    agent_setup: null,
-    agent_execution: null,
-    verifier: null,
-  };
-  let agentRan = false;
-  let cancelled = false;
+/** The phases of a trial, each timed; what they find goes into `t`. */
+async function runPhases(t: TrialRun, sharedCache: string): Promise<void> {
+  // 1. environment_setup: the working copy.
+  let t0 = new Date();
+  mkdirSync(t.home, { recursive: true });
+  mkdirSync(t.tmp, { recursive: true });
+  const envDir = join(t.task.dir, 'environment');
+  cpSync(envDir, t.app, { recursive: true, dereference: true, filter: (src) => !(dirname(src) === envDir && DOCKER_FILES.has(basename(src))) });
+  mkdirSync(t.app, { recursive: true });
+  t.timings.environment_setup = timing(t0, new Date());
 
-  try {
-    // 1. environment_setup: the working copy.
-    let t0 = new Date();
-    mkdirSync(home, { recursive: true });
-    mkdirSync(tmp, { recursive: true });
-    const envDir = join(task.dir, 'environment');
-    cpSync(envDir, app, { recursive: true, dereference: true, filter: (src) => !(dirname(src) === envDir && DOCKER_FILES.has(basename(src))) });
-    mkdirSync(app, { recursive: true });
-    timings.environment_setup = timing(t0, new Date());
+  // 2. agent_setup: config files, environment.
+  t0 = new Date();
+  const { args, env } = setUpAgent(t, sharedCache);
+  t.timings.agent_setup = timing(t0, new Date());
 
-    // 2. agent_setup: config files, environment.
-    t0 = new Date();
-    const launch = o.agent.launch({
-      instruction: task.instruction,
-      model: o.model,
-      proxyUrl: o.proxy.url,
-      key: o.proxy.key,
-      trial: trialName,
-      trialHeader: o.proxy.trialHeader,
-      trialDir,
-      sharedCacheDir: sharedCache,
-      maxTurns: o.maxTurns,
-    });
-    for (const [path, content] of Object.entries(launch.files)) {
-      mkdirSync(join(path, '..'), { recursive: true });
-      writeFileSync(path, content);
-    }
-    const taskEnv = resolveTaskEnv(task.environmentEnv, host, o.passEnv, `${task.relPath}/task.toml [environment].env`);
-    const env = cleanEnv({ dirs: { home, tmp }, host, passEnv: o.passEnv, layers: [taskEnv, o.agentEnv, launch.env] });
-    timings.agent_setup = timing(t0, new Date());
+  // 3. agent_execution.
+  await executeAgent(t, args, env);
 
-    // 3. agent_execution.
-    t0 = new Date();
-    const logFile = join(trialDir, 'agent', o.agent.logFile);
-    trialLog(trialDir, `agent: ${o.executable} (${o.agent.scaffold} ${o.agentVersion}), cwd ${app}`);
-    const run = await runInProcessGroup(o.executable, launch.args, { cwd: app, env, timeoutMs: agentSec * 1000, outputFile: logFile, signal: o.signal, killGraceMs: o.killGraceMs });
-    agentRan = !run.spawnError;
-    timings.agent_execution = timing(t0, new Date());
-    trialLog(trialDir, `agent exited: code ${run.code}${run.signal ? `, signal ${run.signal}` : ''}${run.timedOut ? ', timed out' : ''}${run.cancelled ? ', cancelled' : ''} after ${run.durationMs} ms`);
-    const details = [`command: ${o.executable} ${o.agent.scaffold === 'claude-code' ? '-p <instruction>' : 'run <instruction>'} …`, `cwd: ${app}`, `exit: code ${run.code}, signal ${run.signal}`];
-    const outputTail = () => ['last output lines:', ...tail(logFile).split('\n').map((l) => `  ${l.slice(0, 400)}`)];
-    if (run.cancelled) {
-      cancelled = true;
-      exception = exceptionInfo('CancelledError', 'The trial was cancelled (the rollout was interrupted)', traceback('agent', details, 'CancelledError', 'cancelled'));
-    } else if (run.spawnError) {
-      exception = exceptionInfo('NonZeroAgentExitCodeError', `The agent could not be started: ${run.spawnError.message}`, traceback('agent', details, 'NonZeroAgentExitCodeError', run.spawnError.message));
-    } else if (run.timedOut) {
-      const message = `Agent execution timed out after ${agentSec} seconds`;
-      exception = exceptionInfo('AgentTimeoutError', message, traceback('agent', [...details, ...outputTail()], 'AgentTimeoutError', message));
-    } else if (run.code !== 0) {
-      const message = `Agent command exited with ${run.code === null ? `signal ${run.signal}` : `code ${run.code}`}`;
-      exception = exceptionInfo('NonZeroAgentExitCodeError', message, traceback('agent', [...details, ...outputTail()], 'NonZeroAgentExitCodeError', message));
-    } else {
-      const reported = o.agent.outputError(readFileSync(logFile, 'utf8'));
-      if (reported) exception = exceptionInfo('NonZeroAgentExitCodeError', reported, traceback('agent', [...details, ...outputTail()], 'NonZeroAgentExitCodeError', reported));
-    }
-
-    // 4. verifier — also after an agent timeout or non-zero exit (Harbor §5.3), not after a cancel.
-    if (!cancelled && !o.signal.aborted) {
-      t0 = new Date();
-      const v = await runVerifier(o, task, trialDir, app, home, tmp, host, verifierSec);
-      timings.verifier = timing(t0, new Date());
-      trialLog(trialDir, `verifier exited: code ${v.code}${v.timedOut ? ', timed out' : ''}${v.cancelled ? ', cancelled' : ''} after ${v.durationMs} ms`);
-      if (v.cancelled) {
-        exception ??= exceptionInfo('CancelledError', 'The verifier was cancelled (the rollout was interrupted)', traceback('verifier', [], 'CancelledError', 'cancelled'));
-      } else if (v.timedOut) {
-        const message = `Verifier execution timed out after ${verifierSec} seconds`;
-        exception ??= exceptionInfo('VerifierTimeoutError', message, traceback('verifier', ['command: bash tests/test.sh', ...['last output lines:', ...tail(join(trialDir, 'verifier', 'test-stdout.txt')).split('\n').map((l) => `  ${l}`)]], 'VerifierTimeoutError', message));
-      } else {
-        try {
-          rewards = readVerifierRewards(join(trialDir, 'verifier'));
-        } catch (error) {
-          if (!(error instanceof RewardError)) throw error;
-          exception ??= exceptionInfo(error.exceptionType, error.message, traceback('verifier', ['command: bash tests/test.sh'], error.exceptionType, error.message));
-        }
-      }
-    } else if (!cancelled) {
-      cancelled = true;
-      exception ??= exceptionInfo('CancelledError', 'The trial was cancelled before its verifier ran', traceback('verifier', [], 'CancelledError', 'cancelled'));
-    }
-  } catch (error) {
-    // Anything unexpected (a copy failing, a file we could not write) is an infrastructure error of this trial.
-    const message = error instanceof Error ? error.message : String(error);
-    exception = exceptionInfo('TrajgenEngineError', message, error instanceof Error ? (error.stack ?? message) : message);
-  } finally {
-    o.proxy.router.unregister(trialName);
-    rmSync(scratch, { recursive: true, force: true });
+  // 4. verifier — also after an agent timeout or non-zero exit (Harbor §5.3), not after a cancel.
+  if (!t.cancelled && !t.o.signal.aborted) await verify(t);
+  else if (!t.cancelled) {
+    t.cancelled = true;
+    t.exception ??= exceptionInfo('CancelledError', 'The trial was cancelled before its verifier ran', traceback('verifier', [], 'CancelledError', 'cancelled'));
   }
+}
 
-  if (exception) writeFileSync(join(trialDir, 'exception.txt'), exception.exception_traceback);
-  const usage = agentRan ? usageOfFile(join(trialDir, 'agent', TRAJECTORY_FILE), o.prices) : null;
-  const result = assembleTrialResult({
+/** The agent's config files written, its command line and its clean environment. */
+function setUpAgent(t: TrialRun, sharedCache: string): { args: string[]; env: Record<string, string> } {
+  const { o, task } = t;
+  const launch = o.agent.launch({
+    instruction: task.instruction,
+    model: o.model,
+    proxyUrl: o.proxy.url,
+    key: o.proxy.key,
+    trial: t.trialName,
+    trialHeader: o.proxy.trialHeader,
+    trialDir: t.trialDir,
+    sharedCacheDir: sharedCache,
+    maxTurns: o.maxTurns,
+  });
+  for (const [path, content] of Object.entries(launch.files)) {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, content);
+  }
+  const taskEnv = resolveTaskEnv(task.environmentEnv, t.host, o.passEnv, `${task.relPath}/task.toml [environment].env`);
+  return { args: launch.args, env: cleanEnv({ dirs: { home: t.home, tmp: t.tmp }, host: t.host, passEnv: o.passEnv, layers: [taskEnv, o.agentEnv, launch.env] }) };
+}
+
+async function executeAgent(t: TrialRun, args: string[], env: Record<string, string>): Promise<void> {
+  const { o, trialDir } = t;
+  const t0 = new Date();
+  const logFile = join(trialDir, 'agent', o.agent.logFile);
+  trialLog(trialDir, `agent: ${o.executable} (${o.agent.scaffold} ${o.agentVersion}), cwd ${t.app}`);
+  const run = await runInProcessGroup(o.executable, args, { cwd: t.app, env, timeoutMs: t.agentSec * 1000, outputFile: logFile, signal: o.signal, killGraceMs: o.killGraceMs });
+  t.agentRan = !run.spawnError;
+  t.timings.agent_execution = timing(t0, new Date());
+  trialLog(trialDir, `agent exited: code ${run.code}${run.signal ? `, signal ${run.signal}` : ''}${run.timedOut ? ', timed out' : ''}${run.cancelled ? ', cancelled' : ''} after ${run.durationMs} ms`);
+  if (run.cancelled) t.cancelled = true;
+  t.exception = agentException(t, run, logFile);
+}
+
+/** How the agent's run failed, as Harbor names it (null: it did not). */
+function agentException(t: TrialRun, run: GroupRunResult, logFile: string): ExceptionInfo | null {
+  const { o } = t;
+  const details = [`command: ${o.executable} ${o.agent.scaffold === 'claude-code' ? '-p <instruction>' : 'run <instruction>'} …`, `cwd: ${t.app}`, `exit: code ${run.code}, signal ${run.signal}`];
+  const outputTail = () => ['last output lines:', ...tail(logFile).split('\n').map((l) => `  ${l.slice(0, 400)}`)];
+  if (run.cancelled) return exceptionInfo('CancelledError', 'The trial was cancelled (the rollout was interrupted)', traceback('agent', details, 'CancelledError', 'cancelled'));
+  if (run.spawnError) return exceptionInfo('NonZeroAgentExitCodeError', `The agent could not be started: ${run.spawnError.message}`, traceback('agent', details, 'NonZeroAgentExitCodeError', run.spawnError.message));
+  if (run.timedOut) {
+    const message = `Agent execution timed out after ${t.agentSec} seconds`;
+    return exceptionInfo('AgentTimeoutError', message, traceback('agent', [...details, ...outputTail()], 'AgentTimeoutError', message));
+  }
+  if (run.code !== 0) {
+    const message = `Agent command exited with ${run.code === null ? `signal ${run.signal}` : `code ${run.code}`}`;
+    return exceptionInfo('NonZeroAgentExitCodeError', message, traceback('agent', [...details, ...outputTail()], 'NonZeroAgentExitCodeError', message));
+  }
+  const reported = o.agent.outputError(readFileSync(logFile, 'utf8'));
+  return reported ? exceptionInfo('NonZeroAgentExitCodeError', reported, traceback('agent', [...details, ...outputTail()], 'NonZeroAgentExitCodeError', reported)) : null;
+}
+
+/** `bash tests/test.sh`, then the rewards it wrote (or why there are none). */
+async function verify(t: TrialRun): Promise<void> {
+  const { trialDir, verifierSec } = t;
+  const t0 = new Date();
+  const v = await runVerifier(t);
+  t.timings.verifier = timing(t0, new Date());
+  trialLog(trialDir, `verifier exited: code ${v.code}${v.timedOut ? ', timed out' : ''}${v.cancelled ? ', cancelled' : ''} after ${v.durationMs} ms`);
+  if (v.cancelled) {
+    t.exception ??= exceptionInfo('CancelledError', 'The verifier was cancelled (the rollout was interrupted)', traceback('verifier', [], 'CancelledError', 'cancelled'));
+  } else if (v.timedOut) {
+    const message = `Verifier execution timed out after ${verifierSec} seconds`;
+    t.exception ??= exceptionInfo('VerifierTimeoutError', message, traceback('verifier', ['command: bash tests/test.sh', ...['last output lines:', ...tail(join(trialDir, 'verifier', 'test-stdout.txt')).split('\n').map((l) => `  ${l}`)]], 'VerifierTimeoutError', message));
+  } else {
+    try {
+      t.rewards = readVerifierRewards(join(trialDir, 'verifier'));
+    } catch (error) {
+      if (!(error instanceof RewardError)) throw error;
+      t.exception ??= exceptionInfo(error.exceptionType, error.message, traceback('verifier', ['command: bash tests/test.sh'], error.exceptionType, error.message));
+    }
+  }
+}
+
+function runVerifier(t: TrialRun): Promise<GroupRunResult> {
+  const { o, task, trialDir, host } = t;
+  const where = `${task.relPath}/task.toml`;
+  const env = cleanEnv({
+    dirs: { home: t.home, tmp: t.tmp },
+    host,
+    layers: [
+      resolveTaskEnv(task.environmentEnv, host, o.passEnv, `${where} [environment].env`),
+      resolveTaskEnv(task.verifierEnv, host, o.passEnv, `${where} [verifier].env`),
+      { TRAJGEN_APP_DIR: t.app, TRAJGEN_LOGS_DIR: trialDir },
+    ],
+  });
+  mkdirSync(join(trialDir, 'verifier'), { recursive: true });
+  const script = join(task.dir, 'tests', 'test.sh');
+  if (!existsSync(script)) throw new Error(`${task.relPath}/tests/test.sh is missing`);
+  return runInProcessGroup('bash', [script], {
+    cwd: t.app,
+    env,
+    timeoutMs: t.verifierSec * 1000,
+    outputFile: join(trialDir, 'verifier', 'test-stdout.txt'),
+    signal: o.signal,
+    killGraceMs: o.killGraceMs,
+  });
+}
+
+/** The trial's result.json, assembled once at the end. */
+function trialResultOf(t: TrialRun, config: TrialConfig, startedAt: Date): TrialResult {
+  const { o, task, trialDir } = t;
+  const usage = t.agentRan ? usageOfFile(join(trialDir, 'agent', TRAJECTORY_FILE), o.prices) : null;
+  return assembleTrialResult({
     id: randomUUID(),
-    trialName,
+    trialName: t.trialName,
     trialDir,
     taskName: task.name,
     taskPath: task.relPath,
@@ -288,35 +371,10 @@ async function runTrial(o: LocalEngineOptions, task: TaskToRun, host: NodeJS.Pro
       modelInfo: { name: o.model, provider: o.agent.protocol },
     },
     usage,
-    rewards,
-    exception,
+    rewards: t.rewards,
+    exception: t.exception,
     startedAt,
     finishedAt: new Date(),
-    timings,
-  });
-  return { result, trialDir, trialName };
-}
-
-function runVerifier(o: LocalEngineOptions, task: TaskToRun, trialDir: string, app: string, home: string, tmp: string, host: NodeJS.ProcessEnv, verifierSec: number): Promise<GroupRunResult> {
-  const where = `${task.relPath}/task.toml`;
-  const env = cleanEnv({
-    dirs: { home, tmp },
-    host,
-    layers: [
-      resolveTaskEnv(task.environmentEnv, host, o.passEnv, `${where} [environment].env`),
-      resolveTaskEnv(task.verifierEnv, host, o.passEnv, `${where} [verifier].env`),
-      { TRAJGEN_APP_DIR: app, TRAJGEN_LOGS_DIR: trialDir },
-    ],
-  });
-  mkdirSync(join(trialDir, 'verifier'), { recursive: true });
-  const script = join(task.dir, 'tests', 'test.sh');
-  if (!existsSync(script)) throw new Error(`${task.relPath}/tests/test.sh is missing`);
-  return runInProcessGroup('bash', [script], {
-    cwd: app,
-    env,
-    timeoutMs: verifierSec * 1000,
-    outputFile: join(trialDir, 'verifier', 'test-stdout.txt'),
-    signal: o.signal,
-    killGraceMs: o.killGraceMs,
+    timings: t.timings,
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeRunFile, writeTrialsFile } from '@trajgen/contracts';
 import { instanceIdOf, listJobDirs, primaryReward, readJobDir } from '@trajgen/harbor';
 import { TRAJECTORY_FILES } from '@trajgen/ledger';
 
@@ -74,6 +75,24 @@ export function buildTrialsIndex(jobsDir: string, previous?: TrialsIndex): Trial
   }
   trials.sort((a, b) => byName(a.job, b.job) || byName(a.trial, b.trial));
   return { schema_version: 1, trials };
+}
+
+/** The previous rollout/trials.json, if readable (its entries are reused for unchanged trials). */
+export function readPreviousIndex(rolloutOut: string): TrialsIndex | undefined {
+  try {
+    const v = JSON.parse(readFileSync(join(rolloutOut, 'trials.json'), 'utf8')) as TrialsIndex;
+    return v && Array.isArray(v.trials) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeTrials(rolloutOut: string, trials: TrialsIndex): void {
+  writeTrialsFile(join(rolloutOut, 'trials.json'), trials);
+}
+
+export function writeRunRecord(rolloutOut: string, run: RunRecord): void {
+  writeRunFile(join(rolloutOut, 'run.json'), run);
 }
 
 /** rollout/run.json: this run. */

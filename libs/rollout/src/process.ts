@@ -74,30 +74,10 @@ export function runInProcessGroup(cmd: string, args: string[], options: GroupRun
   const started = Date.now();
   mkdirSync(dirname(options.outputFile), { recursive: true });
   const out = createWriteStream(options.outputFile, { flags: 'a' });
-  const grace = options.killGraceMs ?? 2000;
   return new Promise((resolve) => {
-    let timedOut = false;
-    let cancelled = false;
-    let settled = false;
-    let child: ChildProcess;
-    const watchdog = options.dieWithParent ?? true;
-    const resolved = resolveExecutable(cmd, options.env.PATH ?? process.env.PATH, options.cwd);
-    if (!resolved) {
-      const error = Object.assign(new Error(`spawn ${cmd} ENOENT: not found or not executable`), { code: 'ENOENT' });
-      out.end(() => resolve({ code: null, signal: null, timedOut: false, cancelled: false, spawnError: error, durationMs: Date.now() - started }));
-      return;
-    }
-    const bash = watchdog ? (resolveExecutable('bash', process.env.PATH, options.cwd) ?? '/bin/bash') : '';
-    const [file, argv] = watchdog ? [bash, ['-c', WATCHDOG, 'trajgen-watchdog', String(process.pid), resolved, ...args]] : [resolved, args];
-    try {
-      child = spawn(file, argv, {
-        cwd: options.cwd,
-        env: options.env,
-        detached: true,
-        stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-    } catch (error) {
-      out.end(() => resolve({ code: null, signal: null, timedOut: false, cancelled: false, spawnError: error as Error, durationMs: Date.now() - started }));
+    const child = spawnInGroup(cmd, args, options);
+    if (child instanceof Error) {
+      out.end(() => resolve({ code: null, signal: null, timedOut: false, cancelled: false, spawnError: child, durationMs: Date.now() - started }));
       return;
     }
     const pid = child.pid;
@@ -113,64 +93,101 @@ export function runInProcessGroup(cmd: string, args: string[], options: GroupRun
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    const kill = armKill(pid, options);
 
-    let killTimer: NodeJS.Timeout | undefined;
-    const terminate = () => {
-      if (pid === undefined) return;
-      signalGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
-      killTimer.unref();
-    };
-    const timer = Number.isFinite(options.timeoutMs)
-      ? setTimeout(() => {
-          timedOut = true;
-          terminate();
-        }, Math.max(0, options.timeoutMs))
-      : undefined;
-    const onAbort = () => {
-      cancelled = true;
-      terminate();
-    };
-    if (options.signal) {
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-    }
-
+    let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', onAbort);
+      kill.disarm();
       // Leftovers of the group (background jobs the agent started) go with it.
       if (pid !== undefined) {
         signalGroup(pid, 'SIGKILL');
         unregisterProcessGroup(pid);
       }
-      // Output pipes close once the group is gone; don't wait forever for a stray holder.
-      const closeWait = setTimeout(done, 2000);
-      let closed = 0;
-      let resolved = false;
-      const streams = [child.stdout, child.stderr].filter(Boolean);
-      function done() {
-        if (resolved) return;
-        resolved = true;
-        clearTimeout(closeWait);
-        child.stdout?.removeListener('data', onData);
-        child.stderr?.removeListener('data', onData);
-        out.end(() => resolve({ code, signal, timedOut, cancelled, spawnError, durationMs: Date.now() - started, pid }));
-      }
-      if (streams.length === 0) return done();
-      for (const s of streams) {
-        if (s!.readableEnded || s!.destroyed) {
-          if (++closed === streams.length) done();
-        } else
-          s!.once('close', () => {
-            if (++closed === streams.length) done();
-          });
-      }
+      afterOutputCloses(child, onData, () => out.end(() => resolve({ code, signal, timedOut: kill.timedOut, cancelled: kill.cancelled, spawnError, durationMs: Date.now() - started, pid })));
     };
     child.once('error', (error) => finish(null, null, error));
     child.once('exit', (code, signal) => finish(code, signal));
   });
+}
+
+/** The child leading a new process group (behind the watchdog unless dieWithParent is off), or why it could not start. */
+function spawnInGroup(cmd: string, args: string[], options: GroupRunOptions): ChildProcess | Error {
+  const watchdog = options.dieWithParent ?? true;
+  const resolved = resolveExecutable(cmd, options.env.PATH ?? process.env.PATH, options.cwd);
+  if (!resolved) return Object.assign(new Error(`spawn ${cmd} ENOENT: not found or not executable`), { code: 'ENOENT' });
+  const bash = watchdog ? (resolveExecutable('bash', process.env.PATH, options.cwd) ?? '/bin/bash') : '';
+  const [file, argv] = watchdog ? [bash, ['-c', WATCHDOG, 'trajgen-watchdog', String(process.pid), resolved, ...args]] : [resolved, args];
+  try {
+    return spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** The timeout and the cancel: SIGTERM to the group, SIGKILL after the grace; `disarm` once the process exited. */
+function armKill(pid: number | undefined, options: GroupRunOptions): { timedOut: boolean; cancelled: boolean; disarm(): void } {
+  const grace = options.killGraceMs ?? 2000;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = () => {
+    if (pid === undefined) return;
+    signalGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
+    killTimer.unref();
+  };
+  const onAbort = () => {
+    state.cancelled = true;
+    terminate();
+  };
+  const state = {
+    timedOut: false,
+    cancelled: false,
+    disarm: () => {
+      if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+  const timer = Number.isFinite(options.timeoutMs)
+    ? setTimeout(() => {
+        state.timedOut = true;
+        terminate();
+      }, Math.max(0, options.timeoutMs))
+    : undefined;
+  if (options.signal) {
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  return state;
+}
+
+/** Output pipes close once the group is gone; don't wait forever for a stray holder (2 s). */
+function afterOutputCloses(child: ChildProcess, onData: (chunk: Buffer) => void, then: () => void): void {
+  const closeWait = setTimeout(done, 2000);
+  let closed = 0;
+  let resolved = false;
+  const streams = [child.stdout, child.stderr].filter(Boolean);
+  function done() {
+    if (resolved) return;
+    resolved = true;
+    clearTimeout(closeWait);
+    child.stdout?.removeListener('data', onData);
+    child.stderr?.removeListener('data', onData);
+    then();
+  }
+  if (streams.length === 0) return done();
+  for (const s of streams) {
+    if (s!.readableEnded || s!.destroyed) {
+      if (++closed === streams.length) done();
+    } else
+      s!.once('close', () => {
+        if (++closed === streams.length) done();
+      });
+  }
 }
