@@ -207,6 +207,16 @@ interface LoggedRequest {
   stream: boolean;
 }
 
+/** A request body received whole. */
+interface CompleteBody {
+  state: 'complete';
+  raw: Buffer;
+  /** The parsed object, when the body was parsed to rewrite its model. */
+  parsed?: Record<string, unknown>;
+  /** What verbatimBytes gave (undefined: not computed yet). */
+  verbatim?: Buffer | null;
+}
+
 /** Stands in the line object for a body that is written as bytes (serialise() splices them in). */
 const LOGGED_AS_BYTES = Symbol('request body written as bytes');
 
@@ -314,7 +324,7 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
  * and appends one line per call to the trial's jsonl — durably, before the
  * client sees the end of the response. See index.ts for the contract.
  *
- * Long on purpose: it is the latency-critical hot path. The per-request
+ * Why this is long: it is the latency-critical hot path. The per-request
  * functions (handle, generation and its onResponse, passthrough, writeLine)
  * are closures over this proxy's state (key, counters, agent, appender,
  * secrets), created once per proxy; moving them out would mean passing that
@@ -419,26 +429,35 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   }
 
   /**
-   * How the request body goes into the line. The client's bytes go in as they
-   * are (newline bytes, which JSON only allows as whitespace between tokens,
-   * become spaces so the line stays one line) when the upstream accepted the
-   * call (2xx: it parsed the body as a request object), the bytes are framed
-   * as one object, valid UTF-8 and free of secrets: no parse and no
-   * re-serialisation of a 200 KB body on the hot path. Anything else (an
-   * upstream error, odd bytes, a possible secret) is parsed and serialised
-   * again, redacted; a body that is not JSON is logged as text.
+   * The client's bytes as they can go into a line, or null when they must be
+   * parsed and serialised again (redacted): they go in as they are when
+   * framed as one object, valid UTF-8 and free of secrets (newline bytes,
+   * which JSON only allows as whitespace between tokens, become spaces so the
+   * line stays one line). No parse and no re-serialisation of a 200 KB body;
+   * computed once the body is complete, while the upstream works on it.
    */
-  function requestForLine(raw: Buffer, accepted: boolean, sse: boolean, parsed?: Record<string, unknown>): LoggedRequest {
-    if (accepted && framedAsObject(raw) && isUtf8(raw) && !mayContainSecret(raw, secrets)) {
-      let bytes = raw;
-      if (raw.includes(0x0a) || raw.includes(0x0d)) {
-        bytes = Buffer.from(raw);
-        for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = 0x20;
-      }
+  function verbatimBytes(raw: Buffer): Buffer | null {
+    if (!framedAsObject(raw) || !isUtf8(raw) || mayContainSecret(raw, secrets)) return null;
+    if (!raw.includes(0x0a) && !raw.includes(0x0d)) return raw;
+    const bytes = Buffer.from(raw);
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = 0x20;
+    return bytes;
+  }
+
+  /**
+   * How the request body goes into the line: the client's bytes (see
+   * verbatimBytes) when the upstream accepted the call (2xx: it parsed the
+   * body as a request object); anything else (an upstream error, odd bytes, a
+   * possible secret) is parsed and serialised again, redacted; a body that is
+   * not JSON is logged as text.
+   */
+  function requestForLine(body: CompleteBody, accepted: boolean, sse: boolean): LoggedRequest {
+    if (accepted) {
+      if (body.verbatim === undefined) body.verbatim = verbatimBytes(body.raw);
       // A 2xx answer is a stream exactly when the request asked for one.
-      return { bytes, stream: sse };
+      if (body.verbatim) return { bytes: body.verbatim, stream: sse };
     }
-    const value = parsed ?? tryJson(raw);
+    const value = body.parsed ?? tryJson(body.raw);
     return { value, stream: (value as { stream?: unknown } | null)?.stream === true };
   }
 
@@ -447,7 +466,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
    * while it arrives (a model rewrite buffers it instead). Resolves when the
    * response is finished and the line written.
    *
-   * Long on purpose: one call's state (body, upstream request, partial
+   * Why this is long: one call's state (body, upstream request, partial
    * result, timer, abort reason) is shared by the closures below (fail,
    * refuse, write, the body and response handlers); splitting them would
    * allocate a state object per request on the hot path.
@@ -463,7 +482,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       let partial: () => { body: unknown; usage: unknown } = () => ({ body: null, usage: undefined });
       let upstreamStatus: number | null = null;
       let upReq: ClientRequest | undefined;
-      let body: { state: 'pending' } | { state: 'complete'; raw: Buffer; parsed?: Record<string, unknown> } | { state: 'refused' } = { state: 'pending' };
+      let body: { state: 'pending' } | CompleteBody | { state: 'refused' } = { state: 'pending' };
       let settleBody!: () => void;
       const bodySettled = new Promise<void>((r) => (settleBody = r));
 
@@ -482,8 +501,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
       });
       /** Write the line for this call (the body must be complete). */
       const write = (accepted: boolean, sse: boolean, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }) => {
-        const b = body as { raw: Buffer; parsed?: Record<string, unknown> };
-        const request = requestForLine(b.raw, accepted, sse, b.parsed);
+        const request = requestForLine(body as CompleteBody, accepted, sse);
         return writeLine(logPath, line(request, success, responseBody, usage, failure), request.bytes);
       };
 
@@ -580,22 +598,30 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         counters.generation += 1;
         trialCounters(trial).requests += 1;
         if (!rewriteModel) {
-          body = { state: 'complete', raw };
+          const complete: CompleteBody = { state: 'complete', raw };
+          body = complete;
           settleBody();
-          if (!finished) upReq!.end();
+          if (finished) return;
+          upReq!.end();
+          // While the upstream works: the checks the line needs (off the path between the last event and the client).
+          complete.verbatim = verbatimBytes(raw);
           return;
         }
         const parsed = tryJson(raw);
         const object = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-        body = { state: 'complete', raw, parsed: object };
+        const complete: CompleteBody = { state: 'complete', raw, parsed: object };
+        body = complete;
         settleBody();
         if (finished) return;
         const forward = !object || object.model === rewriteModel ? raw : Buffer.from(JSON.stringify({ ...object, model: rewriteModel }));
         upReq = openUpstream(forward.length);
         upReq.end(forward);
+        complete.verbatim = verbatimBytes(raw);
       });
 
-      // ---- the response (long on purpose: the buffered and streaming paths share this call's state; see above)
+      // ---- the response
+      // Why this is long: the buffered and the streaming path share this call's state (body,
+      // partial, finish, fail, write) with generation; apart, each would need it passed per request.
       function onResponse(up: IncomingMessage) {
         upstreamStatus = up.statusCode ?? 502;
         const status = upstreamStatus;
@@ -655,7 +681,12 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
         // event (message_stop / [DONE]) and anything after it until the line is on disk.
         // Reassembly for the log runs after the bytes are on their way (setImmediate).
         res.writeHead(status, headers);
-        res.flushHeaders();
+        // The headers go out with the first events (one write, as a plain pass-through sends
+        // them); when none came in with them, alone, once this turn of the loop is over.
+        let forwarded = false;
+        setImmediate(() => {
+          if (!forwarded && !res.destroyed && !res.writableEnded) res.flushHeaders();
+        });
         const splitter = new SseSplitter();
         const asm = assemblerFor(protocol);
         const terminalMark = protocol === 'anthropic' ? 'message_stop' : '[DONE]';
@@ -680,6 +711,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
             unassembled.push(raw);
           }
           if (out.length && !res.destroyed) {
+            forwarded = true;
             if (!res.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
               up.pause();
               res.once('drain', () => up.resume());
