@@ -220,6 +220,8 @@ function fsyncMicro(dir: string, n: number): { p50: number; p99: number } {
   return { p50: r2(pct(times, 50)), p99: r2(pct(times, 99)) };
 }
 
+// Why this is long: it is the bench's script, read top to bottom (start the three children, measure
+// each level, check requests against lines, write the results); the steps share the children and totals.
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tg-bench-proxy-'));
   const jobDir = join(work, 'job');

@@ -89,6 +89,40 @@ function sizes(paths: string[]): string {
 }
 
 /**
+ * LiteLLM's environment: the per-job key, production mode, the bundled price
+ * map, and the NAME of the variable holding the upstream key (which must be
+ * set; without a configured one, a placeholder of ours).
+ */
+function litellmEnv(baseEnv: NodeJS.ProcessEnv, key: string, upstream: LitellmProxyOptions['upstream']): { env: NodeJS.ProcessEnv; apiKeyEnv: string } {
+  // LITELLM_LOCAL_MODEL_COST_MAP: use the price map shipped in the package instead of fetching it from
+  // GitHub at every start (three retries, ~8 s, when the network is closed); our prices come from config.
+  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION', LITELLM_LOCAL_MODEL_COST_MAP: 'True' };
+  const apiKeyEnv = upstream.apiKeyEnv;
+  if (apiKeyEnv && !baseEnv[apiKeyEnv]) {
+    throw new TrajgenError(`The upstream key variable ${apiKeyEnv} is not set`, { hint: `Export ${apiKeyEnv} (rollout.llm_api.api_key_env names it).` });
+  }
+  if (apiKeyEnv) return { env, apiKeyEnv };
+  // No key configured (e.g. the oracle): LiteLLM's providers still want a non-empty one.
+  env[UPSTREAM_KEY_ENV] = upstream.apiKey ?? 'trajgen-no-upstream-key';
+  return { env, apiKeyEnv: UPSTREAM_KEY_ENV };
+}
+
+/** Resolves once the files' sizes stayed the same for quietMs (or timeoutMs passed). */
+async function filesSettled(paths: string[], quietMs: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = sizes(paths);
+  let stableSince = Date.now();
+  while (Date.now() < until && Date.now() - stableSince < quietMs) {
+    await new Promise((r) => setTimeout(r, Math.min(250, quietMs)));
+    const now = sizes(paths);
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    }
+  }
+}
+
+/**
  * The `litellm` backend: generates the job's LiteLLM config and logger, starts
  * `litellm --config … --host … --port … --num_workers …` in its own process
  * group (never on port 4000, LITELLM_MODE=PRODUCTION, cwd = the job's litellm
@@ -107,18 +141,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
   const key = options.key ?? newJobKey();
   const trialHeader = (options.trialHeader ?? DEFAULT_TRIAL_HEADER).toLowerCase();
   const baseEnv = o.env ?? process.env;
-  // LITELLM_LOCAL_MODEL_COST_MAP: use the price map shipped in the package instead of fetching it from
-  // GitHub at every start (three retries, ~8 s, when the network is closed); our prices come from config.
-  const env: NodeJS.ProcessEnv = { ...baseEnv, [MASTER_KEY_ENV]: key, LITELLM_MODE: 'PRODUCTION', LITELLM_LOCAL_MODEL_COST_MAP: 'True' };
-  let apiKeyEnv = options.upstream.apiKeyEnv;
-  if (apiKeyEnv && !baseEnv[apiKeyEnv]) {
-    throw new TrajgenError(`The upstream key variable ${apiKeyEnv} is not set`, { hint: `Export ${apiKeyEnv} (rollout.llm_api.api_key_env names it).` });
-  }
-  if (!apiKeyEnv) {
-    apiKeyEnv = UPSTREAM_KEY_ENV;
-    // No key configured (e.g. the oracle): LiteLLM's providers still want a non-empty one.
-    env[UPSTREAM_KEY_ENV] = options.upstream.apiKey ?? 'trajgen-no-upstream-key';
-  }
+  const { env, apiKeyEnv } = litellmEnv(baseEnv, key, options.upstream);
   const requestTimeoutSec = Math.ceil((options.requestTimeoutMs ?? 600_000) / 1000);
   const files = writeLitellmFiles(
     o.dir,
@@ -167,19 +190,7 @@ export async function startLitellmProxy(options: LitellmProxyOptions): Promise<R
     stop() {
       stopping ??= (async () => {
         // LiteLLM logs after the response (an async queue): let the files settle first.
-        const paths = Object.values(options.routes.snapshot());
-        const quiet = o.settleMs ?? 1000;
-        const until = Date.now() + (o.settleTimeoutMs ?? 15_000);
-        let last = sizes(paths);
-        let stableSince = Date.now();
-        while (Date.now() < until && Date.now() - stableSince < quiet) {
-          await new Promise((r) => setTimeout(r, Math.min(250, quiet)));
-          const now = sizes(paths);
-          if (now !== last) {
-            last = now;
-            stableSince = Date.now();
-          }
-        }
+        await filesSettled(Object.values(options.routes.snapshot()), o.settleMs ?? 1000, o.settleTimeoutMs ?? 15_000);
         unsubscribe();
         await proc.stop(o.stopGraceMs ?? 10_000);
       })();
