@@ -5,7 +5,7 @@
  * nothing) — at 1, 16 and 64 concurrent streams; CPU per request of both
  * proxies; and requests vs logged lines (must be equal).
  *
- *   npm run bench -- proxy [--rounds=N]
+ *   npm run bench -- proxy [--rounds=N] [--levels=1,16,64]
  *
  * Realistic bodies: a Claude Code-like request of ~200 KB (system prompt, tool
  * schemas, a long conversation with tool results) and an Anthropic SSE reply
@@ -27,6 +27,8 @@ const ROLE = process.argv[2];
 const TRIALS = Array.from({ length: 8 }, (_, i) => `bench-task-${i}__${String(i).repeat(7)}`);
 const args = Object.fromEntries(process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => a.replace(/^--/, '').split('=')));
 const ROUNDS = Number(args.rounds ?? 3);
+/** --levels=1,16: only these concurrency levels (a quick look; the committed figures use all three). */
+const LEVELS = String(args.levels ?? '1,16,64').split(',').map(Number);
 
 // ------------------------------------------------------------------ upstream role
 function sseEvents(): string[] {
@@ -218,6 +220,8 @@ function fsyncMicro(dir: string, n: number): { p50: number; p99: number } {
   return { p50: r2(pct(times, 50)), p99: r2(pct(times, 99)) };
 }
 
+// Why this is long: it is the bench's script, read top to bottom (start the three children, measure
+// each level, check requests against lines, write the results); the steps share the children and totals.
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'tg-bench-proxy-'));
   const jobDir = join(work, 'job');
@@ -230,7 +234,7 @@ async function main() {
     { concurrency: 1, requests: 100 },
     { concurrency: 16, requests: 320 },
     { concurrency: 64, requests: 640 },
-  ];
+  ].filter((l) => LEVELS.includes(l.concurrency));
   const builtinHeaders = (i: number) => ({ 'x-api-key': bx.key, 'x-trajgen-trial': TRIALS[i % TRIALS.length] });
   const results: Record<string, unknown>[] = [];
   let sent = 0;
@@ -307,27 +311,29 @@ async function main() {
     console.log(`builtin: client requests ${sent}, forwarded ${counters.generation}, logged lines ${lines}, unparseable ${torn} → ${accounting.equal ? 'EQUAL' : 'MISMATCH'}; ${counters.log_batches} write+fdatasync batches (group commit: ${(lines / counters.log_batches).toFixed(2)} lines per sync)`);
     const micro = fsyncMicro(work, 100);
     console.log(`one 200 KB append + fdatasync in ${work}: p50 ${micro.p50} ms, p99 ${micro.p99} ms (the floor of "durable before the response completes")`);
-    const one = results[0] as { added_ms: { builtin: { p99: number } } };
+    const one = results.find((r) => r.concurrency === 1) as { added_ms: { builtin: { p99: number } } } | undefined;
     const goals = {
-      added_p99_at_1_stream_ms: one.added_ms.builtin.p99,
-      added_p99_at_1_stream_le_2ms: one.added_ms.builtin.p99 <= 2,
+      added_p99_at_1_stream_ms: one?.added_ms.builtin.p99 ?? null,
+      added_p99_at_1_stream_le_2ms: one ? one.added_ms.builtin.p99 <= 2 : null,
       p99_ratio_le_1_5_at_every_level: results.every((r) => (r.ratio_p99_builtin_over_passthrough as number) <= 1.5),
     };
-    console.log(`goals: +${goals.added_p99_at_1_stream_ms} ms p99 at 1 stream (≤ 2: ${goals.added_p99_at_1_stream_le_2ms}); p99 ≤ 1.5× pass-through at 1/16/64: ${goals.p99_ratio_le_1_5_at_every_level}`);
-    const out = {
-      schema_version: 2,
-      bench: 'proxy',
-      date: new Date().toISOString(),
-      machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, tmpdir: tmpdir() },
-      setup: `upstream, builtin proxy (fdatasync on), minimal pass-through proxy and clients in four processes on 127.0.0.1; request ${Buffer.byteLength(BODY)} bytes (Claude Code-like); Anthropic SSE of 50 events; keep-alive clients; 8 trials; ${ROUNDS} interleaved rounds`,
-      latency: results,
-      accounting,
-      fsync_append_200kb_ms: micro,
-      goals,
-    };
-    mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'proxy.json'), `${JSON.stringify(out, null, 2)}\n`);
-    console.log('written bench/results/proxy.json');
+    console.log(`goals: +${goals.added_p99_at_1_stream_ms ?? 'n/a'} ms p99 at 1 stream (≤ 2: ${goals.added_p99_at_1_stream_le_2ms ?? 'n/a'}); p99 ≤ 1.5× pass-through at ${levels.map((l) => l.concurrency).join('/')}: ${goals.p99_ratio_le_1_5_at_every_level}`);
+    if (levels.length === 3) {
+      const out = {
+        schema_version: 2,
+        bench: 'proxy',
+        date: new Date().toISOString(),
+        machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, tmpdir: tmpdir() },
+        setup: `upstream, builtin proxy (fdatasync on), minimal pass-through proxy and clients in four processes on 127.0.0.1; request ${Buffer.byteLength(BODY)} bytes (Claude Code-like); Anthropic SSE of 50 events; keep-alive clients; 8 trials; ${ROUNDS} interleaved rounds`,
+        latency: results,
+        accounting,
+        fsync_append_200kb_ms: micro,
+        goals,
+      };
+      mkdirSync(join(__dirname, 'results'), { recursive: true });
+      writeFileSync(join(__dirname, 'results', 'proxy.json'), `${JSON.stringify(out, null, 2)}\n`);
+      console.log('written bench/results/proxy.json');
+    } else console.log('not all levels run: bench/results/proxy.json left as it was');
     if (!accounting.equal) process.exitCode = 1;
   } finally {
     for (const c of [upstream, builtin, passChild]) c.kill();

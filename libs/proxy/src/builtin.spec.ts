@@ -222,6 +222,30 @@ describe('builtin proxy', () => {
     expect(statSync(logA).size).toBeGreaterThan(0);
   });
 
+  it('sends the stream headers at once when the upstream holds its first event back', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    upstream.reply = { headers: SSE_HEADERS, chunks: ANTHROPIC_STREAM.split(/(?<=\n\n)/), gate: { before: 0, wait: gate } };
+    await start('anthropic');
+    const payload = JSON.stringify(ANTHROPIC_BODY);
+    const done = new Promise<{ status: number; body: string; linesAtHeaders: number }>((resolve, reject) => {
+      const req = request(`${proxy.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth() } }, (res) => {
+        // Headers arrived while the upstream is still held: no event can have been sent yet.
+        const linesAtHeaders = readLines(logA).length;
+        release();
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), linesAtHeaders }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    const r = await done;
+    expect(r).toMatchObject({ status: 200, linesAtHeaders: 0 });
+    expect(r.body).toBe(ANTHROPIC_STREAM);
+    expect(readLines(logA)).toHaveLength(1);
+  });
+
   it('logs upstream 429 and 500 responses as failures and passes them through', async () => {
     const err429 = JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
     upstream.reply = (req) =>

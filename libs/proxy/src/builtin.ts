@@ -207,6 +207,16 @@ interface LoggedRequest {
   stream: boolean;
 }
 
+/** A request body received whole. */
+interface CompleteBody {
+  state: 'complete';
+  raw: Buffer;
+  /** The parsed object, when the body was parsed to rewrite its model. */
+  parsed?: Record<string, unknown>;
+  /** What verbatimBytes gave (undefined: not computed yet). */
+  verbatim?: Buffer | null;
+}
+
 /** Stands in the line object for a body that is written as bytes (serialise() splices them in). */
 const LOGGED_AS_BYTES = Symbol('request body written as bytes');
 
@@ -314,7 +324,7 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
  * and appends one line per call to the trial's jsonl — durably, before the
  * client sees the end of the response. See index.ts for the contract.
  *
- * Long on purpose: it is the latency-critical hot path. The per-request
+ * Why this is long: it is the latency-critical hot path. The per-request
  * functions (handle, generation and its onResponse, passthrough, writeLine)
  * are closures over this proxy's state (key, counters, agent, appender,
  * secrets), created once per proxy; moving them out would mean passing that
@@ -419,26 +429,35 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   }
 
   /**
-   * How the request body goes into the line. The client's bytes go in as they
-   * are (newline bytes, which JSON only allows as whitespace between tokens,
-   * become spaces so the line stays one line) when the upstream accepted the
-   * call (2xx: it parsed the body as a request object), the bytes are framed
-   * as one object, valid UTF-8 and free of secrets: no parse and no
-   * re-serialisation of a 200 KB body on the hot path. Anything else (an
-   * upstream error, odd bytes, a possible secret) is parsed and serialised
-   * again, redacted; a body that is not JSON is logged as text.
+   * The client's bytes as they can go into a line, or null when they must be
+   * parsed and serialised again (redacted): they go in as they are when
+   * framed as one object, valid UTF-8 and free of secrets (newline bytes,
+   * which JSON only allows as whitespace between tokens, become spaces so the
+   * line stays one line). No parse and no re-serialisation of a 200 KB body;
+   * computed once the body is complete, while the upstream works on it.
    */
-  function requestForLine(raw: Buffer, accepted: boolean, sse: boolean, parsed?: Record<string, unknown>): LoggedRequest {
-    if (accepted && framedAsObject(raw) && isUtf8(raw) && !mayContainSecret(raw, secrets)) {
-      let bytes = raw;
-      if (raw.includes(0x0a) || raw.includes(0x0d)) {
-        bytes = Buffer.from(raw);
-        for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = 0x20;
-      }
+  function verbatimBytes(raw: Buffer): Buffer | null {
+    if (!framedAsObject(raw) || !isUtf8(raw) || mayContainSecret(raw, secrets)) return null;
+    if (!raw.includes(0x0a) && !raw.includes(0x0d)) return raw;
+    const bytes = Buffer.from(raw);
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = 0x20;
+    return bytes;
+  }
+
+  /**
+   * How the request body goes into the line: the client's bytes (see
+   * verbatimBytes) when the upstream accepted the call (2xx: it parsed the
+   * body as a request object); anything else (an upstream error, odd bytes, a
+   * possible secret) is parsed and serialised again, redacted; a body that is
+   * not JSON is logged as text.
+   */
+  function requestForLine(body: CompleteBody, accepted: boolean, sse: boolean): LoggedRequest {
+    if (accepted) {
+      if (body.verbatim === undefined) body.verbatim = verbatimBytes(body.raw);
       // A 2xx answer is a stream exactly when the request asked for one.
-      return { bytes, stream: sse };
+      if (body.verbatim) return { bytes: body.verbatim, stream: sse };
     }
-    const value = parsed ?? tryJson(raw);
+    const value = body.parsed ?? tryJson(body.raw);
     return { value, stream: (value as { stream?: unknown } | null)?.stream === true };
   }
 
@@ -447,7 +466,7 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
    * while it arrives (a model rewrite buffers it instead). Resolves when the
    * response is finished and the line written.
    *
-   * Long on purpose: one call's state (body, upstream request, partial
+   * Why this is long: one call's state (body, upstream request, partial
    * result, timer, abort reason) is shared by the closures below (fail,
    * refuse, write, the body and response handlers); splitting them would
    * allocate a state object per request on the hot path.
@@ -457,268 +476,282 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
     const rewriteModel = options.upstream.model;
     const target = upstreamUrl(options.upstream.baseUrl, pathAndQuery);
 
-    return new Promise<void>((resolve) => {
-      let finished = false;
-      let abortReason: { type: FailureType; message: string } | undefined;
-      let partial: () => { body: unknown; usage: unknown } = () => ({ body: null, usage: undefined });
-      let upstreamStatus: number | null = null;
-      let upReq: ClientRequest | undefined;
-      let body: { state: 'pending' } | { state: 'complete'; raw: Buffer; parsed?: Record<string, unknown> } | { state: 'refused' } = { state: 'pending' };
-      let settleBody!: () => void;
-      const bodySettled = new Promise<void>((r) => (settleBody = r));
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    let finished = false;
+    let abortReason: { type: FailureType; message: string } | undefined;
+    let partial: () => { body: unknown; usage: unknown } = () => ({ body: null, usage: undefined });
+    let upstreamStatus: number | null = null;
+    let upReq: ClientRequest | undefined;
+    let body: { state: 'pending' } | CompleteBody | { state: 'refused' } = { state: 'pending' };
+    let settleBody!: () => void;
+    const bodySettled = new Promise<void>((r) => (settleBody = r));
 
-      const line = (request: LoggedRequest, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }): TrajectoryLine => ({
-        session_id: trial,
-        success,
-        request_time: started,
-        timestamp: new Date(started).toISOString(),
-        duration_ms: Date.now() - started,
-        request_body: request.bytes ? LOGGED_AS_BYTES : request.value,
-        response_body: responseBody ?? null,
-        usage: normaliseUsage(usage, options.prices),
-        ...(failure ? { failure: { error_type: failure.type, status_code: failure.status, message: failureMessage(redactSecrets(failure.message, secrets)) } } : {}),
-        endpoint: path,
-        stream: request.stream,
+    const line = (request: LoggedRequest, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }): TrajectoryLine => ({
+      session_id: trial,
+      success,
+      request_time: started,
+      timestamp: new Date(started).toISOString(),
+      duration_ms: Date.now() - started,
+      request_body: request.bytes ? LOGGED_AS_BYTES : request.value,
+      response_body: responseBody ?? null,
+      usage: normaliseUsage(usage, options.prices),
+      ...(failure ? { failure: { error_type: failure.type, status_code: failure.status, message: failureMessage(redactSecrets(failure.message, secrets)) } } : {}),
+      endpoint: path,
+      stream: request.stream,
+    });
+    /** Write the line for this call (the body must be complete). */
+    const write = (accepted: boolean, sse: boolean, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }) => {
+      const request = requestForLine(body as CompleteBody, accepted, sse);
+      return writeLine(logPath, line(request, success, responseBody, usage, failure), request.bytes);
+    };
+
+    const finish = () => {
+      finished = true;
+      clearTimeout(timer);
+    };
+
+    /** A call the upstream never got whole (body too large, client gone while sending): no line, just an answer. */
+    const refuse = (status: number | undefined, message: string) => {
+      finish();
+      abortReason ??= { type: 'proxy_error', message };
+      upReq?.destroy();
+      counters.rejected.other += 1;
+      if (status && !res.headersSent) sendError(res, protocol, status, `proxy: ${message}`);
+      else res.destroy();
+      req.resume();
+      resolve();
+    };
+
+    /** Log a failure once, then end the client side (error response, or a cut connection). */
+    const fail = async (type: FailureType, status: number | null, message: string, clientStatus?: number) => {
+      if (finished) return;
+      finish();
+      // An upstream failing while the client still sends: the call counts once the body is complete.
+      if (body.state === 'pending' && type !== 'timeout' && type !== 'client_disconnect') await bodySettled;
+      if (body.state !== 'complete') return refuse(clientStatus, message);
+      const p = partial();
+      try {
+        await write(false, false, false, p.body, p.usage, { type, status, message });
+      } catch {
+        /* counted in write_errors */
+      }
+      if (clientStatus && !res.headersSent) sendError(res, protocol, clientStatus, `proxy: ${message}`);
+      else res.destroy();
+      resolve();
+    };
+
+    const timer = setTimeout(() => {
+      abortReason = { type: 'timeout', message: `upstream did not finish within ${timeoutMs} ms` };
+      upReq?.destroy();
+      void fail('timeout', upstreamStatus, abortReason.message, 504);
+    }, timeoutMs);
+
+    res.on('close', () => {
+      if (finished || res.writableFinished) return;
+      abortReason = { type: 'client_disconnect', message: 'client closed the connection before the response completed' };
+      upReq?.destroy();
+      void fail('client_disconnect', upstreamStatus, abortReason.message);
+    });
+
+    const openUpstream = (contentLength: number | undefined) => {
+      const r = (isHttps ? httpsRequest : httpRequest)(target, { method: 'POST', headers: upstreamHeaders(req, contentLength, trial), agent });
+      r.on('error', (e) => {
+        if (abortReason || finished) return;
+        if (upstreamStatus === null) void fail('upstream_unreachable', null, `upstream request failed: ${e.message}`, 502);
+        else void fail('upstream_disconnect', upstreamStatus, `upstream connection failed mid-response: ${e.message}`);
       });
-      /** Write the line for this call (the body must be complete). */
-      const write = (accepted: boolean, sse: boolean, success: boolean, responseBody: unknown, usage: unknown, failure?: { type: FailureType; status: number | null; message: string }) => {
-        const b = body as { raw: Buffer; parsed?: Record<string, unknown> };
-        const request = requestForLine(b.raw, accepted, sse, b.parsed);
-        return writeLine(logPath, line(request, success, responseBody, usage, failure), request.bytes);
-      };
+      r.on('response', (up) => onResponse(up));
+      r.on('close', () => req.resume()); // a body paused for this request's backpressure must still arrive
+      return r;
+    };
 
-      const finish = () => {
-        finished = true;
-        clearTimeout(timer);
-      };
-
-      /** A call the upstream never got whole (body too large, client gone while sending): no line, just an answer. */
-      const refuse = (status: number | undefined, message: string) => {
-        finish();
-        abortReason ??= { type: 'proxy_error', message };
-        upReq?.destroy();
-        counters.rejected.other += 1;
-        if (status && !res.headersSent) sendError(res, protocol, status, `proxy: ${message}`);
-        else res.destroy();
-        req.resume();
-        resolve();
-      };
-
-      /** Log a failure once, then end the client side (error response, or a cut connection). */
-      const fail = async (type: FailureType, status: number | null, message: string, clientStatus?: number) => {
-        if (finished) return;
-        finish();
-        // An upstream failing while the client still sends: the call counts once the body is complete.
-        if (body.state === 'pending' && type !== 'timeout' && type !== 'client_disconnect') await bodySettled;
-        if (body.state !== 'complete') return refuse(clientStatus, message);
-        const p = partial();
-        try {
-          await write(false, false, false, p.body, p.usage, { type, status, message });
-        } catch {
-          /* counted in write_errors */
-        }
-        if (clientStatus && !res.headersSent) sendError(res, protocol, clientStatus, `proxy: ${message}`);
-        else res.destroy();
-        resolve();
-      };
-
-      const timer = setTimeout(() => {
-        abortReason = { type: 'timeout', message: `upstream did not finish within ${timeoutMs} ms` };
-        upReq?.destroy();
-        void fail('timeout', upstreamStatus, abortReason.message, 504);
-      }, timeoutMs);
-
-      res.on('close', () => {
-        if (finished || res.writableFinished) return;
-        abortReason = { type: 'client_disconnect', message: 'client closed the connection before the response completed' };
-        upReq?.destroy();
-        void fail('client_disconnect', upstreamStatus, abortReason.message);
-      });
-
-      const openUpstream = (contentLength: number | undefined) => {
-        const r = (isHttps ? httpsRequest : httpRequest)(target, { method: 'POST', headers: upstreamHeaders(req, contentLength, trial), agent });
-        r.on('error', (e) => {
-          if (abortReason || finished) return;
-          if (upstreamStatus === null) void fail('upstream_unreachable', null, `upstream request failed: ${e.message}`, 502);
-          else void fail('upstream_disconnect', upstreamStatus, `upstream connection failed mid-response: ${e.message}`);
-        });
-        r.on('response', (up) => onResponse(up));
-        r.on('close', () => req.resume()); // a body paused for this request's backpressure must still arrive
-        return r;
-      };
-
-      // ---- the request body: forwarded as it arrives, or buffered for a model rewrite
-      const declared = Number(req.headers['content-length']);
-      if (!rewriteModel) upReq = openUpstream(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      // Collected whole even after the upstream failed: the failure line carries the complete body.
-      req.on('data', (c: Buffer) => {
-        if (body.state !== 'pending') return;
-        size += c.length;
-        if (size > maxBody) {
-          body = { state: 'refused' };
-          settleBody();
-          if (finished) return void req.resume();
-          return refuse(413, `request body over ${maxBody} bytes`);
-        }
-        chunks.push(c);
-        if (!finished && !rewriteModel && upReq && !upReq.destroyed && !upReq.write(c)) {
-          req.pause();
-          upReq.once('drain', () => req.resume());
-        }
-      });
-      req.on('error', () => {
-        if (body.state !== 'pending') return;
+    // ---- the request body: forwarded as it arrives, or buffered for a model rewrite
+    const declared = Number(req.headers['content-length']);
+    if (!rewriteModel) upReq = openUpstream(Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Collected whole even after the upstream failed: the failure line carries the complete body.
+    req.on('data', (c: Buffer) => {
+      if (body.state !== 'pending') return;
+      size += c.length;
+      if (size > maxBody) {
         body = { state: 'refused' };
         settleBody();
-        if (!finished) refuse(undefined, 'client closed the connection while sending the request');
-      });
-      req.on('end', () => {
-        if (body.state !== 'pending') return;
-        const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-        counters.generation += 1;
-        trialCounters(trial).requests += 1;
-        if (!rewriteModel) {
-          body = { state: 'complete', raw };
-          settleBody();
-          if (!finished) upReq!.end();
-          return;
-        }
-        const parsed = tryJson(raw);
-        const object = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-        body = { state: 'complete', raw, parsed: object };
+        if (finished) return void req.resume();
+        return refuse(413, `request body over ${maxBody} bytes`);
+      }
+      chunks.push(c);
+      if (!finished && !rewriteModel && upReq && !upReq.destroyed && !upReq.write(c)) {
+        req.pause();
+        upReq.once('drain', () => req.resume());
+      }
+    });
+    req.on('error', () => {
+      if (body.state !== 'pending') return;
+      body = { state: 'refused' };
+      settleBody();
+      if (!finished) refuse(undefined, 'client closed the connection while sending the request');
+    });
+    req.on('end', () => {
+      if (body.state !== 'pending') return;
+      const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      counters.generation += 1;
+      trialCounters(trial).requests += 1;
+      if (!rewriteModel) {
+        const complete: CompleteBody = { state: 'complete', raw };
+        body = complete;
         settleBody();
         if (finished) return;
-        const forward = !object || object.model === rewriteModel ? raw : Buffer.from(JSON.stringify({ ...object, model: rewriteModel }));
-        upReq = openUpstream(forward.length);
-        upReq.end(forward);
+        upReq!.end();
+        // While the upstream works: the checks the line needs (off the path between the last event and the client).
+        complete.verbatim = verbatimBytes(raw);
+        return;
+      }
+      const parsed = tryJson(raw);
+      const object = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+      const complete: CompleteBody = { state: 'complete', raw, parsed: object };
+      body = complete;
+      settleBody();
+      if (finished) return;
+      const forward = !object || object.model === rewriteModel ? raw : Buffer.from(JSON.stringify({ ...object, model: rewriteModel }));
+      upReq = openUpstream(forward.length);
+      upReq.end(forward);
+      complete.verbatim = verbatimBytes(raw);
+    });
+
+    // ---- the response
+    // Why this is long: the buffered and the streaming path share this call's state (body,
+    // partial, finish, fail, write) with generation; apart, each would need it passed per request.
+    function onResponse(up: IncomingMessage) {
+      upstreamStatus = up.statusCode ?? 502;
+      const status = upstreamStatus;
+      const ok = status >= 200 && status < 300;
+      const headers = responseHeaders(up);
+      const encoding = typeof up.headers['content-encoding'] === 'string' ? up.headers['content-encoding'] : undefined;
+      const sse = /text\/event-stream/i.test(String(up.headers['content-type'] ?? '')) && ok;
+
+      up.on('close', () => {
+        if (!up.complete && !finished && !abortReason) void fail('upstream_disconnect', status, 'upstream closed the connection mid-response');
       });
+      up.on('error', () => undefined); // reported through 'close'
 
-      // ---- the response (long on purpose: the buffered and streaming paths share this call's state; see above)
-      function onResponse(up: IncomingMessage) {
-        upstreamStatus = up.statusCode ?? 502;
-        const status = upstreamStatus;
-        const ok = status >= 200 && status < 300;
-        const headers = responseHeaders(up);
-        const encoding = typeof up.headers['content-encoding'] === 'string' ? up.headers['content-encoding'] : undefined;
-        const sse = /text\/event-stream/i.test(String(up.headers['content-type'] ?? '')) && ok;
-
-        up.on('close', () => {
-          if (!up.complete && !finished && !abortReason) void fail('upstream_disconnect', status, 'upstream closed the connection mid-response');
-        });
-        up.on('error', () => undefined); // reported through 'close'
-
-        if (!sse || (encoding && encoding !== 'identity')) {
-          // Buffered: log first, then send the exact bytes (a compressed stream is buffered too).
-          const chunks: Buffer[] = [];
-          up.on('data', (c: Buffer) => chunks.push(c));
-          partial = () => ({ body: tryJson(decodeBody(Buffer.concat(chunks), encoding)), usage: undefined });
-          up.on('end', async () => {
-            if (finished) return;
-            await bodySettled;
-            if (finished) return;
-            if (body.state !== 'complete') return refuse(502, 'the upstream answered before the request was complete');
-            const bytes = Buffer.concat(chunks);
-            const decoded = decodeBody(bytes, encoding);
-            let parsed: unknown;
-            let usage: unknown;
-            if (sse) {
-              const splitter = new SseSplitter();
-              const asm = assemblerFor(protocol);
-              for (const ev of splitter.push(decoded)) asm.push(ev);
-              const r = asm.result();
-              parsed = r.body;
-              usage = r.usage;
-            } else {
-              parsed = tryJson(decoded);
-              usage = (parsed as { usage?: unknown } | null)?.usage;
-            }
-            finish();
-            try {
-              if (ok) await write(true, sse, true, parsed, usage);
-              else await write(false, false, false, parsed, usage, { type: 'upstream_http_error', status, message: typeof parsed === 'string' ? parsed : JSON.stringify(parsed) });
-            } catch {
-              res.destroy();
-              return resolve();
-            }
-            if (!res.destroyed) {
-              res.writeHead(status, { ...headers, 'content-length': bytes.length });
-              res.end(bytes);
-            }
-            resolve();
-          });
-          return;
-        }
-
-        // Streaming: forward each complete event as it arrives; hold back the terminal
-        // event (message_stop / [DONE]) and anything after it until the line is on disk.
-        // Reassembly for the log runs after the bytes are on their way (setImmediate).
-        res.writeHead(status, headers);
-        res.flushHeaders();
-        const splitter = new SseSplitter();
-        const asm = assemblerFor(protocol);
-        const terminalMark = protocol === 'anthropic' ? 'message_stop' : '[DONE]';
-        const heldBack: Buffer[] = [];
-        const unassembled: Buffer[] = [];
-        let holding = false;
-        let scheduled = false;
-        const assemble = () => {
-          scheduled = false;
-          for (const raw of unassembled.splice(0)) asm.push(parseEvent(raw));
-        };
-        partial = () => {
-          assemble();
-          const r = asm.result();
-          return { body: r.body, usage: r.usage };
-        };
-        up.on('data', (chunk: Buffer) => {
-          const out: Buffer[] = [];
-          for (const raw of splitter.pushRaw(chunk)) {
-            if (!holding && raw.includes(terminalMark) && asm.isTerminal(parseEvent(raw))) holding = true;
-            (holding ? heldBack : out).push(raw);
-            unassembled.push(raw);
-          }
-          if (out.length && !res.destroyed) {
-            if (!res.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
-              up.pause();
-              res.once('drain', () => up.resume());
-            }
-          }
-          if (unassembled.length && !scheduled) {
-            scheduled = true;
-            setImmediate(assemble);
-          }
-        });
+      if (!sse || (encoding && encoding !== 'identity')) {
+        // Buffered: log first, then send the exact bytes (a compressed stream is buffered too).
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        partial = () => ({ body: tryJson(decodeBody(Buffer.concat(chunks), encoding)), usage: undefined });
         up.on('end', async () => {
           if (finished) return;
           await bodySettled;
           if (finished) return;
-          if (body.state !== 'complete') return refuse(undefined, 'the upstream answered before the request was complete');
-          const rest = splitter.rest();
-          if (rest.length) heldBack.push(rest);
-          assemble();
-          const r = asm.result();
+          if (body.state !== 'complete') return refuse(502, 'the upstream answered before the request was complete');
+          const bytes = Buffer.concat(chunks);
+          const decoded = decodeBody(bytes, encoding);
+          let parsed: unknown;
+          let usage: unknown;
+          if (sse) {
+            const splitter = new SseSplitter();
+            const asm = assemblerFor(protocol);
+            for (const ev of splitter.push(decoded)) asm.push(ev);
+            const r = asm.result();
+            parsed = r.body;
+            usage = r.usage;
+          } else {
+            parsed = tryJson(decoded);
+            usage = (parsed as { usage?: unknown } | null)?.usage;
+          }
           finish();
-          const failure = r.error
-            ? { type: 'stream_error' as const, status, message: `${r.error.type}: ${r.error.message}` }
-            : !r.complete
-              ? { type: 'incomplete_stream' as const, status, message: 'the stream ended without its final event' }
-              : undefined;
           try {
-            await write(true, true, !failure, r.body, r.usage, failure);
+            if (ok) await write(true, sse, true, parsed, usage);
+            else await write(false, false, false, parsed, usage, { type: 'upstream_http_error', status, message: typeof parsed === 'string' ? parsed : JSON.stringify(parsed) });
           } catch {
             res.destroy();
             return resolve();
           }
           if (!res.destroyed) {
-            if (heldBack.length) res.write(heldBack.length === 1 ? heldBack[0] : Buffer.concat(heldBack));
-            res.end();
+            res.writeHead(status, { ...headers, 'content-length': bytes.length });
+            res.end(bytes);
           }
           resolve();
         });
+        return;
       }
-    });
+
+      // Streaming: forward each complete event as it arrives; hold back the terminal
+      // event (message_stop / [DONE]) and anything after it until the line is on disk.
+      // Reassembly for the log runs after the bytes are on their way (setImmediate).
+      res.writeHead(status, headers);
+      // The headers go out with the first events (one write, as a plain pass-through sends
+      // them); when none came in with them, alone, once this turn of the loop is over.
+      let forwarded = false;
+      setImmediate(() => {
+        if (!forwarded && !res.destroyed && !res.writableEnded) res.flushHeaders();
+      });
+      const splitter = new SseSplitter();
+      const asm = assemblerFor(protocol);
+      const terminalMark = protocol === 'anthropic' ? 'message_stop' : '[DONE]';
+      const heldBack: Buffer[] = [];
+      const unassembled: Buffer[] = [];
+      let holding = false;
+      let scheduled = false;
+      const assemble = () => {
+        scheduled = false;
+        for (const raw of unassembled.splice(0)) asm.push(parseEvent(raw));
+      };
+      partial = () => {
+        assemble();
+        const r = asm.result();
+        return { body: r.body, usage: r.usage };
+      };
+      up.on('data', (chunk: Buffer) => {
+        const out: Buffer[] = [];
+        for (const raw of splitter.pushRaw(chunk)) {
+          if (!holding && raw.includes(terminalMark) && asm.isTerminal(parseEvent(raw))) holding = true;
+          (holding ? heldBack : out).push(raw);
+          unassembled.push(raw);
+        }
+        if (out.length && !res.destroyed) {
+          forwarded = true;
+          if (!res.write(out.length === 1 ? out[0] : Buffer.concat(out))) {
+            up.pause();
+            res.once('drain', () => up.resume());
+          }
+        }
+        if (unassembled.length && !scheduled) {
+          scheduled = true;
+          setImmediate(assemble);
+        }
+      });
+      up.on('end', async () => {
+        if (finished) return;
+        await bodySettled;
+        if (finished) return;
+        if (body.state !== 'complete') return refuse(undefined, 'the upstream answered before the request was complete');
+        const rest = splitter.rest();
+        if (rest.length) heldBack.push(rest);
+        assemble();
+        const r = asm.result();
+        finish();
+        const failure = r.error
+          ? { type: 'stream_error' as const, status, message: `${r.error.type}: ${r.error.message}` }
+          : !r.complete
+            ? { type: 'incomplete_stream' as const, status, message: 'the stream ended without its final event' }
+            : undefined;
+        try {
+          await write(true, true, !failure, r.body, r.usage, failure);
+        } catch {
+          res.destroy();
+          return resolve();
+        }
+        if (!res.destroyed) {
+          if (heldBack.length) res.write(heldBack.length === 1 ? heldBack[0] : Buffer.concat(heldBack));
+          res.end();
+        }
+        resolve();
+      });
+    }
+    return done;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
