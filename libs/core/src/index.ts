@@ -1,6 +1,6 @@
 export { TrajgenError, formatError } from './errors';
 export { stableStringify, sortKeysDeep, sha256, digestValue, sha256File } from './digest';
-export { atomicWriteFileSync, writeFileDurablySync, fsyncDirSync, writeJsonAtomic, resetDir } from './fs';
+export { atomicWriteFileSync, writeFileDurablySync, fsyncDirSync, writeJsonAtomic, resetDir, subdirNames } from './fs';
 export { editDistance, closestMatch, formatTable, formatDuration, formatBytes } from './text';
 export { acquireLock, withLock, type HeldLock, type LockHolder, type LockOptions } from './lock';
 export { findExecutable } from './exec';

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { subdirNames } from '@trajgen/core';
 import type { PipelinePaths } from '@trajgen/config';
 import { ContractError, readTrialsFile, type TrialsIndex } from '@trajgen/contracts';
 import { applyTrialOutcome, type RuleContext } from './status-rule';
@@ -90,19 +90,6 @@ function runningByJob(entries: EntryLookup): Map<string, string[]> {
   return byJob;
 }
 
-/** The trial directories of a job, sorted ([] when it has none or cannot be read). */
-function trialDirNames(jobDir: string): string[] {
-  if (!existsSync(jobDir)) return [];
-  try {
-    return readdirSync(jobDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 const reconcileItem = (id: string, from: LedgerEntry, to: LedgerEntry, why: string): ReconcileItem => ({ id, job: to.job, trial: to.trial, from: from.status, to: to.status, why });
 
 /** A job's running entries: finalized from their finished trial, or back to pending when there is none. */
@@ -118,7 +105,7 @@ function settleRunning(job: string, ids: string[], entries: EntryLookup, ctx: Re
     plan.changes.set(id, next);
     plan.report.returned.push(reconcileItem(id, e, next, why));
   };
-  const names = job ? trialDirNames(join(ctx.paths.jobs, job)) : [];
+  const names = job ? subdirNames(join(ctx.paths.jobs, job)) : [];
   for (const id of ids) {
     const e = entries.get(id)!;
     if (!job) {

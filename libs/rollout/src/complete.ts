@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeJsonAtomic } from '@trajgen/core';
+import { subdirNames, writeJsonAtomic } from '@trajgen/core';
 import type { TrialConfig } from '@trajgen/harbor';
 import { primaryRewardOf, verifierRewards, type LedgerView } from '@trajgen/ledger';
 import { TRAJECTORY_FILE, type Prices } from '@trajgen/proxy';
@@ -13,17 +13,6 @@ export interface CompletedTrial {
   trial: string;
   task_id: string;
   reward: number | null;
-}
-
-function dirs(path: string): string[] {
-  try {
-    return readdirSync(path, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -40,9 +29,9 @@ function dirs(path: string): string[] {
  */
 export function completeVerifiedTrials(jobsDir: string, ledger: Pick<LedgerView, 'status'>, prices: Prices): CompletedTrial[] {
   const out: CompletedTrial[] = [];
-  for (const job of dirs(jobsDir)) {
+  for (const job of subdirNames(jobsDir)) {
     const jobDir = join(jobsDir, job);
-    for (const trial of dirs(jobDir)) {
+    for (const trial of subdirNames(jobDir)) {
       const dir = join(jobDir, trial);
       if (existsSync(join(dir, 'result.json')) || !existsSync(join(dir, 'config.json'))) continue;
       const v = verifierRewards(dir);

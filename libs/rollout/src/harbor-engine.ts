@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrajgenError, writeJsonAtomic } from '@trajgen/core';
+import { TrajgenError, subdirNames, writeJsonAtomic } from '@trajgen/core';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, instanceIdOf, readTrialDir, type HarborJobConfig, type TrialResult } from '@trajgen/harbor';
 import { TRAJECTORY_FILE } from '@trajgen/proxy';
 import { isUsableTrial, type EngineEvents, type FinishedTrial } from './engine';
@@ -204,17 +204,6 @@ function harborRefused(o: HarborEngineOptions, code: number | null): TrajgenErro
   });
 }
 
-/** The job's trial dirs (not the dot dirs), or none while Harbor has not created the job dir. */
-function trialDirNames(jobDir: string): string[] {
-  try {
-    return readdirSync(jobDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
-}
-
 /** Copy a trial dir Harbor is about to delete to the attempts dir (best effort: Harbor may have removed it already). */
 function keep(w: JobWatch, obs: { trial: string; dir: string }, why: string): string | undefined {
   const n = w.attemptsByTrial.get(obs.trial) ?? 0;
@@ -249,7 +238,7 @@ function finalize(w: JobWatch, obs: Observed): void {
 
 /** Read the job dir: new trials are reported started, new results provisional (Harbor will retry or resume them) or final. */
 function scan(w: JobWatch): void {
-  for (const name of trialDirNames(w.o.jobDir).sort()) observe(w, name);
+  for (const name of subdirNames(w.o.jobDir)) observe(w, name);
 }
 
 function observe(w: JobWatch, name: string): void {
@@ -298,7 +287,7 @@ function settleProvisional(w: JobWatch): void {
 
 /** `harbor job resume` deletes trial dirs without result.json (§5.7): copy those holding a trajectory first. */
 function keepUnfinished(w: JobWatch): void {
-  for (const name of trialDirNames(w.o.jobDir)) {
+  for (const name of subdirNames(w.o.jobDir)) {
     const dir = join(w.o.jobDir, name);
     if (existsSync(join(dir, 'result.json'))) continue;
     if (existsSync(join(dir, 'agent', TRAJECTORY_FILE)) || existsSync(join(dir, 'agent', 'trajectory.json'))) keep(w, { trial: name, dir }, 'interrupted');

@@ -3,29 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutorContext } from '@nx/devkit';
+import { imRow } from '../../../../../test/support/im-rows';
 import scoreExecutor from './executor';
 
-const ROW = {
-  version: '2.0.0',
-  meta_info: {
-    teacher: 't',
-    query_source: 'synthesized',
-    response_generate_time: '2026-01-01',
-    response_update_time: '2026-01-01',
-    owner: '00000000',
-    language: 'en',
-    category: 'code',
-    rounds: 2,
-    unique_info: { _instance_id: 'i-1', _agent_type: 'main', _score: null, _gen_params: {}, _usage: {}, scaffold: 'claude-code' },
-  },
-  tools: [{ type: 'function', function: { name: 'Bash', description: 'run', parameters: { type: 'object', properties: { command: { type: 'string' } } } } }],
-  messages: [
+const ROW = imRow(
+  [
     { role: 'user', content: 'Run the tests.' },
     { role: 'assistant', content: '', reasoning_content: '', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'Bash', arguments: '{"command":"pytest"}' } }] },
     { role: 'tool', tool_call_id: 'c1', content: '2 passed' },
     { role: 'assistant', content: 'All green.', reasoning_content: '' },
   ],
-};
+  {
+    instance: 'i-1',
+    scaffold: 'claude-code',
+    tools: [{ type: 'function', function: { name: 'Bash', description: 'run', parameters: { type: 'object', properties: { command: { type: 'string' } } } } }],
+  },
+);
 
 describe('score executor', () => {
   const root = mkdtempSync(join(tmpdir(), 'score-exec-'));
