@@ -6,7 +6,7 @@ import { ConvertRejection } from './types';
 /**
  * Claude Code / OpenCode (and Terminus-2 proxy logs): every stream of the
  * log becomes a row — the main agent, each sub-agent, each post-compaction
- * segment (reference/trajectories.md §3.3, §6.3).
+ * segment.
  */
 
 const CONTINUATION = /^This session is being continued from a previous conversation/;

@@ -1,8 +1,8 @@
 import { IM_VERSION, type ImMessage, type ImMetaInfo, type ImRow, type ImTool, type ImToolCall, type ImUniqueInfo } from './types';
 
 /**
- * IM v2 normalisation (reference/trajectories.md §4): what the reference
- * pipeline does "on save", so every row this project writes has exactly the
+ * IM v2 normalisation (the PanGuML v2 intermediate format of LegoFlow-Trace-Crafter):
+ * what that pipeline does "on save", so every row this project writes has exactly the
  * documented shape whatever converter produced it.
  */
 
@@ -209,7 +209,7 @@ export function countRounds(messages: readonly ImMessage[]): number {
   return n;
 }
 
-/** Defaults of `meta_info` (reference/trajectories.md §4). */
+/** Defaults of `meta_info`, as the IM v2 spec gives them. */
 export const META_DEFAULTS = {
   teacher: 'unknown',
   query_source: 'synthesized',

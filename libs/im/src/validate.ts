@@ -2,8 +2,9 @@ import { IM_VERSION, type ImMessage } from './types';
 import { splitLeadingThink } from './normalise';
 
 /**
- * The reference validators (reference/trajectories.md §6.6, TC utils.py
- * check_roles / check_tool_calls / check_reasoning_content) plus a structural
+ * The prior art's validators (LegoFlow-Trace-Crafter's utils.py check_roles /
+ * check_tool_calls / check_reasoning_content: role order, tool calls on every
+ * assistant turn but the last, reasoning present) plus a structural
  * check of the documented row shape. A row that fails any of them is not
  * training data; the convert stage drops the whole instance it came from.
  */

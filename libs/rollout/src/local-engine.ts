@@ -239,7 +239,7 @@ async function runTrial(o: LocalEngineOptions, task: TaskToRun, host: NodeJS.Pro
       if (reported) exception = exceptionInfo('NonZeroAgentExitCodeError', reported, traceback('agent', [...details, ...outputTail()], 'NonZeroAgentExitCodeError', reported));
     }
 
-    // 4. verifier — also after an agent timeout or non-zero exit (Harbor §5.3), not after a cancel.
+    // 4. verifier — also after an agent timeout or non-zero exit (as Harbor does), not after a cancel.
     if (!cancelled && !o.signal.aborted) {
       t0 = new Date();
       const v = await runVerifier(o, task, trialDir, app, home, tmp, host, verifierSec);

@@ -7,7 +7,8 @@ import { convertProxyLog } from '../proxy-conversations';
 import { ConvertRejection, type Conversation, type ScaffoldOutput } from '../types';
 
 /**
- * Terminus-2 (reference/trajectories.md §2.4, §6.5 Option A): plain
+ * Terminus-2 (Harbor's JSON-reply agent; rebuilt as LegoFlow-Trace-Crafter's
+ * terminus2 converter does, its "option A"): plain
  * user/assistant text, no tools. From the proxy log when there is one (the
  * raw model text, exact), else from Harbor's ATIF `agent/trajectory.json`:
  * each agent step rebuilt as the JSON the agent answers with —
@@ -82,7 +83,7 @@ function rawJsonAnswer(message: string): string | undefined {
  * answered with "Previous response had parsing errors" and ran nothing for.
  * Rebuilding it would nest the raw text (JSON included) in `analysis` and
  * teach a "valid" answer that never happened; it is removed with the error
- * feedback that followed it (reference §6.3's rule for tool-use errors),
+ * feedback that followed it (the prior art's rule for tool-use errors),
  * counted as `error_turns_removed`.
  */
 function isUnparsedStep(step: AtifStep, message: string): boolean {
@@ -195,7 +196,7 @@ export function atifRejection(traj: AtifTrajectory): ConvertRejection | undefine
   if (name === 'claude-code') {
     return new ConvertRejection('unsupported_format', 'ATIF from claude-code lacks system prompt and tool definitions (Harbor issue #3333); convert its proxy log (agent/litellm-trajectory.jsonl) instead');
   }
-  return new ConvertRejection('unsupported_format', `ATIF from ${name} is not converted: only terminus-2 trajectories are (reference §6.5); record this agent's calls through the proxy`);
+  return new ConvertRejection('unsupported_format', `ATIF from ${name} is not converted: only terminus-2 trajectories are; record this agent's calls through the proxy`);
 }
 
 const SUMMARIZATION = /^trajectory\.summarization-(\d+)-([a-z]+)\.json$/;
@@ -205,7 +206,7 @@ const SUMMARIZATION = /^trajectory\.summarization-(\d+)-([a-z]+)\.json$/;
  * with its `trajectory.cont-N.json` continuations (linear history, chained by
  * `continued_trajectory_ref`) joined into ONE main conversation, and each
  * `trajectory.summarization-N-{summary,questions,answers}.json` as its own
- * sub-agent row (reference/harbor.md §6.5, §8.1 export rule), labelled
+ * sub-agent row (as `harbor traces export` treats them), labelled
  * `_subagent_kind: "summarization-<kind>"`, `_summarization: N`.
  * A file that is JSON but not ATIF names the real reason.
  */
