@@ -15,7 +15,7 @@ import { stripBillingHeader } from './messages';
  *
  * A message becomes a short list of "pieces" (tags and the original strings,
  * no copies of the large texts), and two messages are equal when their piece
- * lists are element-wise equal. That is the reference's sorted-key string
+ * lists are element-wise equal. That is LegoFlow-Trace-Crafter's sorted-key string
  * comparison without building the strings: comparing an input with the
  * previous record of its stream costs a memcmp of the shared prefix.
  */

@@ -139,7 +139,7 @@ export function assistantToIm(m: WireMessage, ctx: ConvertContext, restored?: st
  *    haven't been used recently", file-change notices) are dropped and
  *    counted (`system_reminders_dropped`): they are not what the tool
  *    returned, and `tool → user` breaks the IM role order (tool →
- *    tool|assistant), which the reference pipeline answers by dropping the
+ *    tool|assistant), which LegoFlow-Trace-Crafter answers by dropping the
  *    whole trajectory;
  *  - any other text (a person typing while tools ran) is appended to the
  *    last tool result, the one place the model saw it before answering.

@@ -16,7 +16,7 @@ const WRITE_TOOLS = new Set(['edit', 'write', 'multiedit', 'apply_patch', 'noteb
 /**
  * Main or sub-agent, per stream. When some stream can spawn sub-agents (a
  * Task/Agent tool), the streams that cannot are sub-agents — Claude Code and
- * OpenCode never give sub-agents that tool. Otherwise the reference rule
+ * OpenCode never give sub-agents that tool. Otherwise LegoFlow-Trace-Crafter's rule
  * (TC utils.py detect_agent_type): tools but none that writes → sub-agent; no
  * tools → main.
  */

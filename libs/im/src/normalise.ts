@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Text parts joined the reference way: each part trimmed, empty parts
+ * Text parts joined the way LegoFlow-Trace-Crafter joins them: each part trimmed, empty parts
  * dropped, the rest joined by a blank line.
  */
 export function joinTextParts(parts: readonly unknown[]): string {
@@ -85,7 +85,7 @@ export function toolPropertyOrders(tools: unknown): Map<string, string[]> {
 }
 
 /**
- * Tool-call arguments as the reference writes them: a JSON string, compact
+ * Tool-call arguments as LegoFlow-Trace-Crafter writes them: a JSON string, compact
  * (`,` and `:` without spaces), top-level keys in the schema's `properties`
  * order, then any others in their original order. A string is parsed first;
  * one that is not JSON is kept as a JSON string value.

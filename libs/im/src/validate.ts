@@ -28,7 +28,7 @@ export interface ValidationOptions {
   /**
    * terminus-2 rows are plain text: strict user/assistant alternation and
    * every assistant turn a JSON object, instead of the tool-call and
-   * reasoning checks (as in the reference).
+   * reasoning checks (as in LegoFlow-Trace-Crafter).
    */
   textProtocol?: 'terminus-json' | 'terminus-summary';
 }
@@ -137,7 +137,7 @@ export function checkToolCalls(messages: readonly ImMessage[]): ValidationProble
 
 /**
  * Reasoning presence. A row without any reasoning is a "fast" (non-thinking)
- * trajectory and passes in every mode, as in the reference; `fast` checks
+ * trajectory and passes in every mode, as in LegoFlow-Trace-Crafter; `fast` checks
  * nothing; `strict` requires reasoning on every assistant turn of a thinking
  * row; `adaptive` requires it on at least `ratio` of them.
  */

@@ -66,7 +66,7 @@ export function submissionCompleteness(trace: Trace): SubResult {
  * STP from the assistant-turn count: turns/optimum_min below the optimum, 1.0
  * within [optimum_min, optimum_max], 0 at or above zero_at, and between them a
  * concave decay ((zero_at − turns)/(zero_at − optimum_max))^1.5 — the shape of
- * the reference's earlier code ("linear term decayed to the power 1.5").
+ * LegoFlow-Trace-Crafter's earlier code ("linear term decayed to the power 1.5").
  */
 export function stepScore(turns: number, curve: ScoringConfig['step_curve']): number {
   if (turns <= 0) return 0;

@@ -29,7 +29,7 @@ export interface ToolErrorStats {
   /** Observations (tool results; Terminus-2: terminal outputs after a reply). */
   observations: number;
   errored: number;
-  /** Denominator of the rate: observations (Terminus-2: keystroke commands, as the reference does). */
+  /** Denominator of the rate: observations (Terminus-2: keystroke commands, as LegoFlow-Trace-Crafter does). */
   denominator: number;
   rate: number;
   by_severity: { explicit: number; hard: number; soft: number };

@@ -35,7 +35,7 @@ export function splitAnalysisPlan(message: string): { analysis: string; plan: st
   return { analysis: text, plan: '' };
 }
 
-/** The JSON answer an agent step stands for (pretty-printed, 2 spaces, as the reference writes it). */
+/** The JSON answer an agent step stands for (pretty-printed, 2 spaces, as LegoFlow-Trace-Crafter's terminus2 converter writes it). */
 export function rebuildAgentJson(step: AtifStep): string {
   const { analysis, plan } = splitAnalysisPlan(atifText(step.message));
   const commands: Json[] = [];
@@ -191,7 +191,7 @@ export function isAtif(value: unknown): value is AtifTrajectory {
 export function atifRejection(traj: AtifTrajectory): ConvertRejection | undefined {
   const name = traj.agent?.name ?? 'unknown';
   // Harbor 0.26 names the agent of each summarisation sub-trajectory `terminus-2-summarization-<kind>`
-  // (the reference only shows the main file's `terminus-2`): the real tool wins.
+  // (the main file names it plain `terminus-2`): the real tool wins.
   if (/^terminus(-2)?(-summarization-[a-z]+)?$/.test(name)) return undefined;
   if (name === 'claude-code') {
     return new ConvertRejection('unsupported_format', 'ATIF from claude-code lacks system prompt and tool definitions (Harbor issue #3333); convert its proxy log (agent/litellm-trajectory.jsonl) instead');
