@@ -11,8 +11,7 @@
  *
  *   npm run bench -- archive [--runs=5] [--trials=2000] [--rows=20000]
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostTasksExecutionContext } from '@nx/devkit';
 import * as archive from '../libs/archive/src';
@@ -20,6 +19,7 @@ import { loadPipeline } from '../libs/config/src';
 import { seedPipelineOutputs } from '../libs/archive/src/__fixtures__/seed';
 import { postTasksExecution, useArchiveLib } from '../tools/trajgen/src/hooks/tasks-execution';
 import { createTempWorkspace, type TempWorkspace } from '../test/e2e/harness';
+import { pipelineWorkspace } from '../test/support/pipeline-workspace';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const RUNS = Number(args.runs ?? 5);
@@ -40,8 +40,6 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 /** A pipeline with TRIALS trials (each with its result.json) and ROWS scored IM rows. */
 function bigPipeline(root: string): void {
-  mkdirSync(join(root, 'pipelines/big'), { recursive: true });
-  writeFileSync(join(root, 'pipelines/big/config.yaml'), 'training:\n  model_name_or_path: m\n  output_dir: o\n');
   seedPipelineOutputs(root, 'big');
   const a = join(root, 'artifacts/big');
   const job = 'big-claude-code-job';
@@ -74,7 +72,8 @@ function cachedNxRun(ws: TempWorkspace): number {
 
 async function main() {
   useArchiveLib(archive);
-  const root = mkdtempSync(join(tmpdir(), 'archive-bench-'));
+  const ws = pipelineWorkspace({ prefix: 'archive-bench-', name: 'big' });
+  const root = ws.root;
   try {
     const [seedMs] = time(() => bigPipeline(root));
     console.log(`seeded ${TRIALS} trials and ${ROWS} scored rows in ${(seedMs / 1000).toFixed(1)} s`);
@@ -149,7 +148,7 @@ async function main() {
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results/archive.json'), JSON.stringify(results, null, 2) + '\n');
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    ws.remove();
   }
 }
 

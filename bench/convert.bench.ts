@@ -25,12 +25,12 @@
 import { benchmarkScore } from './score.bench';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conversionSchema, pipelinePaths, type PipelinePaths } from '@trajgen/config';
 import { convertPipeline } from '@trajgen/convert';
 import { CC_TOOLS, OC_TOOLS } from '../libs/convert/src/__fixtures__/synthetic/build';
+import { pipelineWorkspace } from '../test/support/pipeline-workspace';
 
 const REPO = join(__dirname, '..');
 const REAL = join(REPO, 'test/fixtures/real');
@@ -200,7 +200,6 @@ function writeTrial(paths: PipelinePaths, t: Omit<CorpusTrial, 'files' | 'bytes'
 
 /** Trials of realistic size (0.2–5 MB each, like real 20–60-turn runs) until `targetMb` of raw logs. */
 function buildThroughputCorpus(root: string, targetMb: number): { paths: PipelinePaths; trials: CorpusTrial[] } {
-  writeFileSync(join(root, 'nx.json'), '{}');
   const paths = pipelinePaths(root, PIPELINE);
   const m = material();
   const rand = rng(42);
@@ -231,7 +230,6 @@ function buildThroughputCorpus(root: string, targetMb: number): { paths: Pipelin
 
 /** Many small trials (the incremental case: 5,000 converted, 10 new). */
 function buildManyTrialsCorpus(root: string, nTrials: number): { paths: PipelinePaths; trials: CorpusTrial[] } {
-  writeFileSync(join(root, 'nx.json'), '{}');
   const paths = pipelinePaths(root, PIPELINE);
   const m = material();
   const rand = rng(43);
@@ -368,8 +366,8 @@ async function main(): Promise<void> {
   }
   const nTrials = args.includes('--trials') ? Number(args[args.indexOf('--trials') + 1]) : 5000;
   const targetMb = args.includes('--mb') ? Number(args[args.indexOf('--mb') + 1]) : 210;
-  const big = mkdtempSync(join(tmpdir(), 'tg-bench-convert-'));
-  const many = mkdtempSync(join(tmpdir(), 'tg-bench-convert-many-'));
+  const big = pipelineWorkspace({ prefix: 'tg-bench-convert-', name: PIPELINE, config: null }).root;
+  const many = pipelineWorkspace({ prefix: 'tg-bench-convert-many-', name: PIPELINE, config: null }).root;
   try {
     // ---- throughput: ≥ 200 MB of realistic-size trials
     let t0 = Date.now();

@@ -12,13 +12,11 @@
  *
  * Figures go to stdout and bench/results/harbor.json.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { loadPipeline } from '../libs/config/src/index';
-import { prepareBatch } from '../libs/tasks/src/index';
-import { ensureHarborEnv, rolloutPipeline } from '../libs/rollout/src/index';
+import { ensureHarborEnv } from '../libs/rollout/src/index';
+import { rolloutDemoTasks, trialsPerMin } from './demo-rollout';
 
 const ROOT = join(__dirname, '..');
 const quiet = { log: () => undefined };
@@ -51,37 +49,13 @@ async function envTimes(): Promise<{ cold_s: number | null; warm_s: number; env_
 }
 
 async function throughput(engine: 'local' | 'harbor'): Promise<{ engine: string; trials: number; passed: number; trials_ms: number; trials_per_min: number }> {
-  const root = mkdtempSync(join(tmpdir(), `trajgen-bench-harbor-${engine}-`));
-  try {
-    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-    mkdirSync(join(root, 'pipelines', 'throughput'), { recursive: true });
-    cpSync(join(ROOT, 'pipelines/demo/tasks'), join(root, 'pipelines/throughput/tasks'), { recursive: true });
-    const config = {
-      meta_info: { name: 'throughput', description: 'harbor benchmark' },
-      task_source: { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' },
-      rollout: {
-        engine,
-        scaffold: 'claude-code',
-        model: 'trajgen-oracle',
-        llm_api: { provider: 'oracle', oracle: { latency_ms: 0, faults: { 'fix-off-by-one': 'wrong_answer' } } },
-        n_concurrent: 2,
-        max_retries: 0,
-        timeouts: { agent_sec: 300, verifier_sec: 60 },
-        ...(engine === 'harbor' ? { harbor: { managed_env: true, environment: 'host' } } : {}),
-      },
-      proxy: { backend: 'builtin' },
-      training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'x' },
-    };
-    writeFileSync(join(root, 'pipelines/throughput/config.yaml'), stringify(config));
-    prepareBatch(loadPipeline(root, 'throughput'));
-    const quiet = { log: () => {}, warn: (l: string) => console.warn(`  warning: ${l}`), out: { write: () => true, isTTY: false } };
-    const res = await rolloutPipeline(loadPipeline(root, 'throughput'), quiet, { handleSignals: false });
-    const trialsMs = res.run.timings.trials_ms;
-    const trials = res.run.counts.trials;
-    return { engine, trials, passed: res.run.counts.reward_1, trials_ms: trialsMs, trials_per_min: Math.round((trials / (trialsMs / 60_000)) * 10) / 10 };
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  const run = await rolloutDemoTasks(`trajgen-bench-harbor-${engine}-`, {
+    engine,
+    llm_api: { provider: 'oracle', oracle: { latency_ms: 0, faults: { 'fix-off-by-one': 'wrong_answer' } } },
+    n_concurrent: 2,
+    ...(engine === 'harbor' ? { harbor: { managed_env: true, environment: 'host' } } : {}),
+  });
+  return { engine, trials: run.counts.trials, passed: run.counts.reward_1, trials_ms: run.timings.trials_ms, trials_per_min: trialsPerMin(run) };
 }
 
 async function main() {

@@ -12,13 +12,13 @@
  *    without it (disable_gradient_checkpointing: true; the embedded trainer does not checkpoint).
  * Prints the figures and writes bench/results/managed-envs.json.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLlamaFactoryPython, registerDataset } from '@trajgen/llamafactory';
+import { ensureLlamaFactoryPython } from '@trajgen/llamafactory';
 import { ensureLitellmEnv } from '@trajgen/proxy';
 import { ensureTrainerEnv, trainPipeline } from '@trajgen/trainer';
-import { glaiveRows, tempWorkspace } from '../test/support/training-workspace';
+import { trainingWorkspace } from '../test/support/training-workspace';
 
 const root = join(__dirname, '..');
 const io = { log: (l: string) => console.log(l), warn: (l: string) => console.warn(l) };
@@ -49,16 +49,10 @@ async function envFigures(name: string, variable: string, shared: string, ensure
 }
 
 async function trainRun(backend: 'hf' | 'llamafactory', extra: string, rows: number, cutoff: number, epochs: number) {
-  const ws = tempWorkspace(
-    `conversion:\n  data_name: bench\ntraining:\n  backend: ${backend}\n  llamafactory: {managed_env: true}\n  model_name_or_path: base-model\n  template: qwen3_nothink\n` +
+  const ws = await trainingWorkspace(`conversion:\n  data_name: bench\ntraining:\n  backend: ${backend}\n  llamafactory: {managed_env: true}\n  model_name_or_path: base-model\n  template: qwen3_nothink\n` +
       `  cutoff_len: ${cutoff}\n  per_device_train_batch_size: 2\n  gradient_accumulation_steps: 1\n  learning_rate: 5.0e-3\n  num_train_epochs: ${epochs}\n` +
-      `  logging_steps: 1\n  save_steps: 1000\n  report_to: none\n  output_dir: bench-lora\n${extra}`,
-    'benchp',
-  );
+      `  logging_steps: 1\n  save_steps: 1000\n  report_to: none\n  output_dir: bench-lora\n${extra}`, { prefix: 'trajgen-bench-env-lf-', name: 'benchp', rows, dataName: 'bench', baseModelFrom: 'demo-llamafactory' });
   try {
-    cpSync(join(root, 'pipelines/demo-llamafactory/base-model'), join(ws.root, 'pipelines/benchp/base-model'), { recursive: true });
-    ws.write('artifacts/benchp/data/lf_data/bench.json', JSON.stringify(glaiveRows(rows, { asPipeline: true })));
-    await registerDataset(ws.load());
     const [outcome, wall] = await timed(() => trainPipeline(ws.load(), quiet));
     const results = JSON.parse(readFileSync(join(ws.root, 'artifacts/benchp/model/bench-lora/train_results.json'), 'utf8'));
     return {

@@ -30,13 +30,13 @@
  *
  * Writes bench/results/prepare.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPipeline } from '@trajgen/config';
 import { prepareBatch, type PrepareResult } from '@trajgen/tasks';
 import { emitEntry, emitLedgerYaml } from '../libs/ledger/src/ledger-yaml';
 import { emptyEntry, type LedgerEntry } from '../libs/ledger/src/types';
+import { pipelineWorkspace } from '../test/support/pipeline-workspace';
 
 const TOTAL = 100_000;
 const PENDING = 1_000;
@@ -47,15 +47,14 @@ const COLD_POOL = 5_000;
 const id = (i: number) => `task-${String(i).padStart(6, '0')}`;
 
 function workspace(): { root: string; pipelineDir: string } {
-  const root = mkdtempSync(join(tmpdir(), 'tg-bench-prepare-'));
-  writeFileSync(join(root, 'nx.json'), '{}\n');
-  const pipelineDir = join(root, 'pipelines', 'big');
+  const ws = pipelineWorkspace({
+    prefix: 'tg-bench-prepare-',
+    name: 'big',
+    config: 'meta_info:\n  name: big\ntask_source:\n  path: tasks\n  staging: link\nrollout:\n  max_retries: 2\ntraining:\n  model_name_or_path: base\n  output_dir: out\n',
+  });
+  const pipelineDir = join(ws.root, 'pipelines', 'big');
   mkdirSync(join(pipelineDir, 'tasks'), { recursive: true });
-  writeFileSync(
-    join(pipelineDir, 'config.yaml'),
-    'meta_info:\n  name: big\ntask_source:\n  path: tasks\n  staging: link\nrollout:\n  max_retries: 2\ntraining:\n  model_name_or_path: base\n  output_dir: out\n',
-  );
-  return { root, pipelineDir };
+  return { root: ws.root, pipelineDir };
 }
 
 function writeTaskDir(dir: string, name: string): void {

@@ -10,12 +10,12 @@
  *
  *   npm run bench -- report [--trials=20000] [--runs=3]
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as archive from '../libs/archive/src';
 import { loadPipeline } from '../libs/config/src';
 import { seedPipelineOutputs } from '../libs/archive/src/__fixtures__/seed';
+import { pipelineWorkspace } from '../test/support/pipeline-workspace';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const TRIALS = Number(args.trials ?? 20000);
@@ -36,8 +36,6 @@ function imRow(i: number, trial: string): string {
 }
 
 function bigPipeline(root: string): void {
-  mkdirSync(join(root, 'pipelines/big'), { recursive: true });
-  writeFileSync(join(root, 'pipelines/big/config.yaml'), 'training:\n  model_name_or_path: m\n  output_dir: o\nconversion:\n  instance_status: all\n');
   seedPipelineOutputs(root, 'big');
   const a = join(root, 'artifacts/big');
   const trials = Array.from({ length: TRIALS }, (_, i) => ({ job: JOB, trial: `task-${i % 500}__t${i}`, task_id: `task-${i % 500}`, agent: 'claude-code', reward: i % 3 ? 1 : 0, exception_type: null }));
@@ -57,7 +55,8 @@ function sizeOf(path: string): number {
 }
 
 async function main() {
-  const root = mkdtempSync(join(tmpdir(), 'report-bench-'));
+  const ws = pipelineWorkspace({ prefix: 'report-bench-', name: 'big', config: 'training:\n  model_name_or_path: m\n  output_dir: o\nconversion:\n  instance_status: all\n' });
+  const root = ws.root;
   try {
     const t0 = Date.now();
     bigPipeline(root);
@@ -97,7 +96,7 @@ async function main() {
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results/report.json'), JSON.stringify(results, null, 2) + '\n');
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    ws.remove();
   }
 }
 

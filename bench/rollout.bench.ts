@@ -12,13 +12,10 @@
  * process, through the same function the executor calls (rolloutPipeline).
  * Figures go to stdout and bench/results/rollout.json.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { loadPipeline } from '../libs/config/src/index';
-import { prepareBatch } from '../libs/tasks/src/index';
-import { rolloutPipeline } from '../libs/rollout/src/index';
+import { rolloutDemoTasks, trialsPerMin } from './demo-rollout';
 
 const ROOT = join(__dirname, '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
@@ -37,46 +34,23 @@ interface RoundFigures {
 }
 
 async function round(nConcurrent: number, index: number): Promise<RoundFigures> {
-  const root = mkdtempSync(join(tmpdir(), 'trajgen-bench-rollout-'));
-  try {
-    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-    mkdirSync(join(root, 'pipelines', 'throughput'), { recursive: true });
-    cpSync(join(ROOT, 'pipelines/demo/tasks'), join(root, 'pipelines/throughput/tasks'), { recursive: true });
-    const config = {
-      meta_info: { name: 'throughput', description: 'rollout benchmark' },
-      task_source: { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' },
-      rollout: {
-        engine: 'local',
-        scaffold: SCAFFOLD,
-        model: 'trajgen-oracle',
-        llm_api: { provider: 'oracle', prices: { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 }, oracle: { latency_ms: 0, faults: { 'fix-off-by-one': 'wrong_answer' } } },
-        n_concurrent: nConcurrent,
-        max_retries: 0,
-        timeouts: { agent_sec: 300, verifier_sec: 60 },
-      },
-      proxy: { backend: 'builtin' },
-      training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'x' },
-    };
-    writeFileSync(join(root, 'pipelines/throughput/config.yaml'), stringify(config));
-    prepareBatch(loadPipeline(root, 'throughput'));
-    const quiet = { log: () => {}, warn: (l: string) => console.warn(`  warning: ${l}`), out: { write: () => true, isTTY: false } };
-    const res = await rolloutPipeline(loadPipeline(root, 'throughput'), quiet, { handleSignals: false });
-    const r = res.run;
-    const figures: RoundFigures = {
-      n_concurrent: nConcurrent,
-      round: index,
-      trials: r.counts.trials,
-      passed: r.counts.reward_1,
-      trials_ms: r.timings.trials_ms,
-      total_ms: r.timings.total_ms,
-      trials_per_min: Math.round((r.counts.trials / (r.timings.trials_ms / 60_000)) * 10) / 10,
-      model_calls: r.trials.reduce((s, t) => s + t.requests, 0),
-    };
-    console.log(`n_concurrent ${nConcurrent} round ${index}: ${figures.trials} trials (${figures.passed} reward 1.0) in ${(figures.trials_ms / 1000).toFixed(1)} s → ${figures.trials_per_min} trials/min (${figures.model_calls} model calls; stage total ${(figures.total_ms / 1000).toFixed(1)} s)`);
-    return figures;
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  const r = await rolloutDemoTasks('trajgen-bench-rollout-', {
+    scaffold: SCAFFOLD,
+    llm_api: { provider: 'oracle', prices: { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 }, oracle: { latency_ms: 0, faults: { 'fix-off-by-one': 'wrong_answer' } } },
+    n_concurrent: nConcurrent,
+  });
+  const figures: RoundFigures = {
+    n_concurrent: nConcurrent,
+    round: index,
+    trials: r.counts.trials,
+    passed: r.counts.reward_1,
+    trials_ms: r.timings.trials_ms,
+    total_ms: r.timings.total_ms,
+    trials_per_min: trialsPerMin(r),
+    model_calls: r.trials.reduce((s, t) => s + t.requests, 0),
+  };
+  console.log(`n_concurrent ${nConcurrent} round ${index}: ${figures.trials} trials (${figures.passed} reward 1.0) in ${(figures.trials_ms / 1000).toFixed(1)} s → ${figures.trials_per_min} trials/min (${figures.model_calls} model calls; stage total ${(figures.total_ms / 1000).toFixed(1)} s)`);
+  return figures;
 }
 
 async function main() {

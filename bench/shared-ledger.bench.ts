@@ -20,8 +20,7 @@
  * dropped at the end). Writes bench/results/shared-ledger.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPipeline, pipelinePaths } from '@trajgen/config';
 import { effectiveLedgerDigest, openLedger, openPostgresLedger, type PostgresLedger } from '@trajgen/ledger';
@@ -30,6 +29,7 @@ import { preparePipeline } from '@trajgen/tasks';
 import { emitEntry, emitLedgerYaml } from '../libs/ledger/src/ledger-yaml';
 import { emptyEntry, type LedgerEntry } from '../libs/ledger/src/types';
 import { createTestDatabase } from '../test/support/pg';
+import { pipelineWorkspace } from '../test/support/pipeline-workspace';
 
 const TOTAL = 100_000;
 const RUNS = 3;
@@ -49,12 +49,14 @@ function writeTaskDir(dir: string, name: string): void {
 
 /** A workspace with the 100k layout; the consumed entries returned for either backend. */
 function workspace(backend: 'yaml' | 'postgres', urlEnv: string): { root: string; entries: Map<string, LedgerEntry> } {
-  const root = mkdtempSync(join(tmpdir(), `tg-bench-shared-${backend}-`));
-  writeFileSync(join(root, 'nx.json'), '{}\n');
+  const ledger = backend === 'postgres' ? `ledger:\n  backend: postgres\n  postgres:\n    url_env: ${urlEnv}\n` : '';
+  const { root } = pipelineWorkspace({
+    prefix: `tg-bench-shared-${backend}-`,
+    name: 'big',
+    config: `meta_info:\n  name: big\ntask_source:\n  path: tasks\n  staging: link\n${ledger}rollout:\n  max_retries: 2\ntraining:\n  model_name_or_path: base\n  output_dir: out\n`,
+  });
   const dir = join(root, 'pipelines', 'big');
   mkdirSync(join(dir, 'tasks'), { recursive: true });
-  const ledger = backend === 'postgres' ? `ledger:\n  backend: postgres\n  postgres:\n    url_env: ${urlEnv}\n` : '';
-  writeFileSync(join(dir, 'config.yaml'), `meta_info:\n  name: big\ntask_source:\n  path: tasks\n  staging: link\n${ledger}rollout:\n  max_retries: 2\ntraining:\n  model_name_or_path: base\n  output_dir: out\n`);
   const ids = Array.from({ length: TOTAL }, (_, i) => id(i));
   writeFileSync(join(dir, 'tasks', 'verifiable_tasks.txt'), ids.join('\n') + '\n');
   const entries = new Map<string, LedgerEntry>();
@@ -142,10 +144,10 @@ async function main() {
 
     // ---- lease takeover after SIGKILL
     // A pipeline of its own (10 tasks): the lease mechanics, not the 100k snapshot.
-    const t = { root: mkdtempSync(join(tmpdir(), 'tg-bench-lease-')) };
+    const t = pipelineWorkspace({ prefix: 'tg-bench-lease-', name: 'lease', config: null });
     mkdirSync(join(t.root, 'artifacts', 'lease'), { recursive: true });
     roots.push(t.root);
-    const tl = await openPostgresLedger(pipelinePaths(t.root, 'lease'), { ...pgOpts, reconcile: false });
+    const tl = await openPostgresLedger(t.paths, { ...pgOpts, reconcile: false });
     await tl.register(pending.slice(0, 10));
     await tl.close();
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'lease-holder.child.ts'), t.root, 'lease', db.url, String(LEASE_SEC), '10'], { stdio: ['ignore', 'pipe', 'inherit'] });

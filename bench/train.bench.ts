@@ -4,12 +4,12 @@
  *   node -r @swc-node/register bench/train.bench.ts [rows=32] [cutoff=1024] [epochs=2]
  * Prints the figures and writes bench/results/train.json.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { registerDataset, parseTrainerLog } from '@trajgen/llamafactory';
+import { parseTrainerLog } from '@trajgen/llamafactory';
 import { ensureTrainerEnv, trainPipeline } from '@trajgen/trainer';
-import { glaiveRows, tempWorkspace } from '../test/support/training-workspace';
+import { trainingWorkspace } from '../test/support/training-workspace';
 
 const root = join(__dirname, '..');
 
@@ -22,11 +22,8 @@ async function main() {
   const env = await ensureTrainerEnv(root, { log: (l) => console.log(l), warn: (l) => console.warn(l) });
   const envMs = Date.now() - t;
 
-  const ws = tempWorkspace(`conversion:\n  data_name: bench\ntraining:\n  backend: hf\n  model_name_or_path: base-model\n  cutoff_len: ${cutoff}\n  per_device_train_batch_size: 2\n  gradient_accumulation_steps: 1\n  learning_rate: 5.0e-3\n  num_train_epochs: ${epochs}\n  logging_steps: 1\n  save_steps: 1000\n  output_dir: bench-lora\n`, 'benchp');
+  const ws = await trainingWorkspace(`conversion:\n  data_name: bench\ntraining:\n  backend: hf\n  model_name_or_path: base-model\n  cutoff_len: ${cutoff}\n  per_device_train_batch_size: 2\n  gradient_accumulation_steps: 1\n  learning_rate: 5.0e-3\n  num_train_epochs: ${epochs}\n  logging_steps: 1\n  save_steps: 1000\n  output_dir: bench-lora\n`, { prefix: 'trajgen-bench-train-', name: 'benchp', rows, dataName: 'bench', baseModelFrom: 'demo' });
   try {
-    cpSync(join(root, 'pipelines/demo/base-model'), join(ws.root, 'pipelines/benchp/base-model'), { recursive: true });
-    ws.write('artifacts/benchp/data/lf_data/bench.json', JSON.stringify(glaiveRows(rows, { asPipeline: true })));
-    await registerDataset(ws.load());
     t = Date.now();
     const outcome = await trainPipeline(ws.load(), quiet);
     const stageMs = Date.now() - t;

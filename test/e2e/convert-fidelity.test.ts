@@ -34,6 +34,9 @@ async function runAgent(root: string, agent: 'claude-code' | 'opencode'): Promis
   const jobDir = join(root, agent, 'job');
   mkdirSync(work, { recursive: true });
   mkdirSync(join(root, agent, 'home'), { recursive: true });
+  // The CLIs' scratch (OpenCode, a Bun executable, unpacks a native library there) stays in this test's dir.
+  const tmp = join(root, agent, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   const upstream = await startAgenticUpstream(work);
   const routes = new JobTrialRouter(jobDir);
   const protocol = agent === 'claude-code' ? 'anthropic' : 'openai';
@@ -50,7 +53,7 @@ async function runAgent(root: string, agent: 'claude-code' | 'opencode'): Promis
             reject: false,
             timeout: 300_000,
             stdin: 'ignore',
-            env: { ...claudeCodeEnv(conn), HOME: home, ANTHROPIC_AUTH_TOKEN: '' },
+            env: { ...claudeCodeEnv(conn), HOME: home, TMPDIR: tmp, ANTHROPIC_AUTH_TOKEN: '' },
             extendEnv: true,
           })
         : await (async () => {
@@ -61,7 +64,7 @@ async function runAgent(root: string, agent: 'claude-code' | 'opencode'): Promis
               reject: false,
               timeout: 300_000,
               stdin: 'ignore',
-              env: { ...openCodeEnv(cfg), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_STATE_HOME: join(home, '.local/state') },
+              env: { ...openCodeEnv(cfg), HOME: home, TMPDIR: tmp, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache'), XDG_STATE_HOME: join(home, '.local/state') },
               extendEnv: true,
             });
           })();

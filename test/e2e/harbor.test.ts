@@ -7,42 +7,23 @@
  * and the oracle (the scripted demo/test model — not a real LLM).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { pipelinePaths } from '@trajgen/config';
 import { readLedger } from '@trajgen/ledger';
 import { listJobDirs, readJobDir } from '@trajgen/harbor';
-import { REPO_ROOT, createTempWorkspace, type TempWorkspace } from './harness';
+import { jsonlLines } from '../support/files';
+import { REPO_ROOT, createTempWorkspace, derivePipeline, processesUnder, waitForKillPoint, type TempWorkspace } from './harness';
 
 const DEMO_IDS = ['add-greeting', 'config-json-edit', 'csv-summary', 'docs-usage-section', 'fix-off-by-one', 'multi-step-textstats', 'refactor-extract-function', 'shell-line-counter'];
 const HARBOR_ENV = process.env.TRAJGEN_HARBOR_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'harbor');
 
-function jsonlLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** Processes whose cwd is under `prefix` (an agent or verifier left running). */
-function processesUnder(prefix: string): string[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readlinkSync(`/proc/${d}/cwd`).startsWith(prefix) && !/ Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    });
-}
-
 describe('harbor e2e: the real Harbor (host environment) through nx', () => {
   let ws: TempWorkspace;
-  const env = { TRAJGEN_HARBOR_ENV: HARBOR_ENV };
+  // TMPDIR: the run's own short temp dir, not the copy's (ws.tmp): the host environment puts each trial's
+  // scratch there, and tmux's socket in it must stay under the 108-byte limit of a socket path.
+  const env = { TRAJGEN_HARBOR_ENV: HARBOR_ENV, TMPDIR: tmpdir() };
   beforeAll(() => {
     ws = createTempWorkspace({ prefix: 'trajgen-e2e-harbor-' });
   });
@@ -93,42 +74,21 @@ describe('harbor e2e: the real Harbor (host environment) through nx', () => {
 
   it('SIGKILL of the rollout mid-job, then a rerun: Harbor resumes the same job (harbor job resume); no task rolled out twice, none lost, nothing left running', async () => {
     const ids = ['add-greeting', 'config-json-edit', 'csv-summary', 'shell-line-counter'];
-    const cfg = parse(ws.read('pipelines/demo-harbor/config.yaml'));
-    cfg.meta_info.name = 'hkill';
-    cfg.task_source = { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' };
-    cfg.rollout.n_concurrent = 1;
-    cfg.rollout.max_retries = 1;
-    cfg.rollout.llm_api.oracle = { latency_ms: 700, faults: {} };
-    cfg.conversion.data_name = 'hkill';
-    ws.write('pipelines/hkill/config.yaml', stringify(cfg));
-    ws.write('pipelines/hkill/excluded_tasks.txt', '');
-    for (const id of ids) cpSync(join(ws.root, 'pipelines/demo/tasks', id), join(ws.root, 'pipelines/hkill/tasks', id), { recursive: true });
-    ws.write('pipelines/hkill/tasks/verifiable_tasks.txt', ids.join('\n') + '\n');
+    derivePipeline(ws, {
+      from: 'demo-harbor',
+      name: 'hkill',
+      ids,
+      edit: (cfg) => {
+        cfg.rollout.n_concurrent = 1;
+        cfg.rollout.max_retries = 1;
+        cfg.rollout.llm_api.oracle = { latency_ms: 700, faults: {} };
+      },
+    });
     const p = pipelinePaths(ws.root, 'hkill');
 
     const first = ws.nxAsync(['run', 'hkill:rollout'], { env });
     // Wait until the rollout holds the ledger, one trial has finished and another is mid-way.
-    let pid = 0;
-    let jobDir = '';
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      expect(Date.now(), 'the rollout never reached the kill point').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 200));
-      try {
-        const holder = JSON.parse(readFileSync(join(p.artifacts, '.ledger', 'lock'), 'utf8'));
-        if (String(holder.purpose).startsWith('rollout ')) {
-          pid = holder.pid;
-          jobDir = join(p.jobs, String(holder.purpose).slice('rollout '.length));
-        }
-      } catch {
-        continue;
-      }
-      if (!pid || !existsSync(jobDir)) continue;
-      const trials = readdirSync(jobDir).filter((n) => n.includes('__'));
-      const finished = trials.filter((n) => existsSync(join(jobDir, n, 'result.json')));
-      const midway = trials.filter((n) => !existsSync(join(jobDir, n, 'result.json')) && jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length > 0);
-      if (finished.length >= 1 && midway.length >= 1) break;
-    }
+    const { pid, jobDir } = await waitForKillPoint(p, 300_000, 200);
     const finishedBefore = readdirSync(jobDir).filter((n) => n.includes('__') && existsSync(join(jobDir, n, 'result.json')));
     const interrupted = readdirSync(jobDir).filter((n) => n.includes('__') && !existsSync(join(jobDir, n, 'result.json')) && jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length > 0);
     const linesAtKill = new Map(interrupted.map((n) => [n, jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length]));
@@ -171,19 +131,18 @@ describe('harbor e2e: the real Harbor (host environment) through nx', () => {
 
   it('terminus-2 for real (Harbor\'s own agent, tmux on the host) with a small context limit: Harbor summarises, writes the sub-agent trajectories, the proxy records every call, rewards are right', () => {
     const ids = ['add-greeting', 'fix-off-by-one'];
-    const cfg = parse(ws.read('pipelines/demo-harbor/config.yaml'));
-    cfg.meta_info.name = 'hterm';
-    cfg.task_source = { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' };
-    cfg.rollout.scaffold = 'terminus-2';
-    cfg.rollout.harbor.agent_kwargs = {
-      model_info: { max_input_tokens: 4000, max_output_tokens: 1000, input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5 },
-      proactive_summarization_threshold: 2500,
-    };
-    cfg.conversion.data_name = 'hterm';
-    ws.write('pipelines/hterm/config.yaml', stringify(cfg));
-    ws.write('pipelines/hterm/excluded_tasks.txt', '');
-    for (const id of ids) cpSync(join(ws.root, 'pipelines/demo/tasks', id), join(ws.root, 'pipelines/hterm/tasks', id), { recursive: true });
-    ws.write('pipelines/hterm/tasks/verifiable_tasks.txt', ids.join('\n') + '\n');
+    derivePipeline(ws, {
+      from: 'demo-harbor',
+      name: 'hterm',
+      ids,
+      edit: (cfg) => {
+        cfg.rollout.scaffold = 'terminus-2';
+        cfg.rollout.harbor.agent_kwargs = {
+          model_info: { max_input_tokens: 4000, max_output_tokens: 1000, input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5 },
+          proactive_summarization_threshold: 2500,
+        };
+      },
+    });
     const run = ws.nx(['run', 'hterm:rollout'], { env, timeoutMs: 900_000 });
     expect(run.code, run.output.slice(-4000)).toBe(0);
     const p = pipelinePaths(ws.root, 'hterm');

@@ -1,7 +1,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { PipelinePaths } from '@trajgen/config';
+import { jsonlLines } from '../support/files';
 
 export const REPO_ROOT = join(__dirname, '../..');
 
@@ -18,6 +22,8 @@ export interface NxRun {
 export interface TempWorkspace {
   root: string;
   cacheDir: string;
+  /** TMPDIR of everything the tests start in this copy (nx, agents, Harbor, Python): removed with the copy. */
+  tmp: string;
   env: NodeJS.ProcessEnv;
   nx(args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): NxRun;
   nxAsync(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<NxRun>;
@@ -91,6 +97,10 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
   }
   linkNodeModules(root);
   const cacheDir = opts.cacheDir ?? join(root, '.nx-test-cache');
+  // The tools' own per-user caches and scratch (an agent's HOME for --version, torch's inductor cache,
+  // native libraries a Bun-built CLI unpacks, the rollout's working copies) land in the copy, not the run's temp dir.
+  const tmp = join(root, '.test-tmp');
+  mkdirSync(tmp);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NX_DAEMON: 'false',
@@ -108,6 +118,7 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
     TRAJGEN_LITELLM_ENV: process.env.TRAJGEN_LITELLM_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'litellm'),
     TRAJGEN_HARBOR_ENV: process.env.TRAJGEN_HARBOR_ENV ?? join(REPO_ROOT, 'artifacts', 'env', 'harbor'),
     FORCE_COLOR: '0',
+    TMPDIR: tmp,
     GIT_AUTHOR_NAME: 'trajgen-test',
     GIT_AUTHOR_EMAIL: 'test@trajgen.invalid',
     GIT_COMMITTER_NAME: 'trajgen-test',
@@ -115,7 +126,7 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
   };
   // Agent detection switches Nx's output style; the tests parse the static style.
   for (const k of ['CLAUDECODE', 'OPENCODE', 'GEMINI_CLI', 'REPL_ID', 'CURSOR_TRACE_ID']) delete env[k];
-  writeFileSync(join(root, '.gitignore'), readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8') + '.nx-test-cache/\n.nx-test-data/\n');
+  writeFileSync(join(root, '.gitignore'), readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8') + '.nx-test-cache/\n.nx-test-data/\n.test-tmp/\n');
   const git = (args: string[]) => execFileSync('git', args, { cwd: root, env, encoding: 'utf8' });
   git(['init', '-q', '-b', 'main']);
   git(['add', '-A']);
@@ -125,6 +136,7 @@ export function createTempWorkspace(opts: { prefix?: string; cacheDir?: string; 
   return {
     root,
     cacheDir,
+    tmp,
     env,
     nx(args, o = {}) {
       const r = spawnSync(nxBin, args, { cwd: root, env: { ...env, ...o.env }, encoding: 'utf8', timeout: o.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 });
@@ -190,4 +202,93 @@ export function startCacheServer(dir: string, token: string): Promise<CacheServe
     child.stderr.on('data', (d) => (log += d));
     child.once('exit', (code) => reject(new Error(`cache server exited (${code}): ${log}`)));
   });
+}
+
+/** Processes whose cwd is under `prefix` and that are not zombies (an agent, verifier or tmux left running). */
+export function processesUnder(prefix: string): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readlinkSync(`/proc/${d}/cwd`).startsWith(prefix) && !/ Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * A pipeline `name` in `ws` derived from the pipeline `from`'s config.yaml (`edit` changes the parsed
+ * config), with its own copies of some demo tasks and extra task dirs, and an empty exclusion list.
+ */
+export function derivePipeline(ws: TempWorkspace, opts: { from: string; name: string; ids: string[]; edit?: (cfg: Record<string, any>) => void; extra?: Record<string, Record<string, string>> }): void {
+  const { name, ids, extra = {} } = opts;
+  const cfg = parse(ws.read(`pipelines/${opts.from}/config.yaml`));
+  cfg.meta_info.name = name;
+  cfg.task_source = { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' };
+  cfg.conversion.data_name = name;
+  opts.edit?.(cfg);
+  ws.write(`pipelines/${name}/config.yaml`, stringify(cfg));
+  ws.write(`pipelines/${name}/excluded_tasks.txt`, '');
+  for (const id of ids) cpSync(join(ws.root, 'pipelines/demo/tasks', id), join(ws.root, 'pipelines', name, 'tasks', id), { recursive: true });
+  for (const [id, files] of Object.entries(extra)) for (const [rel, text] of Object.entries(files)) ws.write(`pipelines/${name}/tasks/${id}/${rel}`, text);
+  ws.write(`pipelines/${name}/tasks/verifiable_tasks.txt`, [...ids, ...Object.keys(extra)].join('\n') + '\n');
+}
+
+/**
+ * Polls until a rollout of pipeline `p` holds the ledger, one trial of its job has finished and
+ * another is mid-way (its proxy log started): the moment the kill tests SIGKILL it. Returns the
+ * rollout's pid and job dir.
+ */
+export async function waitForKillPoint(p: PipelinePaths, timeoutMs: number, pollMs: number): Promise<{ pid: number; jobDir: string }> {
+  let pid = 0;
+  let jobDir = '';
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    expect(Date.now(), 'the rollout never reached the kill point').toBeLessThan(deadline);
+    await new Promise((r) => setTimeout(r, pollMs));
+    try {
+      const holder = JSON.parse(readFileSync(join(p.artifacts, '.ledger', 'lock'), 'utf8'));
+      if (String(holder.purpose).startsWith('rollout ')) {
+        pid = holder.pid;
+        jobDir = join(p.jobs, String(holder.purpose).slice('rollout '.length));
+      }
+    } catch {
+      continue;
+    }
+    if (!pid || !existsSync(jobDir)) continue;
+    const trials = readdirSync(jobDir).filter((n) => n.includes('__'));
+    const finished = trials.filter((n) => existsSync(join(jobDir, n, 'result.json')));
+    const midway = trials.filter((n) => !existsSync(join(jobDir, n, 'result.json')) && jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length > 0);
+    if (finished.length >= 1 && midway.length >= 1) return { pid, jobDir };
+  }
+}
+
+export interface ClonesSharingACache {
+  a: TempWorkspace;
+  b: TempWorkspace;
+  server: CacheServer;
+  /** The env that points nx at the server. */
+  remote: NodeJS.ProcessEnv;
+}
+
+/**
+ * Two copies of the workspace (`<prefix>a-`, `<prefix>b-`) and the project's cache server between
+ * them, made before the enclosing describe block's tests and removed after them. The fields are set
+ * once its beforeAll has run.
+ */
+export function clonesSharingACache(prefix: string, token: string): ClonesSharingACache {
+  const clones = {} as ClonesSharingACache;
+  beforeAll(async () => {
+    clones.a = createTempWorkspace({ prefix: `${prefix}a-` });
+    clones.b = createTempWorkspace({ prefix: `${prefix}b-` });
+    clones.server = await startCacheServer(join(clones.a.root, '.remote-cache-server'), token);
+    clones.remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: clones.server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: token };
+  });
+  afterAll(async () => {
+    await clones.server?.stop();
+    clones.a?.remove();
+    clones.b?.remove();
+  });
+  return clones;
 }

@@ -5,38 +5,16 @@
  * a real LLM). Scenarios share one workspace; each has its own small pipeline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { pipelinePaths } from '@trajgen/config';
 import { readLedger } from '@trajgen/ledger';
 import { listJobDirs, readJobDir, type JobDir } from '@trajgen/harbor';
-import { createTempWorkspace, type TempWorkspace } from './harness';
+import { filesUnder, jsonlLines } from '../support/files';
+import { createTempWorkspace, derivePipeline, processesUnder, waitForKillPoint, type TempWorkspace } from './harness';
 
 const SECRET = 'SECRET_TOKEN_e2e_9b1f07c3aa';
 const DEMO_IDS = ['add-greeting', 'config-json-edit', 'csv-summary', 'docs-usage-section', 'fix-off-by-one', 'multi-step-textstats', 'refactor-extract-function', 'shell-line-counter'];
-
-function jsonlLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 describe('rollout e2e: nx run <p>:rollout with real agent CLIs and the oracle', () => {
   let ws: TempWorkspace;
@@ -46,16 +24,13 @@ describe('rollout e2e: nx run <p>:rollout with real agent CLIs and the oracle', 
 
   /** A pipeline `name` derived from the demo config, with its own copies of some demo tasks (plus extra task dirs). */
   function pipeline(name: string, ids: string[], rollout: Record<string, unknown>, extra: Record<string, Record<string, string>> = {}) {
-    const cfg = parse(ws.read('pipelines/demo/config.yaml'));
-    cfg.meta_info.name = name;
-    cfg.task_source = { path: 'tasks', manifest: 'verifiable_tasks.txt', staging: 'link' };
-    cfg.rollout = { ...cfg.rollout, ...rollout, llm_api: { ...cfg.rollout.llm_api, ...((rollout.llm_api as object) ?? {}) } };
-    cfg.conversion.data_name = name;
-    ws.write(`pipelines/${name}/config.yaml`, stringify(cfg));
-    ws.write(`pipelines/${name}/excluded_tasks.txt`, '');
-    for (const id of ids) cpSync(join(ws.root, 'pipelines/demo/tasks', id), join(ws.root, 'pipelines', name, 'tasks', id), { recursive: true });
-    for (const [id, files] of Object.entries(extra)) for (const [rel, text] of Object.entries(files)) ws.write(`pipelines/${name}/tasks/${id}/${rel}`, text);
-    ws.write(`pipelines/${name}/tasks/verifiable_tasks.txt`, [...ids, ...Object.keys(extra)].join('\n') + '\n');
+    derivePipeline(ws, {
+      from: 'demo',
+      name,
+      ids,
+      extra,
+      edit: (cfg) => (cfg.rollout = { ...cfg.rollout, ...rollout, llm_api: { ...cfg.rollout.llm_api, ...((rollout.llm_api as object) ?? {}) } }),
+    });
   }
 
   /** Per trial: lines logged by the proxy == generation requests the oracle received. */
@@ -229,27 +204,7 @@ describe('rollout e2e: nx run <p>:rollout with real agent CLIs and the oracle', 
     const p = paths('kill');
     const first = ws.nxAsync(['run', 'kill:rollout']);
     // Wait until the rollout holds the ledger, one trial has finished and another is mid-way (its log started).
-    let pid = 0;
-    let jobDir = '';
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      expect(Date.now(), 'the rollout never reached the kill point').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        const holder = JSON.parse(readFileSync(join(p.artifacts, '.ledger', 'lock'), 'utf8'));
-        if (String(holder.purpose).startsWith('rollout ')) {
-          pid = holder.pid;
-          jobDir = join(p.jobs, String(holder.purpose).slice('rollout '.length));
-        }
-      } catch {
-        continue;
-      }
-      if (!pid || !existsSync(jobDir)) continue;
-      const trials = readdirSync(jobDir).filter((n) => n.includes('__'));
-      const finished = trials.filter((n) => existsSync(join(jobDir, n, 'result.json')));
-      const midway = trials.filter((n) => !existsSync(join(jobDir, n, 'result.json')) && jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length > 0);
-      if (finished.length >= 1 && midway.length >= 1) break;
-    }
+    const { pid } = await waitForKillPoint(p, 120_000, 100);
     process.kill(pid, 'SIGKILL');
     const killed = await first;
     expect(killed.code).not.toBe(0);
@@ -259,28 +214,18 @@ describe('rollout e2e: nx run <p>:rollout with real agent CLIs and the oracle', 
     expect([...before.keys()].some((f) => !existsSync(join(f, '../../result.json')))).toBe(true);
 
     // The watchdog in each agent's process group takes the agents down with the rollout.
-    const scratchPrefix = join(tmpdir(), 'trajgen-kill-');
-    const agentsLeft = () =>
-      readdirSync('/proc')
-        .filter((d) => /^\d+$/.test(d))
-        .filter((d) => {
-          try {
-            return readlinkSync(`/proc/${d}/cwd`).startsWith(scratchPrefix) && !/ Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'));
-          } catch {
-            return false;
-          }
-        });
+    const agentsLeft = () => processesUnder(join(ws.tmp, 'trajgen-kill-'));
     for (let i = 0; i < 50 && agentsLeft().length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(agentsLeft()).toEqual([]);
 
-    const staleScratch = readdirSync(tmpdir()).filter((n) => n.startsWith('trajgen-kill-') && existsSync(join(tmpdir(), n, '.trajgen-owner.json')));
+    const staleScratch = readdirSync(ws.tmp).filter((n) => n.startsWith('trajgen-kill-') && existsSync(join(ws.tmp, n, '.trajgen-owner.json')));
     expect(staleScratch.length).toBeGreaterThanOrEqual(1);
 
     // The rerun: prepare reconciles (finished trials finalized, interrupted ones back to pending) and rolls out the rest.
     const again = ws.nx(['run', 'kill:rollout']);
     expect(again.code, again.output).toBe(0);
     // The killed run's working copies are cleaned up.
-    for (const n of staleScratch) expect(existsSync(join(tmpdir(), n)), n).toBe(false);
+    for (const n of staleScratch) expect(existsSync(join(ws.tmp, n)), n).toBe(false);
     expect(again.output).toMatch(/reconcile: \d+ finalized from trial results, \d+ returned to pending/);
     const ledger = readLedger(p);
     expect(ledger.summary().counts).toMatchObject({ done: 4, pending: 0, running: 0, failed: 0 });

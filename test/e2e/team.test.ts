@@ -5,13 +5,13 @@
  * 127.0.0.1.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTempWorkspace, startCacheServer, type CacheServer, type TempWorkspace } from './harness';
+import { clonesSharingACache, createTempWorkspace, type TempWorkspace } from './harness';
 
 const STAGES = ['prepare', 'rollout', 'convert', 'score', 'register', 'train', 'archive'];
 const TOKEN = 'team-test-token';
@@ -60,71 +60,56 @@ function trajgenScript(ws: TempWorkspace, args: string[], env: NodeJS.ProcessEnv
 }
 
 describe('remote cache shared by two clones (stages that exist today: score, archive)', () => {
-  let a: TempWorkspace;
-  let b: TempWorkspace;
-  let server: CacheServer;
-  let remote: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    a = createTempWorkspace({ prefix: 'trajgen-team-a-' });
-    b = createTempWorkspace({ prefix: 'trajgen-team-b-' });
-    server = await startCacheServer(join(a.root, '.remote-cache-server'), TOKEN);
-    remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN };
-  });
-  afterAll(async () => {
-    await server?.stop();
-    a?.remove();
-    b?.remove();
-  });
+  const c = clonesSharingACache('trajgen-team-', TOKEN);
 
   it('clone A runs score and archive and uploads them; clone B restores both without running anything', () => {
-    a.write('artifacts/demo/data/im_data/demo.jsonl', JSON.stringify(IM_ROW) + '\n');
-    const scoreA = a.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: remote });
+    c.a.write('artifacts/demo/data/im_data/demo.jsonl', JSON.stringify(IM_ROW) + '\n');
+    const scoreA = c.a.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: c.remote });
     expect(scoreA.code, scoreA.output).toBe(0);
-    const archiveA = a.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: remote });
+    const archiveA = c.a.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: c.remote });
     expect(archiveA.code, archiveA.output).toBe(0);
     expect([...scoreA.ran, ...archiveA.ran]).toEqual(['demo:score', 'demo:archive']);
-    expect(a.read('artifacts/demo/report/index.html')).toContain('quality score of every main row');
-    expect(server.entries(), server.log()).toHaveLength(2);
+    expect(c.a.read('artifacts/demo/report/index.html')).toContain('quality score of every main row');
+    expect(c.server.entries(), c.server.log()).toHaveLength(2);
 
-    const scoreB = b.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: remote });
-    const archiveB = b.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: remote });
+    const scoreB = c.b.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: c.remote });
+    const archiveB = c.b.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: c.remote });
     expect(scoreB.code, scoreB.output).toBe(0);
     expect(archiveB.code, archiveB.output).toBe(0);
     expect([...scoreB.remote, ...archiveB.remote].sort()).toEqual(['demo:archive', 'demo:score']);
     expect([...scoreB.ran, ...archiveB.ran]).toEqual([]);
     // B never had the IM input: the LF data and its stats came from the cache, byte for byte.
-    expect(existsSync(join(b.root, 'artifacts/demo/data/im_data/demo.jsonl'))).toBe(false);
-    expect(b.read('artifacts/demo/data/lf_data/demo.json')).toBe(a.read('artifacts/demo/data/lf_data/demo.json'));
-    expect(b.read('artifacts/demo/archive/summary.json')).toBe(a.read('artifacts/demo/archive/summary.json'));
-    expect(b.read('artifacts/demo/report/index.html')).toBe(a.read('artifacts/demo/report/index.html'));
+    expect(existsSync(join(c.b.root, 'artifacts/demo/data/im_data/demo.jsonl'))).toBe(false);
+    expect(c.b.read('artifacts/demo/data/lf_data/demo.json')).toBe(c.a.read('artifacts/demo/data/lf_data/demo.json'));
+    expect(c.b.read('artifacts/demo/archive/summary.json')).toBe(c.a.read('artifacts/demo/archive/summary.json'));
+    expect(c.b.read('artifacts/demo/report/index.html')).toBe(c.a.read('artifacts/demo/report/index.html'));
     // The trial viewer's pages and data are declared outputs: restored with the report.
-    for (const f of ['trials.html', 'trial.html', 'trials/index.js']) expect(b.read(`artifacts/demo/report/${f}`), f).toBe(a.read(`artifacts/demo/report/${f}`));
+    for (const f of ['trials.html', 'trial.html', 'trials/index.js']) expect(c.b.read(`artifacts/demo/report/${f}`), f).toBe(c.a.read(`artifacts/demo/report/${f}`));
     // Run history is per clone: A recorded its runs; B, which executed nothing, records none and its report says so.
-    expect(parse(a.read('artifacts/demo/index.yaml')).runs.map((r: { id: string }) => r.id)).toEqual(['run_001', 'run_002']);
-    expect(existsSync(join(b.root, 'artifacts/demo/index.yaml'))).toBe(false);
-    expect(b.read('artifacts/demo/report/history.js')).toContain('window.TRAJGEN_HISTORY = []');
+    expect(parse(c.a.read('artifacts/demo/index.yaml')).runs.map((r: { id: string }) => r.id)).toEqual(['run_001', 'run_002']);
+    expect(existsSync(join(c.b.root, 'artifacts/demo/index.yaml'))).toBe(false);
+    expect(c.b.read('artifacts/demo/report/history.js')).toContain('window.TRAJGEN_HISTORY = []');
   });
 
   it("a cache restore of the report replaces the page but never the clone's run history", () => {
-    const historyA = a.read('artifacts/demo/report/history.js');
+    const historyA = c.a.read('artifacts/demo/report/history.js');
     expect(historyA).toContain('"id": "run_002"');
-    a.write('artifacts/demo/report/index.html', 'tampered');
-    const restore = a.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: remote });
+    c.a.write('artifacts/demo/report/index.html', 'tampered');
+    const restore = c.a.nx(['run', 'demo:archive', '--exclude-task-dependencies'], { env: c.remote });
     expect(restore.cached, restore.output).toEqual(['demo:archive']);
-    expect(a.read('artifacts/demo/report/index.html')).toBe(b.read('artifacts/demo/report/index.html'));
-    expect(a.read('artifacts/demo/report/history.js')).toBe(historyA);
+    expect(c.a.read('artifacts/demo/report/index.html')).toBe(c.b.read('artifacts/demo/report/index.html'));
+    expect(c.a.read('artifacts/demo/report/history.js')).toBe(historyA);
   });
 
   it('an unreachable server makes plain nx fail; the project script warns and falls back to the local cache', async () => {
-    const down = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://127.0.0.1:${await closedPort()}`, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, NX_CACHE_DIRECTORY: join(b.root, '.nx-cache-offline') };
-    const plain = b.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: down });
+    const down = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://127.0.0.1:${await closedPort()}`, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN, NX_CACHE_DIRECTORY: join(c.b.root, '.nx-cache-offline') };
+    const plain = c.b.nx(['run', 'demo:score', '--exclude-task-dependencies'], { env: down });
     expect(plain.code).not.toBe(0);
     expect(plain.output).toMatch(/Failed to send request|remote cache/i);
     expect(plain.ran).toEqual([]);
 
-    markInstalled(b);
-    const script = trajgenScript(b, ['nx', 'run', 'demo:score', '--exclude-task-dependencies'], down);
+    markInstalled(c.b);
+    const script = trajgenScript(c.b, ['nx', 'run', 'demo:score', '--exclude-task-dependencies'], down);
     expect(script.output).toMatch(/trajgen: warning: remote cache http:\/\/127\.0\.0\.1:\d+ is unreachable \([^)]*\); falling back to the local cache for this run\./);
     expect(script.output).not.toContain('trajgen: installing dependencies');
     // The fallback ran the real task (B has no IM data: score fails for that reason, not because of the cache).
@@ -134,67 +119,52 @@ describe('remote cache shared by two clones (stages that exist today: score, arc
 });
 
 describe('the whole demo through the remote cache into a fresh clone', () => {
-  let a: TempWorkspace;
-  let b: TempWorkspace;
-  let server: CacheServer;
-  let remote: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    a = createTempWorkspace({ prefix: 'trajgen-demo-a-' });
-    b = createTempWorkspace({ prefix: 'trajgen-demo-b-' });
-    server = await startCacheServer(join(a.root, '.remote-cache-server'), TOKEN);
-    remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: TOKEN };
-  });
-  afterAll(async () => {
-    await server?.stop();
-    a?.remove();
-    b?.remove();
-  });
+  const c = clonesSharingACache('trajgen-demo-', TOKEN);
 
   it('B rolls out, converts, scores and trains nothing again; outputs are restored; the ledger never hands out a consumed task', () => {
-    const runA = a.nx(['run', 'demo:archive'], { env: remote });
+    const runA = c.a.nx(['run', 'demo:archive'], { env: c.remote });
     expect(runA.code, runA.output).toBe(0);
     expect(runA.ran.sort()).toEqual(STAGES.map((s) => `demo:${s}`).sort());
 
-    const runB = b.nx(['run', 'demo:archive'], { env: remote });
+    const runB = c.b.nx(['run', 'demo:archive'], { env: c.remote });
     expect(runB.code, runB.output).toBe(0);
     expect(runB.ran).toEqual([]);
     expect(runB.remote.sort()).toEqual(STAGES.map((s) => `demo:${s}`).sort());
     // No agent ran in B: rollout jobs (never cached) do not exist there.
-    expect(existsSync(join(b.root, 'artifacts/demo/jobs'))).toBe(false);
+    expect(existsSync(join(c.b.root, 'artifacts/demo/jobs'))).toBe(false);
     for (const f of ['data/lf_data/demo.json', 'data/lf_data/dataset_info.json', 'train/result.json', 'report/index.html', 'rollout/trials.json']) {
-      expect(b.read(`artifacts/demo/${f}`), f).toBe(a.read(`artifacts/demo/${f}`));
+      expect(c.b.read(`artifacts/demo/${f}`), f).toBe(c.a.read(`artifacts/demo/${f}`));
     }
-    const train = JSON.parse(b.read('artifacts/demo/train/result.json'));
+    const train = JSON.parse(c.b.read('artifacts/demo/train/result.json'));
     expect(train.cached_checkpoint, 'the newest checkpoint travels with the train output').toBeTruthy();
-    expect(readdirSync(join(b.root, train.cached_checkpoint)).length).toBeGreaterThan(0);
+    expect(readdirSync(join(c.b.root, train.cached_checkpoint)).length).toBeGreaterThan(0);
     // The post-run hook put the restored checkpoint back where runtime_info.output.checkpoint_path points.
-    expect(existsSync(join(b.root, train.checkpoint_path, 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(join(c.b.root, train.checkpoint_path, 'adapter_model.safetensors'))).toBe(true);
     expect(runB.output).toContain(`restored ${train.checkpoint_path}`);
 
     // Ledger guarantee in B: tasks consumed in A (restored rollout/trials.json) are never handed out again,
     // not by a forced prepare, not when a new task is listed.
     // libs/ledger adopts the consumed tasks from the restored rollout/trials.json when it opens (reconcile).
-    const consumedInA = new Set<string>(JSON.parse(a.read('artifacts/demo/rollout/trials.json')).trials.map((t: { task_id: string }) => t.task_id));
+    const consumedInA = new Set<string>(JSON.parse(c.a.read('artifacts/demo/rollout/trials.json')).trials.map((t: { task_id: string }) => t.task_id));
     expect(consumedInA.size).toBeGreaterThan(0);
-    const prepareB = b.nx(['run', 'demo:prepare', '--skip-nx-cache'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
+    const prepareB = c.b.nx(['run', 'demo:prepare', '--skip-nx-cache'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
     expect(prepareB.code, prepareB.output).toBe(0);
-    const handedOut: string[] = JSON.parse(b.read('artifacts/demo/prepare/batch.json')).tasks.map((t: { id: string }) => t.id);
+    const handedOut: string[] = JSON.parse(c.b.read('artifacts/demo/prepare/batch.json')).tasks.map((t: { id: string }) => t.id);
     expect(handedOut.filter((id) => consumedInA.has(id))).toEqual([]);
     // A newly listed task is handed out, and still none of A's.
-    const batchA = JSON.parse(a.read('artifacts/demo/prepare/batch.json'));
+    const batchA = JSON.parse(c.a.read('artifacts/demo/prepare/batch.json'));
     const model = batchA.tasks[0];
-    cpSync(join(b.root, model.source_path), join(b.root, `${model.source_path}-listed-later`), { recursive: true });
-    b.edit(batchA.manifest, (t) => `${t.trimEnd()}\n${model.id}-listed-later\n`);
-    const prepareNew = b.nx(['run', 'demo:prepare'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
+    cpSync(join(c.b.root, model.source_path), join(c.b.root, `${model.source_path}-listed-later`), { recursive: true });
+    c.b.edit(batchA.manifest, (t) => `${t.trimEnd()}\n${model.id}-listed-later\n`);
+    const prepareNew = c.b.nx(['run', 'demo:prepare'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
     expect(prepareNew.code, prepareNew.output).toBe(0);
-    const withNew: string[] = JSON.parse(b.read('artifacts/demo/prepare/batch.json')).tasks.map((t: { id: string }) => t.id);
+    const withNew: string[] = JSON.parse(c.b.read('artifacts/demo/prepare/batch.json')).tasks.map((t: { id: string }) => t.id);
     expect(withNew).toContain(`${model.id}-listed-later`);
     expect(withNew.filter((id) => consumedInA.has(id))).toEqual([]);
-    const rolloutB = b.nx(['run', 'demo:rollout', '--skip-nx-cache', '--exclude-task-dependencies'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
+    const rolloutB = c.b.nx(['run', 'demo:rollout', '--skip-nx-cache', '--exclude-task-dependencies'], { env: { NX_SKIP_REMOTE_CACHE: 'true' } });
     expect(rolloutB.code, rolloutB.output).toBe(0);
-    const jobsOfA = new Set<string>(JSON.parse(a.read('artifacts/demo/rollout/trials.json')).trials.map((t: { job: string }) => t.job));
-    const newInB: { job: string; task_id: string }[] = JSON.parse(b.read('artifacts/demo/rollout/trials.json')).trials.filter((t: { job: string }) => !jobsOfA.has(t.job));
+    const jobsOfA = new Set<string>(JSON.parse(c.a.read('artifacts/demo/rollout/trials.json')).trials.map((t: { job: string }) => t.job));
+    const newInB: { job: string; task_id: string }[] = JSON.parse(c.b.read('artifacts/demo/rollout/trials.json')).trials.filter((t: { job: string }) => !jobsOfA.has(t.job));
     expect(newInB.filter((t) => consumedInA.has(t.task_id)), 'no task consumed in A is rolled out again in B').toEqual([]);
   });
 });

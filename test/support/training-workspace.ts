@@ -1,46 +1,20 @@
-// Test helpers (not shipped in any stage's inputs: __fixtures__ is excluded).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/**
+ * Test helpers for the register and train stages: LLaMA-Factory's published
+ * fixtures, and the one builder of a training workspace (a pipeline workspace
+ * with a base model and registered LF data).
+ */
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
+import { registerDataset } from '@trajgen/llamafactory';
+import { pipelineWorkspace, REPO_ROOT, type PipelineWorkspace } from './pipeline-workspace';
 
-export const REPO_ROOT = join(__dirname, '../..');
+export { REPO_ROOT };
 /** Real fixtures published by LLaMA-Factory (see test/fixtures/real/SOURCES.md). */
 export const LF_FIXTURES = join(REPO_ROOT, 'test/fixtures/real/llama-factory');
 export const GLAIVE = join(LF_FIXTURES, 'glaive_toolcall_en_demo.json');
 export const REAL_DATASET_INFO = join(LF_FIXTURES, 'dataset_info.json');
 /** The test double standing in for LLaMA-Factory's CLI in the distributed modes (GPUs, several nodes), which cannot run here. */
 export const LLAMAFACTORY_CLI_TEST_DOUBLE = join(REPO_ROOT, 'libs/llamafactory/src/__fixtures__/llamafactory-cli-test-double');
-
-export interface TempWorkspace {
-  root: string;
-  name: string;
-  write(rel: string, text: string): string;
-  read(rel: string): string;
-  load(): LoadedPipeline;
-  remove(): void;
-}
-
-/** A throwaway workspace holding one pipeline `name` with `configYaml`. */
-export function tempWorkspace(configYaml: string, name = 'p'): TempWorkspace {
-  const root = mkdtempSync(join(tmpdir(), 'trajgen-lf-'));
-  const ws: TempWorkspace = {
-    root,
-    name,
-    write(rel, text) {
-      const p = join(root, rel);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, text);
-      return p;
-    },
-    read: (rel) => readFileSync(join(root, rel), 'utf8'),
-    load: () => loadPipeline(root, name),
-    remove: () => rmSync(root, { recursive: true, force: true }),
-  };
-  ws.write('nx.json', '{}\n');
-  ws.write(`pipelines/${name}/config.yaml`, configYaml);
-  return ws;
-}
 
 /** The first `n` glaive rows, optionally shaped like the score stage's native rows (system, tools, _meta). */
 export function glaiveRows(n: number, options: { asPipeline?: boolean; withToolsOnly?: boolean } = {}): Record<string, unknown>[] {
@@ -56,4 +30,28 @@ export function glaiveRows(n: number, options: { asPipeline?: boolean; withTools
 export function copyFixture(src: string, dst: string): void {
   mkdirSync(dirname(dst), { recursive: true });
   cpSync(src, dst);
+}
+
+export interface TrainingWorkspaceOptions {
+  prefix?: string;
+  /** Pipeline name (`p`). */
+  name?: string;
+  /** Glaive rows written as the pipeline's LF data. */
+  rows?: number;
+  /** The LF data file's name (`conversion.data_name` of the config). */
+  dataName?: string;
+  /** Keep only rows with tools. */
+  withToolsOnly?: boolean;
+  /** The demo pipeline whose base model is copied (`demo`, or `demo-llamafactory` for its Qwen3 tokenizer). */
+  baseModelFrom?: string;
+}
+
+/** A pipeline workspace with `configYaml`, a demo base model in `pipelines/<name>/base-model` and glaive rows registered as its LF data. */
+export async function trainingWorkspace(configYaml: string, options: TrainingWorkspaceOptions = {}): Promise<PipelineWorkspace> {
+  const name = options.name ?? 'p';
+  const ws = pipelineWorkspace({ prefix: options.prefix ?? 'trajgen-train-', name, config: configYaml });
+  cpSync(join(REPO_ROOT, 'pipelines', options.baseModelFrom ?? 'demo', 'base-model'), join(ws.root, 'pipelines', name, 'base-model'), { recursive: true });
+  ws.write(`artifacts/${name}/data/lf_data/${options.dataName ?? 'tdata'}.json`, JSON.stringify(glaiveRows(options.rows ?? 8, { asPipeline: true, withToolsOnly: options.withToolsOnly ?? false })));
+  await registerDataset(ws.load());
+  return ws;
 }

@@ -2,7 +2,7 @@
 'use strict';
 /**
  * A self-hosted Nx remote cache (the HTTP protocol Nx 20.8+ speaks with
- * NX_SELF_HOSTED_REMOTE_CACHE_SERVER; reference/nx.md §8):
+ * NX_SELF_HOSTED_REMOTE_CACHE_SERVER, Nx's documented self-hosted cache API):
  *
  *   GET /v1/cache/{hash}   200 + tar.gz body (hit) | 404 (miss)
  *   PUT /v1/cache/{hash}   200 stored | 409 already exists (never overwritten) | 403 read-only token

@@ -1,32 +1,29 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeSummaryFile } from '@trajgen/contracts';
 import { summarySample } from '../../../test/support/contract-samples';
 import { parse } from 'yaml';
 import { pipelinePaths } from '@trajgen/config';
+import { pipelineWorkspace } from '../../../test/support/pipeline-workspace';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 import { seedPipelineOutputs } from './__fixtures__/seed';
 import { recordInvocation, recoverInterruptedRuns, type TaskOutcome } from './recorder';
 import { readRunIndex } from './run-index';
 
-const roots: string[] = [];
+const tempDir = trackedTempDirs();
 function workspace(pipelines = ['p']): string {
-  const root = mkdtempSync(join(tmpdir(), 'archive-rec-'));
-  roots.push(root);
+  const ws = pipelineWorkspace({ prefix: 'archive-rec-', config: null, tempDir });
   for (const p of pipelines) {
-    mkdirSync(join(root, 'pipelines', p), { recursive: true });
-    writeFileSync(
-      join(root, 'pipelines', p, 'config.yaml'),
+    ws.writeConfig(
       `meta_info:\n  description: test pipeline\nrollout:\n  llm_api:\n    provider: anthropic\n    base_url: https://api.example.com\n    api_key_env: UPSTREAM_KEY\n  agent:\n    env:\n      UPSTREAM_TOKEN: sk-ant-api03-abcdefghijklmnopqrstuvwx\ntraining:\n  model_name_or_path: m\n  output_dir: o\n`,
+      p,
     );
   }
-  return root;
+  return ws.root;
 }
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
 
 const T0 = Date.parse('2026-11-21T10:00:00Z');
 const task = (project: string, target: string, status: string, extra: Partial<TaskOutcome> = {}): TaskOutcome => ({

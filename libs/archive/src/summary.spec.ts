@@ -1,22 +1,16 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelinePaths } from '@trajgen/config';
+import { pipelineWorkspace } from '../../../test/support/pipeline-workspace';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 import { seedPipelineOutputs } from './__fixtures__/seed';
 import { collectSummary, ledgerCounts, pipelineFacts, readLossCurve, readScoreValues } from './summary';
 
-const roots: string[] = [];
+const tempDir = trackedTempDirs();
 function workspace(config = 'meta_info:\n  description: seeded\nconversion:\n  data_name: d1\ntraining:\n  model_name_or_path: m\n  output_dir: o\n'): string {
-  const root = mkdtempSync(join(tmpdir(), 'archive-summary-'));
-  roots.push(root);
-  mkdirSync(join(root, 'pipelines/p'), { recursive: true });
-  writeFileSync(join(root, 'pipelines/p/config.yaml'), config);
-  return root;
+  return pipelineWorkspace({ prefix: 'archive-summary-', config, tempDir }).root;
 }
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
 
 describe('collectSummary', () => {
   it('says "not available", with the reason, for every part a stage has not produced', () => {

@@ -6,8 +6,8 @@ import type { ScaffoldName } from './types';
 
 /**
  * Which converter a trial needs: the agent name Harbor (or the local engine)
- * recorded, else the content of its logs (reference/trajectories.md §7
- * "Scaffold detection"); `conversion.scaffold` overrides both.
+ * recorded, else the content of its logs (TQS V2's scaffold detection: tool
+ * names and the system prompt); `conversion.scaffold` overrides both.
  */
 
 const AGENT_NAMES: Record<string, ScaffoldName> = {
@@ -33,7 +33,7 @@ const CC_OC_TOOLS = new Set([
   'invalid', 'question', 'codesearch', 'apply_patch', 'lsp', 'batch', 'plan_exit', 'list', 'patch', 'todoread', 'multiedit',
 ]);
 
-/** §7 rules on one request's tools and system prompt. */
+/** TQS V2's scaffold-detection rules on one request's tools and system prompt. */
 export function scaffoldFromRequest(tools: readonly string[], system: string): ScaffoldName {
   if (!tools.length) return 'terminus-2';
   const lower = tools.map((t) => t.toLowerCase());

@@ -24,7 +24,7 @@ describe('the tracked exclusion list', () => {
     expect(header).toMatch(/SWE-bench\/SWE-bench_Verified, ScaleAI\/SWE-bench_Pro, SWE-bench\/SWE-bench_Multilingual/);
     expect(header).toMatch(/generate-excluded-repos/);
     for (const r of ['astropy/astropy', 'sympy/sympy', 'NodeBB/NodeBB', 'tutao/tutanota', 'fmtlib/fmt', 'uutils/coreutils', 'briannesbitt/carbon', 'reactivex/rxjava']) expect(repos).toContain(r);
-    // Multimodal repos are out of scope (reference §9.3).
+    // SWE-bench Multimodal's repos are not in the list (only Verified, Pro and Multilingual are).
     expect(repos).not.toContain('chartjs/Chart.js');
   });
 
@@ -38,7 +38,7 @@ describe('the tracked exclusion list', () => {
     expect(ex.match('django__django-x1')).toBeUndefined();
     expect(ex.match('mydjango__django-1')).toBeUndefined();
     expect(ex.match('add-greeting')).toBeUndefined();
-    // Pro ids carry a commit, not a number (reference §9.2): not matched.
+    // SWE-bench Pro ids carry a commit, not a number: not matched.
     expect(ex.match('instance_NodeBB__NodeBB-00c70ce7b0d0d3c4a1a2b3c4d5e6f7a8b9c0d1e2-vnan')).toBeUndefined();
   });
 

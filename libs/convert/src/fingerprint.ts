@@ -5,8 +5,8 @@ import type { WireMessage } from './raw/call';
 import { stripBillingHeader } from './messages';
 
 /**
- * Canonical forms of request messages for the prefix test of
- * reference/trajectories.md §3.1 / §12: `cache_control`, `signature`,
+ * Canonical forms of request messages for the prefix dedup of a proxy log
+ * (a request whose input is a prefix of a later one is dropped): `cache_control`, `signature`,
  * `generation` and thinking/reasoning are ignored; text compares the way it
  * is converted (blocks trimmed and joined, so a first user message sent as a
  * string or as blocks compares equal); the volatile `cch=<hex>;` token of the
@@ -15,7 +15,7 @@ import { stripBillingHeader } from './messages';
  *
  * A message becomes a short list of "pieces" (tags and the original strings,
  * no copies of the large texts), and two messages are equal when their piece
- * lists are element-wise equal. That is the reference's sorted-key string
+ * lists are element-wise equal. That is LegoFlow-Trace-Crafter's sorted-key string
  * comparison without building the strings: comparing an input with the
  * previous record of its stream costs a memcmp of the shared prefix.
  */

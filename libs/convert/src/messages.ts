@@ -4,7 +4,8 @@ import type { WireMessage } from './raw/call';
 
 /**
  * Wire messages (Anthropic blocks or OpenAI chat, mixed freely) → IM
- * messages, by the rules of reference/trajectories.md §6.3:
+ * messages, by the rules of the prior art's Claude Code / OpenCode converter
+ * (LegoFlow-Trace-Crafter's convert_cc_to_im):
  *  - system text blocks joined into one system message;
  *  - assistant: thinking → `reasoning_content`, non-empty text blocks joined →
  *    `content`, each `tool_use` → a `tool_calls` entry with the same id and
@@ -138,7 +139,7 @@ export function assistantToIm(m: WireMessage, ctx: ConvertContext, restored?: st
  *    haven't been used recently", file-change notices) are dropped and
  *    counted (`system_reminders_dropped`): they are not what the tool
  *    returned, and `tool → user` breaks the IM role order (tool →
- *    tool|assistant), which the reference pipeline answers by dropping the
+ *    tool|assistant), which LegoFlow-Trace-Crafter answers by dropping the
  *    whole trajectory;
  *  - any other text (a person typing while tools ran) is appended to the
  *    last tool result, the one place the model saw it before answering.
@@ -259,8 +260,8 @@ const TOOL_ERROR_PREFIXES = ['<tool_use_error>', 'The arguments provided to the 
 
 /**
  * Remove each tool result that is a tool-use error together with the
- * assistant turn that caused it and that turn's other results (reference
- * §6.3). Returns the number of turns removed.
+ * assistant turn that caused it and that turn's other results (as the prior
+ * art does). Returns the number of turns removed.
  */
 export function removeToolUseErrorTurns(messages: ImMessage[]): { messages: ImMessage[]; removed: number } {
   const out: ImMessage[] = [];

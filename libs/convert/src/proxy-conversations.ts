@@ -6,7 +6,7 @@ import { ConvertRejection } from './types';
 /**
  * Claude Code / OpenCode (and Terminus-2 proxy logs): every stream of the
  * log becomes a row — the main agent, each sub-agent, each post-compaction
- * segment (reference/trajectories.md §3.3, §6.3).
+ * segment.
  */
 
 const CONTINUATION = /^This session is being continued from a previous conversation/;
@@ -16,7 +16,7 @@ const WRITE_TOOLS = new Set(['edit', 'write', 'multiedit', 'apply_patch', 'noteb
 /**
  * Main or sub-agent, per stream. When some stream can spawn sub-agents (a
  * Task/Agent tool), the streams that cannot are sub-agents — Claude Code and
- * OpenCode never give sub-agents that tool. Otherwise the reference rule
+ * OpenCode never give sub-agents that tool. Otherwise LegoFlow-Trace-Crafter's rule
  * (TC utils.py detect_agent_type): tools but none that writes → sub-agent; no
  * tools → main.
  */

@@ -162,7 +162,7 @@ describe('terminus-2 from a proxy log (the raw model text)', () => {
       ['user', history[2].content],
       ['assistant', answer2],
     ]);
-    // Extra text around the JSON (tolerated by Terminus-2 itself) fails the reference's JSON check.
+    // Extra text around the JSON (tolerated by Terminus-2 itself) fails LegoFlow-Trace-Crafter's JSON check.
     writeFileSync(p, [line(1, history.slice(0, 1), answer1), line(2, history, `Sure!\n${answer2}`)].join('\n'));
     expect(convertRawFile(p)).toMatchObject({ kind: 'rejected', reason: 'terminus_json' });
   });

@@ -7,7 +7,8 @@ import type { WireMessage } from './raw/call';
 import { ConvertRejection } from './types';
 
 /**
- * Conversations from a proxy log (reference/trajectories.md §3):
+ * Conversations from a proxy log (the prefix dedup of MiniMax-AI/mini-vela and
+ * LegoFlow-Trace-Crafter):
  *  1. drop failed calls (`success:false`, or no response message);
  *  2. drop every record whose normalised input is a prefix of the input of a
  *     record made later (by request time; ties broken by content, so the
@@ -60,7 +61,7 @@ export interface Survivor {
   call: Call;
   /** IM messages of the whole conversation: the request's, then the response. */
   messages: ImMessage[];
-  /** Tool-use error turns removed (reference §6.3). */
+  /** Tool-use error turns removed (with the assistant turn that caused them, as the prior art does). */
   errorTurnsRemoved: number;
   /** Usage summed over every call of this stream (the records it extends, itself included). */
   usage: Usage;
@@ -78,7 +79,7 @@ export interface Reconstruction {
 export interface ReconstructOptions {
   /** Which surviving records are side calls (default: ≤ 2 input messages or a compaction request). */
   sideCall?: (r: RecordFacts) => boolean;
-  /** Keep only the last successful record (OpenHands-SDK, reference §6.4). */
+  /** Keep only the last successful record (OpenHands SDK: each request carries the whole history). */
   lastRecordOnly?: boolean;
   /** How the file is named in a damaged_trajectory message (default: its path). */
   source?: string;
@@ -87,8 +88,8 @@ export interface ReconstructOptions {
 /**
  * A log with a line that is not a model call, a cut-off last line, or a
  * successful call without a response is not converted as if complete: the
- * calls it lost may be any turn of any stream (reference §3 would silently
- * build a shorter conversation from the rest).
+ * calls it lost may be any turn of any stream (the prior art's dedup would
+ * silently build a shorter conversation from the rest).
  */
 function damaged(source: string, lineNo: number, what: string, last: boolean): ConvertRejection {
   const where = last ? `line ${lineNo} (the last)` : `line ${lineNo}`;

@@ -4,8 +4,8 @@ import type { Conversation } from './types';
 /**
  * Conversations → IM rows of one instance: meta_info and unique_info filled,
  * exact duplicates removed, every row validated. One failing row fails the
- * instance (reference §6.3: "if any record of an instance fails validation,
- * the whole instance is dropped").
+ * instance (the prior art's rule: if any record of an instance fails
+ * validation, the whole instance is dropped).
  */
 
 export interface RowContext {

@@ -5,7 +5,7 @@ import { parse, TomlError } from 'smol-toml';
 type Json = Record<string, unknown>;
 
 /**
- * The `[metadata]` table of a Harbor task.toml (reference/harbor.md §2.2), as
+ * The `[metadata]` table of a Harbor task.toml (free-form task facts), as
  * JSON: it goes into IM rows, so dates become their ISO text (a JSON round
  * trip). libs/tasks owns the task reader; convert needs only this one table
  * and must not depend on the tasks lib.

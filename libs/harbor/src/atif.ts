@@ -1,4 +1,4 @@
-/** ATIF (Agent Trajectory Interchange Format) v1.x, as Harbor writes `agent/trajectory.json` (reference/harbor.md §7). */
+/** ATIF (Agent Trajectory Interchange Format) v1.x, as Harbor writes `agent/trajectory.json`. */
 
 export type AtifContent = string | { type: 'text' | 'image'; text?: string; source?: { media_type: string; path: string } }[];
 

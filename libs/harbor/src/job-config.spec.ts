@@ -33,12 +33,12 @@ function input(scaffold: HarborScaffold, over: Partial<HarborJobConfigInput> = {
   };
 }
 
-/** JobConfig v0.22 keys (reference/harbor.md §3.1) and AgentConfig keys (§3.5). */
+/** Harbor v0.22's JobConfig keys and AgentConfig keys (its pydantic models). */
 const JOB_KEYS = new Set(['job_name', 'jobs_dir', 'n_attempts', 'install_only', 'timeout_multiplier', 'agent_timeout_multiplier', 'verifier_timeout_multiplier', 'agent_setup_timeout_multiplier', 'environment_build_timeout_multiplier', 'debug', 'n_concurrent_trials', 'quiet', 'retry', 'environment', 'verifier', 'metrics', 'agents', 'user_agent', 'datasets', 'tasks', 'artifacts', 'extra_instruction_paths', 'extra_instructions', 'source_jobs']);
 const AGENT_KEYS = new Set(['name', 'import_path', 'model_name', 'n_concurrent', 'concurrency_group', 'skills', 'override_timeout_sec', 'override_setup_timeout_sec', 'max_timeout_sec', 'resume_trajectory', 'load_trajectory', 'extra_allowed_hosts', 'include_logs', 'exclude_logs', 'mcp_servers', 'kwargs', 'env']);
 const DATASET_KEYS = new Set(['path', 'name', 'version', 'ref', 'registry_url', 'registry_path', 'repo', 'overwrite', 'download_dir', 'task_names', 'exclude_task_names', 'n_tasks']);
 
-describe('harborJobConfig (checked against reference/harbor.md §3)', () => {
+describe("harborJobConfig (checked against Harbor v0.22's JobConfig keys)", () => {
   it('uses only JobConfig v0.22 keys, absolute paths, the full default retry exclusions and a cloud environment', () => {
     const c = harborJobConfig(input('claude-code'));
     for (const k of Object.keys(c)) expect(JOB_KEYS.has(k), k).toBe(true);

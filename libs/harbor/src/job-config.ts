@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS } from './types';
 
 /**
- * The Harbor CLI job config (JobConfig, reference/harbor.md §3) that the rollout
+ * The Harbor CLI job config (Harbor's JobConfig) that the rollout
  * stage's `harbor` engine writes and runs with `harbor run -c <file> -y`.
  * Checked against the installed harbor==0.26.0's own models for every scaffold
  * × environment in libs/rollout/src/harbor-config.real.spec.ts.
  *
  * Secrets never appear in the file: the proxy URL and per-job key reach the
  * agents through `${VAR}` references in `agents[].env`, which Harbor resolves
- * from its own process environment (§3.5, §4.3); the engine sets those
+ * from its own process environment; the engine sets those
  * variables when it spawns Harbor (`harborProcessEnv`). `kwargs` are not
- * redacted by Harbor (§3.5), so they only ever hold non-secret values (the
+ * redacted by Harbor (only env values are), so they only ever hold non-secret values (the
  * proxy URL; OpenCode's key as the `{env:…}` placeholder OpenCode resolves).
  *
  * Every trial must send the routing header `<trialHeader>: <trial name>`;
@@ -55,7 +55,7 @@ export const HARBOR_AGENT_IMPORT_PATHS: Record<HarborScaffold, string> = {
   'terminus-2': 'trajgen_harbor.agents:TrajgenTerminus2',
 };
 
-/** Harbor's built-in agent name behind each wrapper (AgentName, §3.5). */
+/** Harbor's built-in agent name behind each wrapper (its AgentName enum). */
 export const HARBOR_AGENT_NAMES: Record<HarborScaffold, string> = {
   'claude-code': 'claude-code',
   opencode: 'opencode',
@@ -68,7 +68,7 @@ export const HARBOR_OPENCODE_PROVIDER = 'trajgen';
 
 export interface HarborJobConfigInput {
   jobName: string;
-  /** Absolute: `config.json` omits defaults, so a relative jobs_dir would resolve against the CWD at resume time (§5.7). */
+  /** Absolute: `config.json` omits defaults, so a relative jobs_dir would resolve against the CWD at resume time. */
   jobsDir: string;
   /** Absolute path of the staged dataset dir (its subdirs are tasks). */
   datasetPath: string;
@@ -129,7 +129,7 @@ export interface HarborJobConfig {
 
 /**
  * Harbor matches `task_names`/`exclude_task_names` as fnmatch globs against the
- * task dir name (§3.6): escape `*`, `?` and `[` so an id matches only itself.
+ * task dir name (TaskConfig's glob filters): escape `*`, `?` and `[` so an id matches only itself.
  */
 export function escapeGlob(name: string): string {
   return name.replace(/[[*?]/g, (c) => `[${c}]`);
@@ -137,7 +137,7 @@ export function escapeGlob(name: string): string {
 
 const ref = (name: string) => `\${${name}}`;
 
-/** The model id each scaffold is given (§6.0): claude-code the alias verbatim; OpenAI-style clients a provider prefix. */
+/** The model id each scaffold is given: claude-code the alias verbatim; OpenAI-style clients a provider prefix. */
 export function harborModelName(scaffold: HarborScaffold, model: string): string {
   switch (scaffold) {
     case 'claude-code':
@@ -175,7 +175,7 @@ export function harborOpenCodeConfig(model: string, proxyUrl: string): Record<st
   };
 }
 
-/** Environment and kwargs per scaffold that route the agent through the proxy (§6.0–6.5). */
+/** Environment and kwargs per scaffold that route the agent through the proxy (what each of Harbor's built-in agents reads). */
 function routing(input: HarborJobConfigInput): { env: Record<string, string>; kwargs: Record<string, unknown> } {
   const { scaffold, model, agent } = input;
   const proxy = input.proxyUrl.replace(/\/+$/, '');
@@ -193,7 +193,7 @@ function routing(input: HarborJobConfigInput): { env: Record<string, string>; kw
         env: {
           ANTHROPIC_BASE_URL: ref(PROXY_ENV.url),
           ANTHROPIC_API_KEY: ref(PROXY_ENV.key),
-          // Every model slot on the alias (Harbor sets them too once a base URL is set, §6.1).
+          // Every model slot on the alias (Harbor's claude-code agent sets them too once a base URL is set).
           ANTHROPIC_MODEL: model,
           ANTHROPIC_SMALL_FAST_MODEL: model,
           CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
@@ -222,7 +222,7 @@ function routing(input: HarborJobConfigInput): { env: Record<string, string>; kw
 
 /**
  * Build the job config. Pure: the same input always gives the same config
- * (Harbor's resume compares configs, §5.7).
+ * (Harbor's resume compares configs).
  */
 export function harborJobConfig(input: HarborJobConfigInput): HarborJobConfig {
   const r = routing(input);
@@ -242,7 +242,7 @@ export function harborJobConfig(input: HarborJobConfigInput): HarborJobConfig {
       input.environment === 'host'
         ? { import_path: HARBOR_HOST_ENVIRONMENT_IMPORT_PATH, delete: true, kwargs: { agent_bin_dirs: input.hostBinDirs ?? [] } }
         : { type: input.environment, delete: true },
-    // Caps: effective timeout = min(task value, cap) × timeout_multiplier (§3.1), as in the local engine.
+    // Caps: effective timeout = min(task value, cap) × timeout_multiplier (Harbor's JobConfig rule), as in the local engine.
     verifier: { max_timeout_sec: input.timeouts.verifierSec },
     agents: [
       {
@@ -267,7 +267,7 @@ export function harborJobConfig(input: HarborJobConfigInput): HarborJobConfig {
 /**
  * The variables the config refers to, with their values, for Harbor's process
  * environment (never written to any file). Terminus-2 calls the model from the
- * Harbor process through LiteLLM, which reads OPENAI_API_KEY there (§6.5).
+ * Harbor process through LiteLLM, which reads OPENAI_API_KEY there (Harbor's terminus-2 calls the model through LiteLLM).
  */
 export function harborProcessEnv(scaffold: HarborScaffold, proxy: { url: string; key: string }): Record<string, string> {
   const url = proxy.url.replace(/\/+$/, '');

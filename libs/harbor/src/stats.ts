@@ -74,7 +74,7 @@ function sumOrNull(values: (number | null | undefined)[]): number | null {
   return present.length ? present.reduce((a, b) => a + b, 0) : null;
 }
 
-/** JobStats from the finished trials, as Harbor computes them (reference/harbor.md §5.4). */
+/** JobStats from the finished trials, as Harbor computes them for the job's result.json (JobResult). */
 export function computeJobStats(finished: TrialResult[], opts: { total: number; running: number; retries: number }): JobStats {
   const groups = new Map<string, TrialResult[]>();
   for (const t of finished) groups.set(evalKey(t), [...(groups.get(evalKey(t)) ?? []), t]);

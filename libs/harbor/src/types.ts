@@ -1,5 +1,5 @@
 /**
- * Harbor v0.22 job and trial results (reference/harbor.md §5). Field names and
+ * Harbor v0.22 job and trial results (JobResult, TrialResult). Field names and
  * nullability follow Harbor exactly so a job written by either engine reads
  * the same, and Harbor's own viewer can open ours.
  */
@@ -113,7 +113,7 @@ export interface JobResult {
   stats: JobStats;
 }
 
-/** The Harbor retry rule's default exclusions (reference/harbor.md §3.2). */
+/** The Harbor retry rule's default exclusions (RetryConfig.exclude_exceptions). */
 export const DEFAULT_RETRY_EXCLUDE_EXCEPTIONS = [
   'AgentTimeoutError',
   'VerifierTimeoutError',

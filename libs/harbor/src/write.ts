@@ -7,7 +7,7 @@ import { naiveLocalIso } from './names';
 import type { JobResult, TrialConfig, TrialResult } from './types';
 
 /**
- * Writes a job in Harbor's layout (reference/harbor.md §5.1–5.2), so the
+ * Writes a job in Harbor's job and trial dir layout, so the
  * local engine's jobs read exactly like `harbor run`'s:
  *   <job>/{config.json, result.json, job.log}
  *   <job>/<trial>/{config.json, result.json, trial.log, agent/, verifier/}

@@ -1,8 +1,8 @@
 import { IM_VERSION, type ImMessage, type ImMetaInfo, type ImRow, type ImTool, type ImToolCall, type ImUniqueInfo } from './types';
 
 /**
- * IM v2 normalisation (reference/trajectories.md §4): what the reference
- * pipeline does "on save", so every row this project writes has exactly the
+ * IM v2 normalisation (the PanGuML v2 intermediate format of LegoFlow-Trace-Crafter):
+ * what that pipeline does "on save", so every row this project writes has exactly the
  * documented shape whatever converter produced it.
  */
 
@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Text parts joined the reference way: each part trimmed, empty parts
+ * Text parts joined the way LegoFlow-Trace-Crafter joins them: each part trimmed, empty parts
  * dropped, the rest joined by a blank line.
  */
 export function joinTextParts(parts: readonly unknown[]): string {
@@ -85,7 +85,7 @@ export function toolPropertyOrders(tools: unknown): Map<string, string[]> {
 }
 
 /**
- * Tool-call arguments as the reference writes them: a JSON string, compact
+ * Tool-call arguments as LegoFlow-Trace-Crafter writes them: a JSON string, compact
  * (`,` and `:` without spaces), top-level keys in the schema's `properties`
  * order, then any others in their original order. A string is parsed first;
  * one that is not JSON is kept as a JSON string value.
@@ -209,7 +209,7 @@ export function countRounds(messages: readonly ImMessage[]): number {
   return n;
 }
 
-/** Defaults of `meta_info` (reference/trajectories.md §4). */
+/** Defaults of `meta_info`, as the IM v2 spec gives them. */
 export const META_DEFAULTS = {
   teacher: 'unknown',
   query_source: 'synthesized',

@@ -1,5 +1,5 @@
 /**
- * IM v2 (reference/trajectories.md §4): one JSONL row per conversation —
+ * IM v2 (PanGuML v2, the prior art's intermediate format): one JSONL row per conversation —
  * main agent, each sub-agent, each post-compaction segment.
  */
 export const IM_VERSION = '2.0.0';

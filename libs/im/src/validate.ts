@@ -2,8 +2,9 @@ import { IM_VERSION, type ImMessage } from './types';
 import { splitLeadingThink } from './normalise';
 
 /**
- * The reference validators (reference/trajectories.md §6.6, TC utils.py
- * check_roles / check_tool_calls / check_reasoning_content) plus a structural
+ * The prior art's validators (LegoFlow-Trace-Crafter's utils.py check_roles /
+ * check_tool_calls / check_reasoning_content: role order, tool calls on every
+ * assistant turn but the last, reasoning present) plus a structural
  * check of the documented row shape. A row that fails any of them is not
  * training data; the convert stage drops the whole instance it came from.
  */
@@ -27,7 +28,7 @@ export interface ValidationOptions {
   /**
    * terminus-2 rows are plain text: strict user/assistant alternation and
    * every assistant turn a JSON object, instead of the tool-call and
-   * reasoning checks (as in the reference).
+   * reasoning checks (as in LegoFlow-Trace-Crafter).
    */
   textProtocol?: 'terminus-json' | 'terminus-summary';
 }
@@ -136,7 +137,7 @@ export function checkToolCalls(messages: readonly ImMessage[]): ValidationProble
 
 /**
  * Reasoning presence. A row without any reasoning is a "fast" (non-thinking)
- * trajectory and passes in every mode, as in the reference; `fast` checks
+ * trajectory and passes in every mode, as in LegoFlow-Trace-Crafter; `fast` checks
  * nothing; `strict` requires reasoning on every assistant turn of a thinking
  * row; `adaptive` requires it on at least `ratio` of them.
  */

@@ -17,12 +17,12 @@ export interface EntryLookup {
  * Reconcile: bring `running` entries in line with what is on disk, and adopt
  * finished trials the ledger does not know (rollout/trials.json).
  *
- * Only the few fields of Harbor's TrialResult (reference/harbor.md §5.3) that
+ * Only the few fields of Harbor's TrialResult (`<trial>/result.json`) that
  * the status rule needs are read here, so the ledger does not depend on
  * @trajgen/harbor.
  */
 
-/** Harbor's trial-name prefix for a task: its name cut to 32 chars, trailing `_`/`-` stripped (reference/harbor.md §5.2). */
+/** Harbor's trial-name prefix for a task: its name cut to 32 chars, trailing `_`/`-` stripped. */
 export function trialPrefix(taskId: string): string {
   return taskId.slice(0, 32).replace(/[-_]+$/, '');
 }

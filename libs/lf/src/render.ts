@@ -4,7 +4,7 @@ import { TrajgenError } from '@trajgen/core';
 import type { ImMessage, ImRow } from '@trajgen/im';
 
 /**
- * `lf_format: rendered` (reference/trajectories.md §5.1, the prior art's
+ * `lf_format: rendered` (the prior art's LF format, LegoFlow-Trace-Crafter's
  * `convert_json_to_lf_format`): render each IM row with the student's chat
  * template (`tokenizer_config.json` → `chat_template`, via @huggingface/jinja),
  * then cut the text into `<|im_start|>role\n…<|im_end|>` blocks and emit

@@ -1,8 +1,8 @@
 import type { ImAssistantMessage, ImMessage, ImRow, ImTool, ImToolCall } from '@trajgen/im';
 
 /**
- * IM v2 → native LLaMA-Factory ShareGPT with tools (reference/llamafactory.md
- * §2–§4, trajectories.md §5.2).
+ * IM v2 → native LLaMA-Factory ShareGPT with tools (roles human/gpt/function_call/
+ * observation and a `tools` column, as LLaMA-Factory's ShareGPT converter accepts them).
  *
  * - Leading system/developer messages → the `system` column (joined by a blank line).
  * - user → `human`; assistant without calls → `gpt`; assistant with calls →

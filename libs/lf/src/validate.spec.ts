@@ -10,7 +10,7 @@ const m = (from: string, value: unknown = from === 'function_call' ? call('f', {
 const row = (roles: string[], extra: Record<string, unknown> = {}) => ({ conversations: roles.map((r) => m(r)), ...extra });
 const one = (r: unknown, opts = {}) => validateShareGpt([r], opts).rows[0];
 
-describe('validateShareGpt: the case table of reference/llamafactory.md §3', () => {
+describe("validateShareGpt: LLaMA-Factory's ShareGPT converter, kept and dropped role sequences", () => {
   const kept: [string, string[]][] = [
     ['human, gpt', ['human', 'gpt']],
     ['human, function_call, observation, gpt', ['human', 'function_call', 'observation', 'gpt']],

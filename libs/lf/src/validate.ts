@@ -4,8 +4,9 @@ import { pyRepr } from './pyrepr';
  * A validator equivalent to LLaMA-Factory's ShareGPT path (v0.9.3 – v0.9.5):
  * `SharegptDatasetConverter.__call__` (system extraction, role alternation,
  * message count), the supervised processor's keep filter, the loader's "Cannot
- * find valid samples", and the errors that abort a run while rendering
- * (reference/llamafactory.md §3 and its case table, §2.2–§2.4, §4).
+ * find valid samples", and the errors that abort a run while rendering (bad
+ * `function_call` or `tools` JSON). The kept/dropped cases are the spec's table of
+ * role sequences (validate.spec.ts).
  *
  * Per row it reports whether LLaMA-Factory trains on it (`kept`), the warning
  * lines LLaMA-Factory would log for it (`logs`), errors that would abort the
@@ -24,7 +25,7 @@ export interface ShareGptTags {
   system_tag: string;
 }
 
-/** LLaMA-Factory's `DatasetAttr` defaults (reference/llamafactory.md §1.3). */
+/** LLaMA-Factory's `DatasetAttr` defaults for ShareGPT tags (`from`/`value`, human/gpt/observation/function_call/system). */
 export const DEFAULT_SHAREGPT_TAGS: ShareGptTags = {
   role_tag: 'from',
   content_tag: 'value',

@@ -3,7 +3,7 @@ import { TrajgenError, atomicWriteFileSync, closestMatch, stableStringify, withL
 import type { LfLayout } from './lf-file';
 
 /**
- * One entry of LLaMA-Factory's `dataset_info.json` (llamafactory.md §1).
+ * One entry of LLaMA-Factory's `dataset_info.json` (its data/README.md).
  * LLaMA-Factory silently ignores unknown keys, so we validate them ourselves.
  */
 export interface DatasetEntry {
@@ -40,9 +40,9 @@ export const ENTRY_KEYS = [
   'tags',
 ] as const;
 
-/** `columns` keys LLaMA-Factory reads (§1.2). */
+/** `columns` keys LLaMA-Factory reads (its `DatasetAttr`). */
 export const COLUMN_KEYS = ['prompt', 'query', 'response', 'history', 'messages', 'system', 'tools', 'images', 'videos', 'audios', 'chosen', 'rejected', 'kto_tag'] as const;
-/** `tags` keys LLaMA-Factory reads (ShareGPT only, §1.3). */
+/** `tags` keys LLaMA-Factory reads (ShareGPT only, its `DatasetAttr`). */
 export const TAG_KEYS = ['role_tag', 'content_tag', 'user_tag', 'assistant_tag', 'observation_tag', 'function_tag', 'system_tag'] as const;
 
 /** The entry for an LF file whose rows have `layout` (detected from the file). */
@@ -52,7 +52,7 @@ export function entryForLayout(fileName: string, layout: LfLayout, extra: { num_
   if (layout.hasTools) columns.tools = 'tools';
   const entry: DatasetEntry = { file_name: fileName, formatting: 'sharegpt', columns };
   if (layout.variant === 'rendered') {
-    // README "OpenAI format": sharegpt formatting with role/content tags (§1.5).
+    // LLaMA-Factory's data README, "OpenAI format": sharegpt formatting with role/content tags.
     const tags: Record<string, string> = {
       role_tag: 'role',
       content_tag: 'content',

@@ -20,8 +20,8 @@ export const TEXT_ONLY_PLACEHOLDERS: Record<string, string> = {
 
 /**
  * The environment `llamafactory-cli train` needs for a parallelism mode
- * (llamafactory.md §8.2–8.5). Only the variables trajgen sets; the process
- * environment is merged under them at launch.
+ * (as LLaMA-Factory's launcher.py reads them). Only the variables trajgen
+ * sets; the process environment is merged under them at launch.
  *
  *  - single: nothing (one process; LLaMA-Factory still switches to torchrun
  *    by itself when more than one GPU is visible, so pin CUDA_VISIBLE_DEVICES).

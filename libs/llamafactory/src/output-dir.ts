@@ -62,7 +62,7 @@ export function resolveResumeCheckpoint(value: string, outputDir: string, resolv
   const hasOptimizer = existsSync(join(dir, 'optimizer.pt')) || readdirSync(dir).some((n) => /^global_step\d+$/.test(n) || n === 'optimizer.bin');
   if (!hasOptimizer) {
     throw new TrajgenError(`${dir} holds no optimizer state: it was saved with save_only_model: true and cannot be resumed`, {
-      hint: 'Resume needs optimizer, scheduler and RNG state (llamafactory.md §9.4). Start a new run from these weights instead (model_name_or_path / adapter_name_or_path).',
+      hint: 'Resume needs optimizer, scheduler and RNG state (LLaMA-Factory resumes only from a full checkpoint). Start a new run from these weights instead (model_name_or_path / adapter_name_or_path).',
     });
   }
   return dir;

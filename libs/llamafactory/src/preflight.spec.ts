@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commonTrainingChecks, llamafactoryPreflight } from './preflight';
-import { LLAMAFACTORY_CLI_TEST_DOUBLE, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
+import { LLAMAFACTORY_CLI_TEST_DOUBLE } from '../../../test/support/training-workspace';
+import { pipelineWorkspace, type PipelineWorkspace } from '../../../test/support/pipeline-workspace';
 
 const config = (training: string) => `training:\n  model_name_or_path: org/model\n  output_dir: r1\n${training}`;
-let ws: TempWorkspace | undefined;
+let ws: PipelineWorkspace | undefined;
 afterEach(() => {
   ws?.remove();
   vi.unstubAllEnvs();
@@ -11,7 +12,7 @@ afterEach(() => {
 
 describe('llamafactoryPreflight', () => {
   it('says exactly what is missing when LLaMA-Factory is not installed', () => {
-    ws = tempWorkspace(config('  llamafactory: {executable: llamafactory-cli-not-installed}\n'));
+    ws = pipelineWorkspace({ prefix: 'lf-preflight-', config: config('  llamafactory: {executable: llamafactory-cli-not-installed}\n') });
     const { paths, config: c } = ws.load();
     const row = llamafactoryPreflight(paths, c).find((r) => r.check === 'llamafactory-cli')!;
     expect(row).toMatchObject({ status: 'fail', detail: 'llamafactory-cli-not-installed not found on PATH (training.llamafactory.executable); LLaMA-Factory is not installed' });
@@ -19,7 +20,7 @@ describe('llamafactoryPreflight', () => {
   });
 
   it('accepts an installed CLI; notes the managed env that train will create; torchrun and GPU rows for distributed modes', () => {
-    ws = tempWorkspace(config(`  llamafactory: {executable: ${LLAMAFACTORY_CLI_TEST_DOUBLE}}\n  distributed: {mode: torchrun, nproc_per_node: 2}\n`));
+    ws = pipelineWorkspace({ prefix: 'lf-preflight-', config: config(`  llamafactory: {executable: ${LLAMAFACTORY_CLI_TEST_DOUBLE}}\n  distributed: {mode: torchrun, nproc_per_node: 2}\n`) });
     const { paths, config: c } = ws.load();
     const rows = llamafactoryPreflight(paths, c);
     expect(rows.find((r) => r.check === 'llamafactory-cli')).toMatchObject({ status: 'ok', detail: LLAMAFACTORY_CLI_TEST_DOUBLE });
@@ -35,7 +36,7 @@ describe('llamafactoryPreflight', () => {
 
 describe('commonTrainingChecks', () => {
   it('flags a run dir train would refuse, a missing resume checkpoint and a missing DeepSpeed file', () => {
-    ws = tempWorkspace(config('  resume_from_checkpoint: checkpoint-9\n  deepspeed: ds_z3.json\n  distributed: {mode: torchrun}\n'));
+    ws = pipelineWorkspace({ prefix: 'lf-preflight-', config: config('  resume_from_checkpoint: checkpoint-9\n  deepspeed: ds_z3.json\n  distributed: {mode: torchrun}\n') });
     ws.write('artifacts/p/model/r1/trainer_log.jsonl', '{}');
     const { paths, config: c } = ws.load();
     const rows = commonTrainingChecks(paths, c);

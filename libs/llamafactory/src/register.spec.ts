@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '@trajgen/core';
 import { readDatasetInfo, writeDatasetEntry, diffEntries, validateDatasetEntry, entryForHub } from './dataset-info';
 import { registerDataset, readRegisterReceipt } from './register';
-import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows, tempWorkspace, type TempWorkspace } from '../../../test/support/training-workspace';
+import { REAL_DATASET_INFO, REPO_ROOT, copyFixture, glaiveRows } from '../../../test/support/training-workspace';
+import { pipelineWorkspace, type PipelineWorkspace } from '../../../test/support/pipeline-workspace';
 import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
@@ -103,11 +104,11 @@ training:
 `;
 
 describe('registerDataset', () => {
-  let ws: TempWorkspace | undefined;
+  let ws: PipelineWorkspace | undefined;
   afterEach(() => ws?.remove());
 
   it('registers the pipeline’s LF file with the native sharegpt entry and writes a deterministic receipt', async () => {
-    ws = tempWorkspace(CONFIG('  source: pipeline'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  source: pipeline') });
     ws.write('artifacts/p/data/lf_data/tdata.json', JSON.stringify(glaiveRows(5, { asPipeline: true })));
     const r = await registerDataset(ws.load());
     expect(r.receipt).toMatchObject({
@@ -133,7 +134,7 @@ describe('registerDataset', () => {
   });
 
   it('uses dataset.name, detects the rendered variant’s tags, and reports an update from the old entry', async () => {
-    ws = tempWorkspace(CONFIG('  name: my_sft\n  source: pipeline'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  name: my_sft\n  source: pipeline') });
     ws.write('artifacts/p/data/lf_data/tdata.json', JSON.stringify(glaiveRows(3, { asPipeline: true })));
     await registerDataset(ws.load());
     const rendered = [{ messages: [{ role: 'user', content: 'u' }, { role: 'assistant', content: 'a' }, { role: 'tool', content: 'r' }, { role: 'assistant', content: 'b' }], system: 'sys' }];
@@ -152,7 +153,7 @@ describe('registerDataset', () => {
   });
 
   it('local_lf: a file inside the workspace gets a relative file_name (portable), one outside an absolute one; num_samples and warnings', async () => {
-    ws = tempWorkspace(CONFIG('  source: local_lf\n  local_path: data/glaive.json\n  num_samples: 50'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  source: local_lf\n  local_path: data/glaive.json\n  num_samples: 50') });
     ws.write('pipelines/p/data/glaive.json', JSON.stringify(glaiveRows(20)));
     const r = await registerDataset(ws.load());
     expect(r.receipt.entry).toEqual({ file_name: '../../../../pipelines/p/data/glaive.json', formatting: 'sharegpt', columns: { messages: 'conversations', tools: 'tools' }, num_samples: 50 });
@@ -172,7 +173,7 @@ describe('registerDataset', () => {
   });
 
   it('hf: hf_hub_url, subset, split only when not train, num_samples, column overrides', async () => {
-    ws = tempWorkspace(CONFIG('  source: hf\n  hf_hub_url: org/tool-sft\n  subset: en\n  split: train'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  source: hf\n  hf_hub_url: org/tool-sft\n  subset: en\n  split: train') });
     const r = await registerDataset(ws.load());
     expect(r.receipt.entry).toEqual({ hf_hub_url: 'org/tool-sft', formatting: 'sharegpt', subset: 'en', columns: { messages: 'conversations', tools: 'tools' } });
     expect(r.receipt).toMatchObject({ file_name: null, file_digest: null, rows: null, hf_hub_url: 'org/tool-sft' });
@@ -189,7 +190,7 @@ describe('registerDataset', () => {
   });
 
   it('dataset.dataset_dir: writes that LLaMA-Factory data dir’s registry, preserving its entries', async () => {
-    ws = tempWorkspace(CONFIG('  source: pipeline\n  dataset_dir: "{workspaceRoot}/lfdata"'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  source: pipeline\n  dataset_dir: "{workspaceRoot}/lfdata"') });
     ws.write('artifacts/p/data/lf_data/tdata.json', JSON.stringify(glaiveRows(2, { asPipeline: true })));
     copyFixture(REAL_DATASET_INFO, join(ws.root, 'lfdata/dataset_info.json'));
     const r = await registerDataset(ws.load());
@@ -199,7 +200,7 @@ describe('registerDataset', () => {
   });
 
   it('says which stage to run when the LF file is missing, and refuses rows LLaMA-Factory cannot read', async () => {
-    ws = tempWorkspace(CONFIG('  source: pipeline'));
+    ws = pipelineWorkspace({ prefix: 'lf-register-', config: CONFIG('  source: pipeline') });
     await expect(registerDataset(ws.load())).rejects.toThrow(/artifacts\/p\/data\/lf_data\/tdata.json does not exist/);
     ws.write('artifacts/p/data/lf_data/tdata.json', '[]');
     await expect(registerDataset(ws.load())).rejects.toThrow(/holds no rows/);

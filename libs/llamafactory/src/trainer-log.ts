@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 
 /**
- * One line of LLaMA-Factory's `trainer_log.jsonl` (llamafactory.md §9.3):
+ * One line of LLaMA-Factory's `trainer_log.jsonl` (written by its LogCallback):
  * progress fields on every line; `loss`/`lr`/`epoch` on training lines,
  * `eval_loss` on eval lines; null-valued keys are absent.
  */

@@ -32,7 +32,7 @@ const DEMO_IDS = readFileSync(join(TASKS, 'verifiable_tasks.txt'), 'utf8')
   .filter(Boolean);
 const ALL_TASKS = Object.fromEntries([...DEMO_IDS, 'unverified-task'].map((id) => [id, join(TASKS, id)]));
 
-// Tool schemas as the real CLIs send them (Claude Code 2.1.197, OpenCode 1.18.33; OpenHands SDK per trajectories.md §2.3).
+// Tool schemas as the real CLIs send them (Claude Code 2.1.197, OpenCode 1.18.33; OpenHands SDK's terminal, file_editor, task_tracker, finish and think).
 const CLAUDE_BASH = {
   name: 'Bash',
   description: 'Executes a given bash command',

@@ -5,18 +5,19 @@
  * (`fakeBin`), and a scripted HTTP server standing in for the upstream model
  * API and the Nx remote cache (`scriptedServer`).
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import type { CheckResult } from './probes';
 import { runPreflight } from './preflight';
 import { formatCheckReport } from './report';
+import { pipelineWorkspace } from '../../../test/support/pipeline-workspace';
 
-const root = mkdtempSync(join(tmpdir(), 'preflight-'));
+const ws = pipelineWorkspace({ prefix: 'preflight-', config: null });
+const root = ws.root;
 const bin = join(root, 'fake-bin');
 const emptyBin = join(root, 'empty-bin');
 
@@ -48,7 +49,7 @@ function pipeline(config: Record<string, unknown>, name = 'p'): void {
   mkdirSync(join(dir, 'base-model'), { recursive: true });
   writeFileSync(join(dir, 'base-model/config.json'), '{}');
   writeFileSync(join(dir, 'base-model/tokenizer.json'), '{}');
-  writeFileSync(join(dir, 'config.yaml'), stringify({ training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'run' }, ...config }));
+  ws.writeConfig({ training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'run' }, ...config }, name);
 }
 
 const row = (results: CheckResult[], area: string, check: string) => results.find((r) => r.area === area && r.check === check);
@@ -62,7 +63,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   server.close();
-  rmSync(root, { recursive: true, force: true });
+  ws.remove();
 });
 afterEach(() => {
   vi.unstubAllEnvs();

@@ -113,7 +113,7 @@ async function ledgerCheck(name: string, config: PipelineConfig, env: NodeJS.Pro
 }
 
 /**
- * The team's Nx remote cache (reference/nx.md §8): plain nx aborts every run
+ * The team's Nx remote cache (Nx's self-hosted remote cache API): plain nx aborts every run
  * when the server is unreachable or rejects the token; `npm run nx` falls back
  * to the local cache when it is unreachable.
  */

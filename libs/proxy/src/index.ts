@@ -4,7 +4,7 @@
  * One proxy per job sits between every agent of the job and the upstream
  * model. Each generation call (`POST /v1/messages`, `POST /v1/chat/completions`)
  * becomes ONE JSON line in `<jobDir>/<trial>/agent/litellm-trajectory.jsonl`
- * (format: `TrajectoryLine`, reference/trajectories.md §1.1), failures
+ * (format: `TrajectoryLine`, the LegoX/harbor LiteLLM logger's lines), failures
  * included (`success: false` + `failure`). `count_tokens` and `/v1/models`
  * are forwarded, not logged.
  *

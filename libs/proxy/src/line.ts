@@ -1,8 +1,8 @@
 import type { NormalisedUsage } from './usage';
 
 /**
- * One line of `<trial>/agent/litellm-trajectory.jsonl` (reference/trajectories.md
- * §1.1), one per generation call (`/v1/messages`, `/v1/chat/completions`):
+ * One line of `<trial>/agent/litellm-trajectory.jsonl` (the LegoX/harbor LiteLLM
+ * logger's format), one per generation call (`/v1/messages`, `/v1/chat/completions`):
  *
  * - `request_body` is the body exactly as the client sent it (Anthropic-native
  *   for Claude Code, OpenAI chat for OpenCode);

@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { TrajgenError } from '@trajgen/core';
 
-/** File name of a trial's proxy log (reference/trajectories.md §1.1). */
+/** File name of a trial's proxy log (the name the LegoX/harbor LiteLLM logger uses). */
 export const TRAJECTORY_FILE = 'litellm-trajectory.jsonl';
 
 /** Default routing header: each agent sends `x-trajgen-trial: <trial name>`. */

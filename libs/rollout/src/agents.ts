@@ -10,7 +10,7 @@ import { claudeCodeArgs, claudeCodeEnv, openCodeArgs, openCodeConfig, openCodeEn
  * node_modules (@anthropic-ai/claude-code, opencode-ai) are run for one trial,
  * pointed at the job's proxy with the recipes of @trajgen/proxy (verified
  * against the real CLIs by libs/oracle/scripts/try-agent.ts). File names
- * follow Harbor's installed agents (reference/harbor.md §6.1–6.2) so a local
+ * follow Harbor's installed claude-code and opencode agents so a local
  * trial dir reads like a Harbor one.
  */
 

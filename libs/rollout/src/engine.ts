@@ -46,7 +46,7 @@ export function isUsableTrial(trialDir: string, result: Pick<TrialResult, 'verif
 const NOT_RETRIED = new Set<string>([...DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, 'CancelledError']);
 
 /**
- * Retry within the run (Harbor's rule, reference/harbor.md §3.2, with its full
+ * Retry within the run (Harbor's RetryConfig rule, src/harbor/trial/queue.py, with its full
  * default exclusions): an attempt with an exception that is not excluded is
  * retried — unless it already is a usable trial (trajectory + verifier result,
  * which the ledger counts as done), and only while attempts remain.

@@ -62,7 +62,7 @@ export function cleanEnv(options: CleanEnvOptions): Record<string, string> {
 
 /**
  * Resolve a task's `[verifier].env` / `[environment].env` values as Harbor
- * does (`${VAR}`, `${VAR:-default}`; reference/harbor.md §2.2) — but a host
+ * does in task.toml (`${VAR}`, `${VAR:-default}`) — but a host
  * variable is only read when it is listed in `rollout.agent.pass_env`, so a
  * task cannot pull a secret out of the host on its own.
  */

@@ -8,18 +8,18 @@ import { harborInstallHint } from './harbor-env';
 import { runInProcessGroup, type GroupRunResult } from './process';
 
 /**
- * The harbor engine: one `harbor run -c <config> -y` per job (reference/harbor.md
- * §4), in its own process group, its output streamed to the console and a log
+ * The harbor engine: one `harbor run -c <config> -y` per job (Harbor's CLI), in
+ * its own process group, its output streamed to the console and a log
  * file. Trials are recorded AS their `result.json` appears (Harbor writes it
- * once, at trial end, §5.2–5.5), not when Harbor exits — Harbor exits 0 even
+ * once, at trial end), not when Harbor exits — Harbor exits 0 even
  * when trials fail, so results are always read from the files.
  *
- * Retries are Harbor's (`retry`, §3.2): a result whose exception Harbor will
+ * Retries are Harbor's (the job config's `retry`): a result whose exception Harbor will
  * retry is provisional; it is copied to the attempts dir at once (Harbor
  * deletes the failed trial dir before the retry, and nothing may be lost)
  * and superseded by the next result of the same trial name. If Harbor stops
  * before every claimed task has a final result (a crash, a kill), the job is
- * resumed with `harbor job resume -p <job>` (§5.7) — trial dirs Harbor would
+ * resumed with `harbor job resume -p <job>` — trial dirs Harbor would
  * delete on resume (no result.json, or CancelledError) are copied first.
  *
  * A rollout killed mid-job (even SIGKILL: the watchdog takes Harbor down, the
@@ -285,7 +285,7 @@ function settleProvisional(w: JobWatch): void {
   }
 }
 
-/** `harbor job resume` deletes trial dirs without result.json (§5.7): copy those holding a trajectory first. */
+/** `harbor job resume` deletes trial dirs without result.json: copy those holding a trajectory first. */
 function keepUnfinished(w: JobWatch): void {
   for (const name of subdirNames(w.o.jobDir)) {
     const dir = join(w.o.jobDir, name);

@@ -11,7 +11,7 @@
  * → oracle (provider oracle) + proxy → engine → ledger.recordTrialOutcome per
  * finished trial → close → rollout/trials.json + rollout/run.json.
  *
- * Engines (both write Harbor's job layout, reference/harbor.md §5):
+ * Engines (both write Harbor's job and trial output layout):
  *  - local  (`runLocalEngine`): the real Claude Code / OpenCode CLIs on this
  *    machine, no containers — TRUSTED TASKS ONLY;
  *  - harbor (`runHarborEngine`): `harbor run -c <generated config> -y`,

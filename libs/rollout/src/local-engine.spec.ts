@@ -12,22 +12,10 @@ import { readLedger } from '@trajgen/ledger';
 import { readJobDir } from '@trajgen/harbor';
 import { liveProcessGroups, signalGroup } from '@trajgen/core';
 import { rolloutPipeline } from './index';
+import { filesUnder } from '../../../test/support/files';
 import { captureIO, createWorkspace, simpleTask, type TestWorkspace } from './__fixtures__/workspace';
 
 const SECRET = 'SECRET_TOKEN_value_4f1c2b9e7d';
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 describe('local engine with the real Claude Code CLI and the oracle', () => {
   let ws: TestWorkspace | undefined;

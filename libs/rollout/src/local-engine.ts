@@ -243,7 +243,7 @@ async function runPhases(t: TrialRun, sharedCache: string): Promise<void> {
   // 3. agent_execution.
   await executeAgent(t, args, env);
 
-  // 4. verifier — also after an agent timeout or non-zero exit (Harbor §5.3), not after a cancel.
+  // 4. verifier — also after an agent timeout or non-zero exit (as Harbor does), not after a cancel.
   if (!t.cancelled && !t.o.signal.aborted) await verify(t);
   else if (!t.cancelled) {
     t.cancelled = true;

@@ -1,21 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { JobWriter, type TrialResult } from '@trajgen/harbor';
 import { buildTrialsIndex } from './index';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
-const made: string[] = [];
 /** mkdtemp, removed after the file's tests. */
-function temp(prefix: string): string {
-  const d = mkdtempSync(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const temp = trackedTempDirs();
 
 function result(job: JobWriter, trial: string, task: string, reward: number | null, exception?: string): TrialResult {
   return {

@@ -1,21 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveProcessGroups } from '@trajgen/core';
 import { runInProcessGroup } from './index';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
-const made: string[] = [];
 /** mkdtemp, removed after the file's tests. */
-function temp(prefix: string): string {
-  const d = mkdtempSync(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const temp = trackedTempDirs();
 
 /** Running (a killed process whose new parent has not reaped it yet is a zombie: dead). */
 const alive = (pid: number) => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { rolloutPipeline } from './index';
@@ -40,6 +40,13 @@ function clone(name: string, ids: string[], leaseSec = 30): TestWorkspace {
   for (const id of ids) ws.addTask(id, simpleTask({}));
   clones.push(ws);
   return ws;
+}
+
+/** A temp dir inside the clone, for a process that is killed before it can clean up after itself. */
+function childTmp(ws: TestWorkspace): string {
+  const dir = join(ws.root, '.tmp');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** Finished trials (result.json) per task in a clone's jobs dir. */
@@ -94,7 +101,8 @@ describe('one pipeline, two clones, one PostgreSQL ledger', () => {
     await b.prepareFor();
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '__fixtures__', 'rollout-child.ts'), a.root, 'shared2'], {
       cwd: a.root,
-      env: { ...process.env },
+      // Its own temp dir, inside clone A (removed with it): the SIGKILL leaves its working copy behind.
+      env: { ...process.env, TMPDIR: childTmp(a) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

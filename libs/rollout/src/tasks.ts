@@ -105,13 +105,13 @@ export function loadTask(workspaceRoot: string, t: BatchFileLike['tasks'][number
   };
 }
 
-/** Harbor's default verifier timeout when a task sets none (reference/harbor.md §2.2). */
+/** Harbor's default verifier timeout when a task sets none (`[verifier].timeout_sec` of its TaskConfig). */
 export const HARBOR_DEFAULT_VERIFIER_TIMEOUT_SEC = 600;
 
 /**
  * Effective timeouts, the same rule in both engines: the task's value capped
  * by rollout.timeouts, times the multiplier (Harbor: `max_timeout_sec` caps,
- * `timeout_multiplier` scales, reference/harbor.md §3.1).
+ * `timeout_multiplier` scales, in Harbor's JobConfig).
  */
 export function effectiveTimeouts(task: Pick<TaskToRun, 'agentTimeoutSec' | 'verifierTimeoutSec'>, cfg: { agent_sec: number; verifier_sec: number; multiplier: number }): { agentSec: number; verifierSec: number } {
   const agent = Math.min(task.agentTimeoutSec ?? Infinity, cfg.agent_sec);

@@ -3,7 +3,7 @@ import { utcIso, type ExceptionInfo, type TimingInfo, type TrialConfig, type Tri
 import type { TrialUsage } from './usage';
 
 /**
- * Assemble a Harbor TrialResult (reference/harbor.md §5.3) from what the local
+ * Assemble a Harbor TrialResult (`<trial>/result.json`) from what the local
  * engine observed. Pure, so the field mapping is tested without running an
  * agent.
  */

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrialResult } from '@trajgen/harbor';
@@ -17,17 +17,10 @@ import {
   shouldRetry,
   usageOfLines,
 } from './index';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
-const made: string[] = [];
 /** mkdtemp, removed after the file's tests. */
-function temp(prefix: string): string {
-  const d = mkdtempSync(prefix);
-  made.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const temp = trackedTempDirs();
 
 describe('job names: dataset-agent-version-model-local time, unique', () => {
   it('say what ran, in local time, and stay unique', () => {

@@ -3,7 +3,7 @@ import { TEST_OUTCOME_SCORE, isReproduceCommand, testOutcome, type TestOutcome }
 import { parseTerminusReply, type Action, type Trace } from './trace';
 
 /**
- * The TQS V2 components (reference/trajectories.md §7). Each takes a Trace and
+ * The TQS V2 components (LegoFlow-Trace-Crafter's rule_score.py: SUB, STP, TVR, FEC, DPI). Each takes a Trace and
  * returns its value in [0, 1] (FEC: null when nothing was edited) plus the
  * facts it was computed from, so a score can be explained and tested.
  */
@@ -66,7 +66,7 @@ export function submissionCompleteness(trace: Trace): SubResult {
  * STP from the assistant-turn count: turns/optimum_min below the optimum, 1.0
  * within [optimum_min, optimum_max], 0 at or above zero_at, and between them a
  * concave decay ((zero_at − turns)/(zero_at − optimum_max))^1.5 — the shape of
- * the reference's earlier code ("linear term decayed to the power 1.5").
+ * LegoFlow-Trace-Crafter's earlier code ("linear term decayed to the power 1.5").
  */
 export function stepScore(turns: number, curve: ScoringConfig['step_curve']): number {
   if (turns <= 0) return 0;
@@ -198,7 +198,7 @@ export interface Diagnostics {
   reproduce_first: boolean;
 }
 
-/** A few of the zero-weight diagnostics of §7 (SCP, TTE, reproduce_first); they never enter the composite. */
+/** A few of TQS V2's zero-weight diagnostics (SCP, TTE, reproduce_first); they never enter the composite. */
 export function diagnostics(trace: Trace): Diagnostics {
   const firstWrite = trace.actions.find((a) => a.edits.length > 0 && a.observation !== undefined && !trace.observations[a.observation].verdict.error);
   let scp: number | null = null;

@@ -1,9 +1,9 @@
 /**
- * The text patterns of TQS V2 (reference/trajectories.md §7): test commands,
+ * The text patterns of TQS V2 (LegoFlow-Trace-Crafter's rule-based score): test commands,
  * test files, path normalisation, shell writes, and tool-error markers.
  */
 
-/** Only this much of an observation is scanned for errors (§7). */
+/** Only this much of an observation is scanned for errors (as TQS V2 does). */
 export const ERROR_SCAN_CHARS = 3000;
 
 // ------------------------------------------------------------ test commands
@@ -113,7 +113,7 @@ export function shellWrites(command: string): ShellWrite[] {
 }
 
 // ------------------------------------------------------------ tool errors
-/** Explicit error markers, checked on the output of any tool (§7, OpenHands markers §2.3). */
+/** Explicit error markers, checked on the output of any tool (TQS V2's, OpenHands' error markers among them). */
 export const EXPLICIT_ERROR_MARKERS: { name: string; test: (text: string) => boolean }[] = [
   { name: '<tool_use_error>', test: (t) => t.includes('<tool_use_error>') },
   { name: 'The arguments provided to the tool are invalid', test: (t) => t.includes('The arguments provided to the tool are invalid') },
@@ -124,7 +124,7 @@ export const EXPLICIT_ERROR_MARKERS: { name: string; test: (text: string) => boo
   { name: 'No replacement was performed', test: (t) => t.includes('No replacement was performed') },
   { name: 'parameter is required for … command', test: (t) => /parameter is required for [\s\S]{0,80}?command/.test(t) },
   { name: 'Invalid `…` parameter', test: (t) => /Invalid `[^`\n]{1,80}` parameter/.test(t) },
-  // Terminus-2 feedback after an unparsable reply (trajectories.md §2.4); our addition: no command ran.
+  // Terminus-2's feedback after an unparsable reply; our addition: no command ran.
   { name: 'Previous response had parsing errors', test: (t) => t.trimStart().startsWith('Previous response had parsing errors') },
 ];
 

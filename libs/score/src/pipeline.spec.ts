@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readScoreStatsFile } from '@trajgen/contracts';
 import { createStageIO } from '@trajgen/core';
 import { loadPipeline } from '@trajgen/config';
@@ -9,22 +8,23 @@ import type { ImRow } from '@trajgen/im';
 import { validateShareGpt, optionsFromDatasetInfo } from '@trajgen/lf';
 import { CC_TOOLS, fromClaudeCodeAtif, fromOpenHandsLog, fromTerminusAtif, imRow, readReal, say, step, system, user } from './__fixtures__/im-builders';
 import { scorePipeline, formatScoreSummary } from './pipeline';
+import { pipelineWorkspace } from '../../../test/support/pipeline-workspace';
+import { trackedTempDirs } from '../../../test/support/temp-dirs';
 
 const LF_FIXTURE_TEMPLATE = join(__dirname, '../../../test/fixtures/tokenizer_config.json');
 
+/** Every workspace this file makes, removed after its tests. */
+const tempDir = trackedTempDirs();
+
 function workspace(scoring: string, rows: ImRow[], name = 'p'): { root: string; imFile: string } {
-  const root = mkdtempSync(join(tmpdir(), 'score-ws-'));
-  mkdirSync(join(root, 'pipelines', name), { recursive: true });
-  writeFileSync(join(root, 'nx.json'), '{}');
-  writeFileSync(
-    join(root, 'pipelines', name, 'config.yaml'),
-    `meta_info:\n  name: ${name}\nconversion:\n  data_name: ${name}-data\nscoring:\n${scoring}\ntraining:\n  model_name_or_path: base\n  output_dir: out\n`,
-  );
-  const imDir = join(root, 'artifacts', name, 'data', 'im_data');
-  mkdirSync(imDir, { recursive: true });
-  const imFile = join(imDir, `${name}-data.jsonl`);
-  writeFileSync(imFile, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return { root, imFile };
+  const ws = pipelineWorkspace({
+    prefix: 'score-ws-',
+    name,
+    config: `meta_info:\n  name: ${name}\nconversion:\n  data_name: ${name}-data\nscoring:\n${scoring}\ntraining:\n  model_name_or_path: base\n  output_dir: out\n`,
+    tempDir,
+  });
+  const imFile = ws.write(`artifacts/${name}/data/im_data/${name}-data.jsonl`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return { root: ws.root, imFile };
 }
 
 const readJsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -78,7 +78,6 @@ describe('scorePipeline end to end (temp workspace)', () => {
     const result = await scorePipeline(loadPipeline(ws.root, 'p'), io);
     logs.push(formatScoreSummary(result));
   });
-  afterAll(() => rmSync(ws.root, { recursive: true, force: true }));
 
   it('writes the scored IM: every input row, _score on main rows, null on sub-agents, filter decisions as flags', () => {
     const scored = readJsonl(join(ws.root, 'artifacts/p/data/im_data/p-data.scored.jsonl'));
@@ -151,8 +150,6 @@ describe('scorePipeline end to end (temp workspace)', () => {
 });
 
 describe('scorePipeline: options and failures', () => {
-  const roots: string[] = [];
-  afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
 
   it('drop_tool_errors removes error exchanges from the LF row (the scored IM keeps them)', async () => {
     const row = imRow(
@@ -160,7 +157,6 @@ describe('scorePipeline: options and failures', () => {
       { tools: CC_TOOLS },
     );
     const ws = workspace('  filters:\n    drop_tool_errors: true', [row]);
-    roots.push(ws.root);
     await scorePipeline(loadPipeline(ws.root, 'p'));
     const lf = JSON.parse(readFileSync(join(ws.root, 'artifacts/p/data/lf_data/p-data.json'), 'utf8'));
     expect(lf[0].conversations.map((c: { from: string }) => c.from)).toEqual(['human', 'function_call', 'observation', 'gpt']);
@@ -172,7 +168,6 @@ describe('scorePipeline: options and failures', () => {
 
   it('lf_format: rendered renders through the chat template into role/content messages', async () => {
     const ws = workspace(`  lf_format: rendered\n  tokenizer_config: ${LF_FIXTURE_TEMPLATE}`, [good('i', 't'), subagent('i', 't')]);
-    roots.push(ws.root);
     const result = await scorePipeline(loadPipeline(ws.root, 'p'));
     expect(result.rows.lf).toBe(2);
     const lf = JSON.parse(readFileSync(result.files.lf, 'utf8'));
@@ -190,7 +185,6 @@ describe('scorePipeline: options and failures', () => {
 
   it('a malformed IM row fails with its line number and nothing is written', async () => {
     const ws = workspace('  lf_format: sharegpt', [good('i', 't')]);
-    roots.push(ws.root);
     writeFileSync(ws.imFile, JSON.stringify(good('i', 't')) + '\n' + JSON.stringify({ messages: [] }) + '\n');
     await expect(scorePipeline(loadPipeline(ws.root, 'p'))).rejects.toThrow(/1 row cannot be scored/);
     await expect(scorePipeline(loadPipeline(ws.root, 'p'))).rejects.toMatchObject({ details: [expect.stringMatching(/^line 2: .*unique_info" is missing/)] });
@@ -201,7 +195,6 @@ describe('scorePipeline: options and failures', () => {
 
   it('no IM file: says to run convert; every row filtered out: fails with the reasons after writing stats', async () => {
     const ws = workspace('  filters:\n    min_score: 0.99', [good('i', 't')]);
-    roots.push(ws.root);
     await expect(scorePipeline(loadPipeline(ws.root, 'p'))).rejects.toThrow(/No row of "p-data" reached the LF file .*min_score 1/);
     expect(JSON.parse(readFileSync(join(ws.root, 'artifacts/p/data/lf_data/p-data.json'), 'utf8'))).toEqual([]);
     rmSync(ws.imFile);

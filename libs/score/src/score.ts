@@ -6,7 +6,7 @@ import { isTestFile } from './patterns';
 import { buildTrace, type Trace } from './trace';
 
 /**
- * TQS V2 (reference/trajectories.md §7): composite = Σ wᵢ·fᵢ(xᵢ) / Σ wᵢ over
+ * TQS V2 (LegoFlow-Trace-Crafter's rule-based trajectory quality score, docs/rule_score_details.md): composite = Σ wᵢ·fᵢ(xᵢ) / Σ wᵢ over
  * the non-null components, with f = identity except FEC^a and DPI^b
  * (`scoring.exponents`, default 5 and 3). Scoring never filters; sub-agent
  * rows get `_score: null`.
@@ -29,7 +29,7 @@ export interface ToolErrorStats {
   /** Observations (tool results; Terminus-2: terminal outputs after a reply). */
   observations: number;
   errored: number;
-  /** Denominator of the rate: observations (Terminus-2: keystroke commands, as the reference does). */
+  /** Denominator of the rate: observations (Terminus-2: keystroke commands, as LegoFlow-Trace-Crafter does). */
   denominator: number;
   rate: number;
   by_severity: { explicit: number; hard: number; soft: number };

@@ -7,7 +7,7 @@ const exec = { isExec: true, isTest: false };
 const test = { isExec: true, isTest: true };
 const other = { isExec: false, isTest: false };
 
-describe('scaffold detection (§7)', () => {
+describe('scaffold detection (TQS V2)', () => {
   it('no tools → terminus2; OpenHands SDK tool set → openhands_sdk', () => {
     expect(detectScaffold(imRow([user('x')]))).toBe('terminus2');
     expect(detectScaffold(imRow([user('x')], { tools: [tool('terminal'), tool('file_editor'), tool('finish')] }))).toBe('openhands_sdk');
@@ -25,7 +25,7 @@ describe('scaffold detection (§7)', () => {
   });
 });
 
-describe('tool canonicalisation (§7)', () => {
+describe('tool canonicalisation (TQS V2)', () => {
   it('maps renamed OpenHands-style tools back from their parameter schemas', () => {
     const map = canonicalToolNames([
       tool('terminal', { command: {}, is_input: {}, timeout: {} }),
@@ -68,7 +68,7 @@ describe('tool canonicalisation (§7)', () => {
   });
 });
 
-describe('error detection (§7)', () => {
+describe('error detection (TQS V2)', () => {
   it('explicit markers on any tool', () => {
     expect(detectError('<tool_use_error>File has not been read yet.</tool_use_error>', other)).toMatchObject({ error: true, severity: 'explicit' });
     expect(detectError('Invalid `path` parameter: hello.py. The path should be an absolute path', other)).toMatchObject({ error: true, severity: 'explicit' });

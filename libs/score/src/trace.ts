@@ -115,7 +115,7 @@ const PROVENANCE: Record<string, ScaffoldFamily> = {
 const toolName = (t: ImTool): string => (t?.function?.name ?? (t as unknown as { name?: string })?.name ?? '').toString();
 
 /**
- * §7: no tools → terminus2; tool names ⊆ {terminal, file_editor, task_tracker,
+ * TQS V2's scaffold detection: no tools → terminus2; tool names ⊆ {terminal, file_editor, task_tracker,
  * finish, think} → openhands_sdk; a Claude Code/OpenCode tool name plus
  * "claude code" or "anthropic" in the first 500 characters of the system
  * prompt → claudecode, else opencode; anything else → openhands.
@@ -144,7 +144,7 @@ const EDITOR_COMMANDS = new Set(['view', 'create', 'str_replace', 'insert', 'und
 
 /**
  * Map renamed OpenHands-style tools back to execute_bash, str_replace_editor,
- * finish, think, task_tracker from their parameter schemas (§7); any other
+ * finish, think, task_tracker from their parameter schemas (as TQS V2 does); any other
  * name is lower-cased.
  */
 export function canonicalToolNames(tools: readonly ImTool[] | undefined): Map<string, string> {
@@ -262,7 +262,7 @@ export function classifyCall(name: string, canon: string, args: Record<string, u
 
 // ------------------------------------------------------------ error detection
 /**
- * Is an observation an error (§7)? Explicit markers on any tool; command-output
+ * Is an observation an error (TQS V2's error detection)? Explicit markers on any tool; command-output
  * patterns only for execution actions — hard ones always, soft ones unless the
  * command is a test run. Only the first 3,000 characters are scanned.
  */

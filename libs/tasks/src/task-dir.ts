@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { TomlError, parseToml, type TomlTable } from './toml';
 
 /**
- * A Harbor task directory (reference/harbor.md §2.1): task.toml (parses),
+ * A Harbor task directory (Harbor's task format): task.toml (parses),
  * instruction.md, environment/, tests/test.sh (tests/test.bat for
  * `[environment].os = "windows"`), optional solution/solve.sh.
  */

@@ -14,7 +14,7 @@ export interface CutoffReport {
  * How many rows of the registered dataset are longer than `cutoff_len`,
  * from the token estimates the score stage records beside its LF file
  * (`<name>.stats.json` → `token_lengths`, ascending). LLaMA-Factory silently
- * drops the turns past the cutoff (reference/llamafactory.md §6), so the train
+ * drops the turns past the cutoff (its `cutoff_len` truncation), so the train
  * stage says so before training. Undefined when there are no such stats (a
  * local or hub dataset).
  */

@@ -7,7 +7,7 @@ import { cachedCheckpointMissing } from './cached-checkpoint.cjs';
 import { planTraining, trainPipeline } from './train-pipeline';
 import { trainingPreflight } from './preflight';
 import { captureIO, LLAMAFACTORY_CLI_TEST_DOUBLE, trainingWorkspace } from './__fixtures__/pipeline';
-import type { TempWorkspace } from '../../../test/support/training-workspace';
+import type { PipelineWorkspace } from '../../../test/support/pipeline-workspace';
 
 const config = (training: string) => `# keep me
 conversion:
@@ -21,7 +21,7 @@ ${training}runtime_info:
     from_another_stage: 7   # other stages' results stay
 `;
 
-let ws: TempWorkspace | undefined;
+let ws: PipelineWorkspace | undefined;
 afterEach(() => {
   ws?.remove();
   delete process.env.TRAJGEN_HF_TRAINER_PYTHON;

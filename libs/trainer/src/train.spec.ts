@@ -6,7 +6,7 @@ import { parseTrainerLog } from '@trajgen/llamafactory';
 import { trainPipeline } from './train-pipeline';
 import { ensureTrainerEnv } from './env';
 import { captureIO, REPO_ROOT, trainingWorkspace } from './__fixtures__/pipeline';
-import type { TempWorkspace } from '../../../test/support/training-workspace';
+import type { PipelineWorkspace } from '../../../test/support/pipeline-workspace';
 
 // A REAL training run of the embedded trainer (transformers + peft, CPU) on 8 rows of LLaMA-Factory's
 // glaive tool-call demo, with the demo's tiny base model. The trainer's Python env is the workspace's
@@ -37,7 +37,7 @@ runtime_info:
 `;
 
 describe('train with the embedded hf trainer (real, CPU)', () => {
-  let ws: TempWorkspace;
+  let ws: PipelineWorkspace;
   beforeAll(async () => {
     // On a fresh clone this creates the trainer env (~1 min from the package index); later runs reuse it.
     await ensureTrainerEnv(REPO_ROOT, { log: (l) => console.log(l), warn: (l) => console.warn(l) });

@@ -5,7 +5,7 @@
  * Bash, then a final text; "ok" to tool-less side calls), streams them as SSE
  * when asked, and records each call as a proxy log line the way the builtin
  * proxy stores them: the request body as sent, the response reassembled in
- * the non-streaming Anthropic shape (reference/trajectories.md §1.1–1.2).
+ * the non-streaming Anthropic shape.
  */
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';

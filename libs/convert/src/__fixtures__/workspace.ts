@@ -4,10 +4,10 @@
  * config.json, result.json, agent/…, job result.json with reward_stats).
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { conversionSchema, pipelinePaths, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
+import { conversionSchema, type ConversionConfig, type PipelinePaths } from '@trajgen/config';
 import { writeTrialsFile } from '@trajgen/contracts';
+import { pipelineWorkspace } from '../../../../test/support/pipeline-workspace';
 import { trackedTempDirs } from '../../../../test/support/temp-dirs';
 
 /** Every temporary directory this file makes, removed after its tests (also when one fails). */
@@ -23,9 +23,8 @@ export interface TestWorkspace {
 }
 
 export function makeWorkspace(pipeline = 'p'): TestWorkspace {
-  const root = tempDir(join(tmpdir(), 'tg-convert-'));
-  writeFileSync(join(root, 'nx.json'), '{}');
-  return { root, paths: pipelinePaths(root, pipeline) };
+  const ws = pipelineWorkspace({ prefix: 'tg-convert-', name: pipeline, config: null, tempDir });
+  return { root: ws.root, paths: ws.paths };
 }
 
 export function conversion(overrides: Record<string, unknown> = {}): ConversionConfig {

@@ -5,7 +5,7 @@ import { rejectAtifOnly } from '../atif-only';
 import type { ScaffoldOutput } from '../types';
 
 /**
- * Claude Code (reference/trajectories.md §2.1, §6.3): every stream of the
+ * Claude Code (Anthropic Messages API bodies in the proxy log): every stream of the
  * proxy log — main agent, Task sub-agents, post-compaction segments — as its
  * own row; warm-ups and other ≤ 2-message side calls dropped and counted.
  */

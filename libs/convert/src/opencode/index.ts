@@ -5,7 +5,7 @@ import { rejectAtifOnly } from '../atif-only';
 import type { ScaffoldOutput } from '../types';
 
 /**
- * OpenCode (reference/trajectories.md §2.2, §6.3): like Claude Code, plus
+ * OpenCode (Vercel AI SDK, OpenAI chat bodies in the proxy log): like Claude Code, plus
  * the hidden title-generator agent's calls dropped (its system prompt says
  * "title generator"). OpenAI-compatible bodies: `content: ""` with tool calls,
  * system as the leading message.

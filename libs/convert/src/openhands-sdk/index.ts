@@ -9,8 +9,8 @@ import { ConvertRejection, type Conversation, type ScaffoldOutput } from '../typ
 import { isTextToolMode, textModeToToolCalls } from './nonfc';
 
 /**
- * OpenHands SDK (reference/trajectories.md §2.3, §6.4): the SDK keeps its
- * whole history in every request, so the reference takes the LAST successful
+ * OpenHands SDK: the SDK keeps its whole history in every request, so the
+ * prior art (LegoFlow-Trace-Crafter) takes the LAST successful
  * record — from the proxy log, or (the older "chaofan" source) from the
  * per-call LiteLLM completion logs `agent/completions/*.json`. Text-mode
  * (non-function-calling) runs are turned back into native tool calls.

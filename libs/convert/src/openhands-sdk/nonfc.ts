@@ -2,7 +2,7 @@ import type { ImAssistantMessage, ImMessage, ImToolCall } from '@trajgen/im';
 import { stringifyToolArguments, toolPropertyOrders } from '@trajgen/im';
 
 /**
- * OpenHands non-function-calling mode (reference/trajectories.md §2.3): the
+ * OpenHands non-function-calling mode: the
  * SDK appends the tool descriptions to the system prompt, wraps the first user
  * message in an in-context example, the model writes
  * `<function=NAME><parameter=K>V</parameter></function>` (generation stops at

@@ -2,7 +2,7 @@ import { reassembleResponse } from '@trajgen/wire';
 
 /**
  * One model call from a proxy/logger line, in a protocol-neutral form
- * (reference/trajectories.md §1): every line variant we accept —
+ * (the proxy-log line formats): every line variant we accept —
  * LegoX/LiteLLM logger (OpenAI-shaped), mini-vela / builtin proxy
  * (Anthropic-native request and response), OpenAI chat requests, the
  * Responses API, streamed responses — becomes a list of messages whose

@@ -7,7 +7,8 @@ import { convertProxyLog } from '../proxy-conversations';
 import { ConvertRejection, type Conversation, type ScaffoldOutput } from '../types';
 
 /**
- * Terminus-2 (reference/trajectories.md §2.4, §6.5 Option A): plain
+ * Terminus-2 (Harbor's JSON-reply agent; rebuilt as LegoFlow-Trace-Crafter's
+ * terminus2 converter does, its "option A"): plain
  * user/assistant text, no tools. From the proxy log when there is one (the
  * raw model text, exact), else from Harbor's ATIF `agent/trajectory.json`:
  * each agent step rebuilt as the JSON the agent answers with —
@@ -34,7 +35,7 @@ export function splitAnalysisPlan(message: string): { analysis: string; plan: st
   return { analysis: text, plan: '' };
 }
 
-/** The JSON answer an agent step stands for (pretty-printed, 2 spaces, as the reference writes it). */
+/** The JSON answer an agent step stands for (pretty-printed, 2 spaces, as LegoFlow-Trace-Crafter's terminus2 converter writes it). */
 export function rebuildAgentJson(step: AtifStep): string {
   const { analysis, plan } = splitAnalysisPlan(atifText(step.message));
   const commands: Json[] = [];
@@ -82,7 +83,7 @@ function rawJsonAnswer(message: string): string | undefined {
  * answered with "Previous response had parsing errors" and ran nothing for.
  * Rebuilding it would nest the raw text (JSON included) in `analysis` and
  * teach a "valid" answer that never happened; it is removed with the error
- * feedback that followed it (reference §6.3's rule for tool-use errors),
+ * feedback that followed it (the prior art's rule for tool-use errors),
  * counted as `error_turns_removed`.
  */
 function isUnparsedStep(step: AtifStep, message: string): boolean {
@@ -190,12 +191,12 @@ export function isAtif(value: unknown): value is AtifTrajectory {
 export function atifRejection(traj: AtifTrajectory): ConvertRejection | undefined {
   const name = traj.agent?.name ?? 'unknown';
   // Harbor 0.26 names the agent of each summarisation sub-trajectory `terminus-2-summarization-<kind>`
-  // (the reference only shows the main file's `terminus-2`): the real tool wins.
+  // (the main file names it plain `terminus-2`): the real tool wins.
   if (/^terminus(-2)?(-summarization-[a-z]+)?$/.test(name)) return undefined;
   if (name === 'claude-code') {
     return new ConvertRejection('unsupported_format', 'ATIF from claude-code lacks system prompt and tool definitions (Harbor issue #3333); convert its proxy log (agent/litellm-trajectory.jsonl) instead');
   }
-  return new ConvertRejection('unsupported_format', `ATIF from ${name} is not converted: only terminus-2 trajectories are (reference §6.5); record this agent's calls through the proxy`);
+  return new ConvertRejection('unsupported_format', `ATIF from ${name} is not converted: only terminus-2 trajectories are; record this agent's calls through the proxy`);
 }
 
 const SUMMARIZATION = /^trajectory\.summarization-(\d+)-([a-z]+)\.json$/;
@@ -205,7 +206,7 @@ const SUMMARIZATION = /^trajectory\.summarization-(\d+)-([a-z]+)\.json$/;
  * with its `trajectory.cont-N.json` continuations (linear history, chained by
  * `continued_trajectory_ref`) joined into ONE main conversation, and each
  * `trajectory.summarization-N-{summary,questions,answers}.json` as its own
- * sub-agent row (reference/harbor.md §6.5, §8.1 export rule), labelled
+ * sub-agent row (as `harbor traces export` treats them), labelled
  * `_subagent_kind: "summarization-<kind>"`, `_summarization: N`.
  * A file that is JSON but not ATIF names the real reason.
  */

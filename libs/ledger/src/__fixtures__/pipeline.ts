@@ -1,12 +1,12 @@
 /**
  * Test helpers: a temporary workspace layout for one pipeline, and trial dirs
- * shaped like Harbor's (reference/harbor.md §5.2–5.3) — only the fields the
+ * shaped like Harbor's (trial dir, TrialResult) — only the fields the
  * ledger reads, written by hand (a test double of a Harbor job, not Harbor).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipelinePaths, type PipelinePaths } from '@trajgen/config';
+import type { PipelinePaths } from '@trajgen/config';
+import { pipelineWorkspace } from '../../../../test/support/pipeline-workspace';
 import { trialPrefix } from '../reconcile';
 
 export interface TempPipeline {
@@ -16,10 +16,9 @@ export interface TempPipeline {
 }
 
 export function tempPipeline(name = 'p'): TempPipeline {
-  const root = mkdtempSync(join(tmpdir(), 'tg-ledger-'));
-  mkdirSync(join(root, 'pipelines', name), { recursive: true });
-  mkdirSync(join(root, 'artifacts', name), { recursive: true });
-  return { root, paths: pipelinePaths(root, name), remove: () => rmSync(root, { recursive: true, force: true }) };
+  const ws = pipelineWorkspace({ prefix: 'tg-ledger-', name, config: null });
+  mkdirSync(join(ws.root, 'artifacts', name), { recursive: true });
+  return { root: ws.root, paths: ws.paths, remove: ws.remove };
 }
 
 let counter = 0;

@@ -29,7 +29,7 @@ export interface LitellmConfigInput {
 }
 
 /**
- * config.yaml for one job's LiteLLM proxy (reference/litellm.md §1):
+ * config.yaml for one job's LiteLLM proxy (LiteLLM's proxy config schema):
  * - one `model_list` entry per alias, `anthropic/<id>` or `openai/<id>` with
  *   `api_base` and `api_key: os.environ/NAME` — keys are never in the file;
  * - `num_retries: 0` everywhere: retries belong to the agent, so every upstream

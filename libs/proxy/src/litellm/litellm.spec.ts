@@ -287,7 +287,7 @@ describe('the real LiteLLM proxy (managed env) with our config and logger callba
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ session_id: trial, success: true, endpoint: '/v1/messages', stream: false, request_body: messages });
     // LiteLLM hands the callback its own ModelResponse (OpenAI shape) for /v1/messages, not the Anthropic
-    // body the client got (reference litellm.md §4: "accept both shapes"; convert does).
+    // body the client got (a CustomLogger must accept both shapes; convert does).
     const response = logged[0].response_body as { choices?: { message: { content?: string; tool_calls?: unknown[] } }[] };
     expect(response.choices?.[0].message.tool_calls).toHaveLength(1);
     expect(logged[0].usage).toMatchObject({ completion_tokens: ANTHROPIC_MESSAGE.usage.output_tokens });

@@ -4,7 +4,7 @@ Copied beside config.yaml by @trajgen/proxy (registered as
 `litellm_settings.callbacks: trajgen_trajectory_logger.trajectory_logger`).
 It appends ONE JSON line per model call to the trial's
 `agent/litellm-trajectory.jsonl`, in the same format as the builtin proxy
-(reference/trajectories.md section 1.1):
+(the LegoX/harbor trajectory logger's line format):
 
   session_id, success, request_time (epoch ms), timestamp (ISO), duration_ms,
   request_body (the client's original body: proxy_server_request.body),
@@ -376,7 +376,7 @@ _LITELLM_METADATA_MARKERS = ("headers", "user_api_key_hash", "user_api_key", "en
 def client_body(body):
     """The body as the client sent it.
 
-    The reference (litellm.md) calls proxy_server_request.body "the client's original JSON"; the real
+    LiteLLM's docs call proxy_server_request.body "the client's original JSON"; the real
     LiteLLM 1.106 snapshots it after adding its own metadata: `litellm_metadata` on /v1/messages and
     /v1/responses (a key clients do not send), and `metadata` on /chat/completions, where the client's
     own metadata, if any, is kept as metadata.requester_metadata. Both are undone here so a line holds

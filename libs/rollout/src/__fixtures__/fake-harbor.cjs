@@ -6,18 +6,18 @@
  * trajgen is tested): retries, crashes and resume, cancel, n_attempts > 1 of
  * the harbor engine's orchestration. The real Harbor 0.26.0 runs in the
  * host-environment tests (test/e2e/harbor.test.ts). It
- * implements only the surface the engine uses, as reference/harbor.md
- * describes it:
+ * implements only the surface the engine uses, as Harbor 0.22's CLI and
+ * output format define it:
  *
- *   fake-harbor run -c <config.json> -y        (§4.1) a JobConfig file (§3)
- *   fake-harbor job resume -p <job dir> [-f T]  (§5.7)
+ *   fake-harbor run -c <config.json> -y        (`harbor run`) a JobConfig file
+ *   fake-harbor job resume -p <job dir> [-f T]  (`harbor job resume`)
  *
- * and writes the documented layout (§5.1–5.4): <jobs_dir>/<job_name>/
+ * and writes Harbor's job layout: <jobs_dir>/<job_name>/
  * {config.json, lock.json, result.json (JobResult, rewritten on every trial
  * start/end), job.log, <trial>/{config.json, result.json (TrialResult, written
  * once at trial end), trial.log, agent/, verifier/{reward.txt, test-stdout.txt}}}.
  * Trial names: task dir name[:32] minus trailing -/_, "__", 7 shortuuid chars.
- * Retries follow §3.2 (exception not in retry.exclude_exceptions → dir deleted,
+ * Retries follow Harbor's RetryConfig (exception not in retry.exclude_exceptions → dir deleted,
  * same trial name, up to retry.max_retries); SIGTERM cancels running trials
  * (CancelledError results); resume deletes dirs without result.json and
  * CancelledError ones, then runs the tasks left.
@@ -87,7 +87,7 @@ function globToRegExp(glob) {
   return new RegExp(`^${re}$`);
 }
 
-/** `[task].name` of task.toml (TrialResult.task_name, §2.1), read with a regex: enough for a test double. */
+/** `[task].name` of task.toml (TrialResult.task_name), read with a regex: enough for a test double. */
 function taskNameOf(taskDir) {
   try {
     const text = fs.readFileSync(path.join(taskDir, 'task.toml'), 'utf8');
@@ -266,7 +266,7 @@ async function runTask(state, task, existingName) {
     const r = await runTrial(state, task, name);
     const type = r.exception_info && r.exception_info.exception_type;
     if (!type || exclude.has(type) || type === 'CancelledError' || n >= (retry.max_retries || 0) || state.cancelled) return;
-    // Harbor: delete the failed trial dir, wait, run again under the same trial name (§3.2).
+    // Harbor: delete the failed trial dir, wait, run again under the same trial name.
     state.results = state.results.filter((x) => x.id !== r.id);
     state.finished -= 1;
     state.retries += 1;
@@ -346,7 +346,7 @@ async function main() {
     writeJson(path.join(jobDir, 'config.json'), config);
     writeJson(path.join(jobDir, 'lock.json'), { schema_version: 3, created_at: now(), harbor: { version: '0.22.0-fake', git_commit_hash: null, is_editable: false }, n_concurrent_trials: config.n_concurrent_trials, retry: config.retry, trials: [] });
     const tasks = datasetTasks(config);
-    // Trial expansion (§3.1): attempts outermost, then tasks.
+    // Trial expansion (Harbor's JobConfig n_attempts): attempts outermost, then tasks.
     const todo = Array.from({ length: config.n_attempts || 1 }, () => tasks).flat();
     log(jobDir, `fake-harbor: job ${config.job_name}, ${tasks.length} tasks × ${config.n_attempts || 1} attempts`);
     return runJob(config, jobDir, { todo, done: [], total: todo.length }, false);

@@ -4,12 +4,11 @@
  * to the real install (the real agent CLIs), and helpers to run prepare and
  * the rollout stage in-process.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { loadPipeline, type LoadedPipeline } from '@trajgen/config';
+import type { LoadedPipeline } from '@trajgen/config';
 import { prepareBatch, preparePipeline } from '@trajgen/tasks';
+import { pipelineWorkspace } from '../../../../test/support/pipeline-workspace';
 
 export const REPO_ROOT = join(__dirname, '../../../..');
 export const DEMO_TASKS = join(REPO_ROOT, 'pipelines/demo/tasks');
@@ -38,6 +37,8 @@ export interface WorkspaceOptions {
   proxy?: Record<string, unknown>;
   /** The ledger section (e.g. backend: postgres). */
   ledger?: Record<string, unknown>;
+  /** The mkdtemp prefix (benchmarks name theirs). */
+  prefix?: string;
 }
 
 /** A minimal valid task: instruction, environment file, test.sh by the local-engine convention. */
@@ -56,11 +57,10 @@ export function simpleTask(opts: { instruction?: string; testSh?: string; solve?
 
 export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
   const name = options.name ?? 'p';
-  const root = mkdtempSync(join(tmpdir(), 'tg-rollout-'));
-  const pipelineDir = join(root, 'pipelines', name);
-  const taskRoot = join(pipelineDir, 'tasks');
+  const ws = pipelineWorkspace({ prefix: options.prefix ?? 'tg-rollout-', name, config: null, linkNodeModules: true });
+  const root = ws.root;
+  const taskRoot = join(root, 'pipelines', name, 'tasks');
   mkdirSync(taskRoot, { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
   const ids: string[] = [];
   for (const id of options.demoTasks ?? []) {
     cpSync(join(DEMO_TASKS, id), join(taskRoot, id), { recursive: true });
@@ -85,15 +85,15 @@ export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
     ...(options.ledger ? { ledger: options.ledger } : {}),
     training: { backend: 'hf', model_name_or_path: 'base-model', output_dir: 'x-lora' },
   };
-  writeFileSync(join(pipelineDir, 'config.yaml'), stringify(config));
+  ws.writeConfig(config);
   return {
     root,
     name,
-    load: () => loadPipeline(root, name),
+    load: () => ws.load(),
     prepare() {
-      prepareBatch(loadPipeline(root, name));
+      prepareBatch(ws.load());
     },
-    prepareFor: async () => void (await preparePipeline(loadPipeline(root, name))),
+    prepareFor: async () => void (await preparePipeline(ws.load())),
     addTask(id, files) {
       for (const [rel, text] of Object.entries(files)) {
         const p = join(taskRoot, id, rel);
@@ -104,8 +104,8 @@ export function createWorkspace(options: WorkspaceOptions = {}): TestWorkspace {
       ids.push(id);
       writeManifest();
     },
-    read: (rel) => readFileSync(join(root, rel), 'utf8'),
-    remove: () => rmSync(root, { recursive: true, force: true }),
+    read: ws.read,
+    remove: ws.remove,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Test helpers (not a converter): build IM v2 rows by hand, and rebuild the
  * real fixtures in test/fixtures/real as IM the way the convert stage's
- * rules describe (reference/trajectories.md §6), so the score stage can be
+ * rules describe (the prior art's per-scaffold converter rules), so the score stage can be
  * tested before libs/convert exists. Simplified on purpose: text parts are
  * joined, metadata is minimal.
  */
@@ -20,7 +20,7 @@ export const tool = (name: string, properties: Record<string, unknown> = {}): Im
   function: { name, description: `${name} tool`, parameters: { type: 'object', properties } },
 });
 
-/** Claude Code's main tools (names as in §2.1; schemas reduced to their properties). */
+/** Claude Code's main tools (names as Claude Code sends them; schemas reduced to their properties). */
 export const CC_TOOLS = [
   tool('Bash', { command: { type: 'string' }, description: { type: 'string' }, timeout: { type: 'number' } }),
   tool('Read', { file_path: { type: 'string' }, offset: { type: 'number' }, limit: { type: 'number' } }),
@@ -51,7 +51,7 @@ export function step(calls: Call[], results: string[], content = ''): ImMessage[
 const text = (content: unknown): string =>
   typeof content === 'string' ? content : Array.isArray(content) ? content.map((p) => (p?.type === 'text' ? p.text : '')).join('\n') : '';
 
-/** An OpenHands SDK per-call LiteLLM log (§2.3) → IM: request messages + the response (§6.4). */
+/** An OpenHands SDK per-call LiteLLM log → IM: request messages + the response (the last call holds the whole history). */
 export function fromOpenHandsLog(log: { messages: any[]; tools: any[]; response: any }, o: RowOptions = {}): ImRow {
   const messages: ImMessage[] = [];
   const toMessage = (m: any): ImMessage => {
@@ -73,7 +73,7 @@ export function fromOpenHandsLog(log: { messages: any[]; tools: any[]; response:
   return imRow(messages, { tools: log.tools.map((t: any) => ({ type: 'function', function: t.function })), ...o });
 }
 
-/** A Claude Code ATIF trajectory (harbor.md §7) → IM (provenance scaffold claude-code). */
+/** A Claude Code ATIF trajectory (Harbor's agent/trajectory.json) → IM (provenance scaffold claude-code). */
 export function fromClaudeCodeAtif(traj: { steps: any[] }, o: RowOptions = {}): ImRow {
   const messages: ImMessage[] = [];
   for (const s of traj.steps) {
@@ -94,7 +94,7 @@ export function fromClaudeCodeAtif(traj: { steps: any[] }, o: RowOptions = {}): 
 }
 
 /**
- * A Terminus-2 ATIF trajectory → IM, Option A of §6.5: text only, no tools;
+ * A Terminus-2 ATIF trajectory → IM as the prior art's terminus2 converter does: text only, no tools;
  * each reply rebuilt as JSON {analysis, plan, commands, task_complete?}
  * (a reply without calls keeps its raw text in analysis); the observation
  * becomes the next user message; a trailing observation is dropped.

@@ -2,10 +2,10 @@
  * Test helpers: a temporary workspace with one pipeline (pipelines/<p>/config.yaml,
  * a task pool of Harbor-format task dirs, a manifest) — just the layout, no nx.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadPipeline, type LoadedPipeline, type PipelinePaths } from '@trajgen/config';
+import type { LoadedPipeline, PipelinePaths } from '@trajgen/config';
+import { pipelineWorkspace } from '../../../../test/support/pipeline-workspace';
 
 export interface TaskSpec {
   /** task.toml text; default: a [task] name and [metadata]. null: leave the file out. */
@@ -39,10 +39,9 @@ export function defaultToml(id: string): string {
 }
 
 export function tempWorkspace(name = 'p'): TempWorkspace {
-  const root = mkdtempSync(join(tmpdir(), 'tg-tasks-'));
-  writeFileSync(join(root, 'nx.json'), '{}\n');
+  const base = pipelineWorkspace({ prefix: 'tg-tasks-', name, config: null });
+  const root = base.root;
   const pdir = join(root, 'pipelines', name);
-  mkdirSync(pdir, { recursive: true });
   const write = (rel: string, text: string) => {
     mkdirSync(dirname(join(pdir, rel)), { recursive: true });
     writeFileSync(join(pdir, rel), text);
@@ -86,11 +85,11 @@ export function tempWorkspace(name = 'p'): TempWorkspace {
       );
     },
     load() {
-      const p = loadPipeline(root, name);
+      const p = base.load();
       ws.paths = p.paths;
       return p;
     },
-    remove: () => rmSync(root, { recursive: true, force: true }),
+    remove: base.remove,
   };
   ws.config();
   ws.paths = ws.load().paths;

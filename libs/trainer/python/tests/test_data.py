@@ -16,7 +16,7 @@ def row(*roles, system_msg=False):
 
 
 class Converter(unittest.TestCase):
-    """The kept/dropped table of llamafactory.md section 3."""
+    """Rows LLaMA-Factory's ShareGPT converter keeps or drops, by role sequence."""
 
     def check(self, r, expected):
         ex, reason = convert_sharegpt_row(r, ENTRY, "t#0")

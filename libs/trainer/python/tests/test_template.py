@@ -32,7 +32,7 @@ class QwenToolFormat(unittest.TestCase):
             '<tool_call>\n{"name": "tool_name", "arguments": {"foo": "bar", "size": 10}}\n</tool_call>\n'
             '<tool_call>\n{"name": "tool_name", "arguments": {"foo": "bar", "size": 10}}\n</tool_call>',
         )
-        # Text before a call rides in the same turn (llamafactory.md 2.2); a leading thought is kept.
+        # Text before a call rides in the same turn (LLaMA-Factory's function_call value); a leading thought is kept.
         self.assertEqual(
             qwen_function_text('Let me check.\n<tool_call>' + json.dumps(CALL) + '</tool_call>'),
             'Let me check.\n<tool_call>\n{"name": "tool_name", "arguments": {"foo": "bar", "size": 10}}\n</tool_call>',
@@ -69,7 +69,7 @@ class QwenTemplates(unittest.TestCase):
         t = get_template("qwen3_nothink")
         plain = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
         self.assertEqual(t.render(plain), ["<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", "yo<|im_end|>\n"])
-        # tools "[]" is truthy: an empty system block (the trap in llamafactory.md 2.4)
+        # tools "[]" is truthy: an empty system block (a known LLaMA-Factory trap with the `tools` column)
         self.assertEqual(t.render(plain, "", "[]")[0], "<|im_start|>system\n<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
         # qwen's default system prompt; default_system overrides it
         self.assertTrue(get_template("qwen").render(plain)[0].startswith("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"))

@@ -1,4 +1,4 @@
-"""trainer_log.jsonl exactly as LLaMA-Factory's LogCallback writes it (llamafactory.md section 9.3)."""
+"""trainer_log.jsonl exactly as LLaMA-Factory's LogCallback writes it ."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loading registered datasets the way LLaMA-Factory does (llamafactory.md sections 1 and 3).
+"""Loading registered datasets the way LLaMA-Factory does (dataset_info.json and its ShareGPT converter).
 
 Reads ``dataset_info.json`` from ``dataset_dir``, loads each named entry's
 local ``.json``/``.jsonl`` file (array or JSON Lines), applies ``num_samples``

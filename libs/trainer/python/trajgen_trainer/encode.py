@@ -1,4 +1,4 @@
-"""Supervised encoding with LLaMA-Factory's cutoff rules (llamafactory.md section 6).
+"""Supervised encoding with LLaMA-Factory's cutoff rules (its `cutoff_len` handling).
 
 The conversation is encoded as (prompt, target) pairs, one per assistant or
 function turn, appended in order until ``cutoff_len`` is used up; later pairs

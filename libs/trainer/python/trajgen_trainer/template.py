@@ -1,7 +1,7 @@
 """Chat templates of the LLaMA-Factory family the embedded trainer renders.
 
-Supported: ``qwen3_nothink`` and ``qwen`` (the Qwen2.5/Qwen3 Hermes layout,
-llamafactory.md section 5). Every other template name fails clearly.
+Supported: ``qwen3_nothink`` and ``qwen`` (the Qwen2.5/Qwen3 Hermes layout of
+LLaMA-Factory's template.py). Every other template name fails clearly.
 
 Layout (per message, as LLaMA-Factory's qwen templates format them):
   system+tools  <|im_start|>system\\n{system}{tool prompt}<|im_end|>\\n   (only on the first message, when either is set)
@@ -83,7 +83,7 @@ def _parse_calls(text: str, original: str) -> List[dict]:
 
 
 def qwen_function_text(content: str) -> str:
-    """A function_call value rendered as Hermes tool calls (llamafactory.md section 2.2).
+    """A function_call value rendered as Hermes tool calls (LLaMA-Factory's function_call value format).
 
     The value is JSON (one call or a list), optionally preceded by a
     <think>...</think> block, or text with one <tool_call>{json}</tool_call>

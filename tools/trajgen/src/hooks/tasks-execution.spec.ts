@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PostTasksExecutionContext } from '@nx/devkit';
 import * as archiveLib from '@trajgen/archive';
+import { pipelineWorkspace } from '../../../../test/support/pipeline-workspace';
 import { postTasksExecution, preTasksExecution, useArchiveLib } from './tasks-execution';
 
 useArchiveLib(archiveLib);
@@ -17,9 +17,8 @@ function context(root: string, taskResults: Results, id = 'inv-1'): PostTasksExe
 }
 
 describe('plugin task-execution hooks', () => {
-  const root = mkdtempSync(join(tmpdir(), 'hooks-'));
-  mkdirSync(join(root, 'pipelines/p'), { recursive: true });
-  writeFileSync(join(root, 'pipelines/p/config.yaml'), 'training:\n  model_name_or_path: m\n  output_dir: o\n');
+  const ws = pipelineWorkspace({ prefix: 'hooks-' });
+  const root = ws.root;
   let out: string[];
   beforeEach(() => {
     out = [];
@@ -30,7 +29,7 @@ describe('plugin task-execution hooks', () => {
     vi.restoreAllMocks();
     vi.unstubAllEnvs();
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => ws.remove());
 
   it('preTasksExecution hands the invocation id to the tasks (an env var Nx passes on)', async () => {
     vi.stubEnv('TRAJGEN_NX_INVOCATION', '');

@@ -1,8 +1,8 @@
 /**
  * SYNTHETIC test inputs — not real recordings. No public raw Claude Code or
- * OpenCode proxy log exists (reference/trajectories.md §11.1), so these are
+ * OpenCode proxy log has been published, so these are
  * built to follow the documented wire shapes exactly:
- *  - Claude Code (§2.1, §3.3): Anthropic-native request bodies as the builtin
+ *  - Claude Code: Anthropic-native request bodies as the builtin
  *    proxy stores them (system block list with cache_control, the identity
  *    line, a `cch=<hex>;` billing token that changes between calls), tools
  *    `{name, description, input_schema}` with 2.1.x `$schema` and
@@ -12,7 +12,7 @@
  *    failed call (529), a near-duplicate record 2 ms later, a streamed
  *    (SSE event list) response, a compaction summary call and the
  *    post-compaction continuation.
- *  - OpenCode (§2.2): OpenAI chat-completions bodies (@ai-sdk/openai-compatible):
+ *  - OpenCode: OpenAI chat-completions bodies (@ai-sdk/openai-compatible):
  *    leading system message, `content: ""` with tool calls (and `null` after
  *    the LegoX hook), tool messages, camelCase arguments, a title-generator
  *    call, a streamed response kept as chat.completion.chunk objects.
@@ -174,7 +174,7 @@ export function claudeCodeRecords(): Json[] {
     { type: 'text', text: 'The greeting now returns "hello" and the tests pass.' },
   ];
   return [
-    // Warm-ups (§3.3): one message, no tools.
+    // Warm-ups (Claude Code sends them at start): one message, no tools.
     ccLine(1000, { system: exploreSystem, messages: [{ role: 'user', content: [{ type: 'text', text: 'Warmup' }] }] }, { content: [{ type: 'text', text: 'Ready.' }], stop_reason: 'end_turn', usage: usage(20, 2) }),
     ccLine(1001, { system: mainSystem('0a0a0a'), messages: [{ role: 'user', content: 'Warmup' }] }, { content: [{ type: 'text', text: 'Ready.' }], stop_reason: 'end_turn', usage: usage(20, 2) }),
     // Main stream.
@@ -211,7 +211,7 @@ export function claudeCodeRecords(): Json[] {
 
 // ------------------------------------------------------------- LiteLLM-logger (OpenAI-shaped) variant
 
-/** The same call as the LegoX/LiteLLM logger writes it (§1.1): OpenAI messages, system as a leading message, `choices`. */
+/** The same call as the LegoX/harbor LiteLLM logger writes it: OpenAI messages, system as a leading message, `choices`. */
 export function toLiteLlmShape(line: Json): Json {
   if (!line.request_body) return line;
   const body = line.request_body;
@@ -306,7 +306,7 @@ export function openCodeRecords(): Json[] {
     { id, object: 'chat.completion.chunk', model: OC_MODEL, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }], usage: u(1500, 40) },
   ];
   return [
-    // Hidden title agent (§2.2): its own call, filtered by "title generator".
+    // OpenCode's hidden title agent: its own call, filtered by "title generator".
     ocLine(
       1000,
       [

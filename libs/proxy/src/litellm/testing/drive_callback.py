@@ -3,7 +3,7 @@
 Usage: python3 drive_callback.py <dir holding the generated module> <scenario.json>
 
 Calls the logger's hooks the way LiteLLM's proxy does, with kwargs shaped like
-reference/litellm.md 4.3 (litellm_params.proxy_server_request {url, method,
+the ones LiteLLM's proxy passes its CustomLogger callbacks (litellm_params.proxy_server_request {url, method,
 headers, body}, metadata.headers, standard_logging_object, datetimes,
 async_complete_streaming_response for streams, an api_key holding the upstream
 key, exceptions with status_code). Prints one JSON object with the outcome of
@@ -41,7 +41,7 @@ def kwargs_for(call):
     headers = {"content-type": "application/json", "user-agent": "claude-cli/2.1.197"}
     if call.get("trial"):
         headers[scenario["trial_header"]] = call["trial"]
-    # Like LiteLLM: `authorization` removed from metadata headers, `x-api-key` left in (litellm.md 4.3).
+    # Like LiteLLM: `authorization` removed from metadata headers, `x-api-key` left in (seen in LiteLLM's captured callback kwargs).
     headers["x-api-key"] = scenario["master_key"]
     start = dt.datetime(2026, 11, 21, 10, 0, 0) + dt.timedelta(seconds=call.get("offset", 0))
     end = start + dt.timedelta(milliseconds=call.get("duration_ms", 1500))

@@ -1,23 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutorContext } from '@nx/devkit';
 import { seedPipelineOutputs } from '../../../../../libs/archive/src/__fixtures__/seed';
+import { pipelineWorkspace } from '../../../../../test/support/pipeline-workspace';
 import archiveExecutor from './executor';
 
 describe('archive executor', () => {
-  const root = mkdtempSync(join(tmpdir(), 'archive-exec-'));
+  const ws = pipelineWorkspace({ prefix: 'archive-exec-', config: null });
+  const root = ws.root;
   const context = { root, projectName: 'p' } as ExecutorContext;
   let out: string[];
   beforeEach(() => {
     out = [];
     for (const m of ['log', 'warn', 'error'] as const) vi.spyOn(console, m).mockImplementation((l: string) => void out.push(l));
-    mkdirSync(join(root, 'pipelines/p'), { recursive: true });
-    writeFileSync(join(root, 'pipelines/p/config.yaml'), 'meta_info:\n  description: exec test\ntraining:\n  model_name_or_path: m\n  output_dir: o\n');
+    ws.writeConfig('meta_info:\n  description: exec test\ntraining:\n  model_name_or_path: m\n  output_dir: o\n');
   });
   afterEach(() => vi.restoreAllMocks());
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => ws.remove());
 
   it('writes the summary and the report with its charts, and says what is not available', async () => {
     seedPipelineOutputs(root, 'p', { stages: ['rollout', 'convert', 'score'] });
@@ -44,7 +44,7 @@ describe('archive executor', () => {
   });
 
   it('writes no report with archive.report: false', async () => {
-    writeFileSync(join(root, 'pipelines/p/config.yaml'), 'archive:\n  report: false\ntraining:\n  model_name_or_path: m\n  output_dir: o\n');
+    ws.writeConfig('archive:\n  report: false\ntraining:\n  model_name_or_path: m\n  output_dir: o\n');
     expect(await archiveExecutor({}, context)).toEqual({ success: true });
     expect(existsSync(join(root, 'artifacts/p/report/index.html'))).toBe(false);
     expect(out.join('\n')).toContain('report: disabled (archive.report: false)');

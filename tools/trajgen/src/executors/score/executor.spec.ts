@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutorContext } from '@nx/devkit';
 import { imRow } from '../../../../../test/support/im-rows';
+import { pipelineWorkspace } from '../../../../../test/support/pipeline-workspace';
 import scoreExecutor from './executor';
 
 const ROW = imRow(
@@ -21,7 +21,8 @@ const ROW = imRow(
 );
 
 describe('score executor', () => {
-  const root = mkdtempSync(join(tmpdir(), 'score-exec-'));
+  const ws = pipelineWorkspace({ prefix: 'score-exec-', config: 'scoring:\n  lf_format: sharegpt\ntraining:\n  model_name_or_path: m\n  output_dir: o\n' });
+  const root = ws.root;
   const context = { root, projectName: 'p' } as ExecutorContext;
   let out: string[];
   beforeEach(() => {
@@ -31,13 +32,10 @@ describe('score executor', () => {
     vi.spyOn(console, 'warn').mockImplementation((l: string) => void out.push(l));
   });
   afterEach(() => vi.restoreAllMocks());
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => ws.remove());
 
   it('runs the score stage of the pipeline and reports a summary', async () => {
-    mkdirSync(join(root, 'pipelines/p'), { recursive: true });
-    writeFileSync(join(root, 'pipelines/p/config.yaml'), 'scoring:\n  lf_format: sharegpt\ntraining:\n  model_name_or_path: m\n  output_dir: o\n');
-    mkdirSync(join(root, 'artifacts/p/data/im_data'), { recursive: true });
-    writeFileSync(join(root, 'artifacts/p/data/im_data/p.jsonl'), JSON.stringify(ROW) + '\n');
+    ws.write('artifacts/p/data/im_data/p.jsonl', JSON.stringify(ROW) + '\n');
     expect(await scoreExecutor({}, context)).toEqual({ success: true });
     expect(out.join('\n')).toMatch(/✔ p:score done in \d+s — 1 rows scored \(mean 0\.\d+\), 1 in LF/);
     expect(JSON.parse(readFileSync(join(root, 'artifacts/p/data/lf_data/p.json'), 'utf8'))).toHaveLength(1);

@@ -1,16 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutorContext } from '@nx/devkit';
 import { readMarkerSets } from '@trajgen/archive';
 import { INVOCATION_ENV, startStageMarker } from './run-marker';
 import { runStage } from './run-stage';
+import { pipelineWorkspace } from '../../../../../test/support/pipeline-workspace';
 
 describe('stage run markers', () => {
-  const root = mkdtempSync(join(tmpdir(), 'run-marker-'));
-  mkdirSync(join(root, 'pipelines/p'), { recursive: true });
-  writeFileSync(join(root, 'pipelines/p/config.yaml'), 'training:\n  model_name_or_path: m\n  output_dir: o\n');
+  const ws = pipelineWorkspace({ prefix: 'run-marker-' });
+  const root = ws.root;
   const context = { root, projectName: 'p' } as ExecutorContext;
   beforeEach(() => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -22,7 +21,7 @@ describe('stage run markers', () => {
     vi.restoreAllMocks();
     vi.unstubAllEnvs();
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => ws.remove());
 
   it('writes nothing outside an Nx task, nor for targets that are not stages', () => {
     expect(startStageMarker(root, 'p', 'score', {})).toBeUndefined();
