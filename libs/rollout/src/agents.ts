@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrajgenError } from '@trajgen/core';
@@ -145,8 +145,11 @@ export function agentVersion(executable: string): Promise<string> {
   let p = versionCache.get(executable);
   if (!p) {
     p = new Promise<string>((resolve, reject) => {
-      // A scratch HOME: asking for the version must not touch the user's agent config.
-      execFile(executable, ['--version'], { timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } }, (error, stdout) => {
+      // A scratch HOME of its own, removed after: asking for the version must neither touch the user's agent
+      // config nor leave the caches OpenCode writes at start (.cache, .config, .local) in the shared temp dir.
+      const home = mkdtempSync(join(tmpdir(), 'trajgen-agent-version-'));
+      execFile(executable, ['--version'], { timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: home } }, (error, stdout) => {
+        rmSync(home, { recursive: true, force: true });
         const m = /\d+\.\d+\.\d+[\w.+-]*/.exec(String(stdout));
         if (m) return resolve(m[0]);
         reject(new TrajgenError(`Cannot read the version of ${executable}${error ? `: ${error.message}` : `: output ${JSON.stringify(String(stdout).slice(0, 80))}`}`));
