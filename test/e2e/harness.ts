@@ -2,7 +2,6 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { PipelinePaths } from '@trajgen/config';
 import { jsonlLines } from '../support/files';
@@ -245,7 +244,7 @@ export async function waitForKillPoint(p: PipelinePaths, timeoutMs: number, poll
   let jobDir = '';
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    expect(Date.now(), 'the rollout never reached the kill point').toBeLessThan(deadline);
+    if (Date.now() >= deadline) throw new Error(`the rollout never reached the kill point within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, pollMs));
     try {
       const holder = JSON.parse(readFileSync(join(p.artifacts, '.ledger', 'lock'), 'utf8'));
@@ -262,33 +261,4 @@ export async function waitForKillPoint(p: PipelinePaths, timeoutMs: number, poll
     const midway = trials.filter((n) => !existsSync(join(jobDir, n, 'result.json')) && jsonlLines(join(jobDir, n, 'agent', 'litellm-trajectory.jsonl')).length > 0);
     if (finished.length >= 1 && midway.length >= 1) return { pid, jobDir };
   }
-}
-
-export interface ClonesSharingACache {
-  a: TempWorkspace;
-  b: TempWorkspace;
-  server: CacheServer;
-  /** The env that points nx at the server. */
-  remote: NodeJS.ProcessEnv;
-}
-
-/**
- * Two copies of the workspace (`<prefix>a-`, `<prefix>b-`) and the project's cache server between
- * them, made before the enclosing describe block's tests and removed after them. The fields are set
- * once its beforeAll has run.
- */
-export function clonesSharingACache(prefix: string, token: string): ClonesSharingACache {
-  const clones = {} as ClonesSharingACache;
-  beforeAll(async () => {
-    clones.a = createTempWorkspace({ prefix: `${prefix}a-` });
-    clones.b = createTempWorkspace({ prefix: `${prefix}b-` });
-    clones.server = await startCacheServer(join(clones.a.root, '.remote-cache-server'), token);
-    clones.remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: clones.server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: token };
-  });
-  afterAll(async () => {
-    await clones.server?.stop();
-    clones.a?.remove();
-    clones.b?.remove();
-  });
-  return clones;
 }

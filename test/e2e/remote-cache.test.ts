@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { clonesSharingACache } from './harness';
+import { clonesSharingACache } from './clones';
 
 const TOKEN = 'remote-cache-test-token';
 

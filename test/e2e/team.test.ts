@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { clonesSharingACache, createTempWorkspace, type TempWorkspace } from './harness';
+import { clonesSharingACache } from './clones';
+import { createTempWorkspace, type TempWorkspace } from './harness';
 
 const STAGES = ['prepare', 'rollout', 'convert', 'score', 'register', 'train', 'archive'];
 const TOKEN = 'team-test-token';
