@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export function findChromium(): string | undefined {
   const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -49,4 +50,19 @@ export async function launchChromium(width = 1280): Promise<{ browser: BrowserCo
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Open a page of a report from disk (`file://`, no server), collecting what the report tests check on every
+ * page: console errors, uncaught exceptions and every request it made (none may leave the disk).
+ */
+export async function openFromDisk(browser: BrowserContext, file: string, hash?: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(pathToFileURL(file).href + (hash ? `#${hash}` : ''), { waitUntil: 'load' });
+  return { page, errors, requests };
 }

@@ -8,10 +8,9 @@
  */
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, SKIP_WITHOUT_CHROMIUM, warnIfSkipped } from './chromium';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, openFromDisk, SKIP_WITHOUT_CHROMIUM, warnIfSkipped } from './chromium';
 import { parse } from 'yaml';
 import { seedPipelineOutputs } from '../../libs/archive/src/__fixtures__/seed';
 import { createTempWorkspace, REPO_ROOT, type TempWorkspace } from './harness';
@@ -38,16 +37,7 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the HTML report in headless Chromium', (
     ws?.remove();
   });
 
-  async function open(): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(pathToFileURL(join(ws.root, 'artifacts/demo/report/index.html')).href, { waitUntil: 'load' });
-    return { page, errors, requests };
-  }
+  const open = () => openFromDisk(browser, join(ws.root, 'artifacts/demo/report/index.html'));
 
   it('the archive stage writes the report and the hook records the run', () => {
     expect(archiveRun.code, archiveRun.output).toBe(0);

@@ -12,10 +12,9 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, SKIP_WITHOUT_CHROMIUM, warnIfSkipped } from './chromium';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, openFromDisk, SKIP_WITHOUT_CHROMIUM, warnIfSkipped } from './chromium';
 import { createTempWorkspace, REPO_ROOT, type NxRun, type TempWorkspace } from './harness';
 
 warnIfSkipped('trial-viewer.test.ts');
@@ -39,16 +38,9 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('trial viewer after a real demo run (head
     ws?.remove();
   });
 
-  async function open(path: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => requests.push(r.url()));
+  function open(path: string) {
     const [file, hash] = path.split('#');
-    await page.goto(pathToFileURL(join(ws.root, 'artifacts/demo/report', file)).href + (hash ? `#${hash}` : ''), { waitUntil: 'load' });
-    return { page, errors, requests };
+    return openFromDisk(browser, join(ws.root, 'artifacts/demo/report', file), hash);
   }
 
   it('the demo runs end to end and the archive stage writes the data of every trial', () => {

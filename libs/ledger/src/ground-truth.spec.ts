@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLedger, type Ledger, type OpenLedgerOptions } from './ledger';
+import { simulateCrash } from './__fixtures__/crash';
 import { tempPipeline, writeTrial, type TempPipeline } from './__fixtures__/pipeline';
 
 const temps: TempPipeline[] = [];
@@ -28,10 +29,8 @@ function openL(tp: TempPipeline, opts: Partial<OpenLedgerOptions> = {}): Ledger 
   return l;
 }
 
-/** What SIGKILL leaves: the lock and fd dropped without compaction. */
 function abandon(l: Ledger): void {
-  (l as unknown as { writer: { close(): void } }).writer.close();
-  (l as unknown as { lock: { release(): void } }).lock.release();
+  simulateCrash(l);
   open.splice(open.indexOf(l), 1);
 }
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { JOURNAL_FILE, LEDGER_FILE, ledgerStateDigest } from './ledger-digest.cjs';
 import { LOCK_FILE, openLedger, readLedger, type Ledger, type OpenLedgerOptions } from './ledger';
 import { LedgerFormatError } from './ledger-yaml';
+import { simulateCrash } from './__fixtures__/crash';
 import { tempPipeline, writeTrial, type TempPipeline } from './__fixtures__/pipeline';
 import type { TrialOutcome } from './types';
 
@@ -23,10 +24,8 @@ function openL(opts: Partial<OpenLedgerOptions> = {}): Ledger {
   return l;
 }
 
-/** Simulate a crash: drop the lock and the fd without compacting (what SIGKILL leaves). */
 function abandon(l: Ledger): void {
-  (l as unknown as { writer: { close(): void } }).writer.close();
-  (l as unknown as { lock: { release(): void } }).lock.release();
+  simulateCrash(l);
   open.splice(open.indexOf(l), 1);
 }
 
