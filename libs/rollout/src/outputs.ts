@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeRunFile, writeTrialsFile } from '@trajgen/contracts';
+import { readTrialsFile, writeRunFile, writeTrialsFile } from '@trajgen/contracts';
 import { instanceIdOf, listJobDirs, primaryReward, readJobDir } from '@trajgen/harbor';
 import { TRAJECTORY_FILES } from '@trajgen/ledger';
 
@@ -80,9 +80,9 @@ export function buildTrialsIndex(jobsDir: string, previous?: TrialsIndex): Trial
 /** The previous rollout/trials.json, if readable (its entries are reused for unchanged trials). */
 export function readPreviousIndex(rolloutOut: string): TrialsIndex | undefined {
   try {
-    const v = JSON.parse(readFileSync(join(rolloutOut, 'trials.json'), 'utf8')) as TrialsIndex;
-    return v && Array.isArray(v.trials) ? v : undefined;
+    return readTrialsFile(join(rolloutOut, 'trials.json'));
   } catch {
+    // None yet, or one that breaks its contract: this run's index is then built from jobs/ alone.
     return undefined;
   }
 }

@@ -16,6 +16,23 @@ describe('rollout stage: what happens before any agent runs', () => {
     await expect(rolloutPipeline(ws.load(), captureIO().io, { handleSignals: false })).rejects.toThrow(/prepare\/batch\.json not found: run prepare first/);
   });
 
+  it("refuses a batch that breaks prepare's contract, naming the key path and the command that rewrites it", async () => {
+    ws = createWorkspace();
+    ws.addTask('one', simpleTask({}));
+    ws.prepare();
+    const batchFile = ws.load().paths.batchFile;
+    const batch = JSON.parse(readFileSync(batchFile, 'utf8'));
+    delete batch.tasks[0].staged_path;
+    writeFileSync(batchFile, JSON.stringify(batch));
+    const error = await rolloutPipeline(ws.load(), captureIO().io, { handleSignals: false }).then(
+      () => undefined,
+      (e: Error & { hint?: string; details?: string[] }) => e,
+    );
+    expect(error?.message).toMatch(/prepare\/batch\.json does not follow the prepare → .* contract/);
+    expect(error?.details?.join('\n')).toMatch(/tasks\[0\]\.staged_path/);
+    expect(error?.hint).toMatch(/nx run .*:prepare/);
+  });
+
   it('fails fast naming the holder when another process holds the ledger, claiming nothing', async () => {
     ws = createWorkspace();
     ws.addTask('one', simpleTask({}));

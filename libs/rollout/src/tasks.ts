@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { TrajgenError } from '@trajgen/core';
+import { readBatchFile } from '@trajgen/contracts';
 import { inspectTaskDir } from '@trajgen/tasks';
 
 /** prepare/batch.json (docs/architecture.md, prepare → rollout). Only the fields rollout reads. */
@@ -22,22 +23,8 @@ export function readBatch(batchFile: string, workspaceRoot: string): BatchFileLi
       hint: 'Run `nx run <pipeline>:rollout` (prepare runs first through dependsOn), or `nx run <pipeline>:prepare` on its own.',
     });
   }
-  let batch: BatchFileLike;
-  try {
-    batch = JSON.parse(readFileSync(batchFile, 'utf8')) as BatchFileLike;
-  } catch (error) {
-    throw new TrajgenError(`${shown} is not valid JSON (${(error as Error).message})`, { hint: 'Run prepare again to rewrite it.' });
-  }
-  const problems: string[] = [];
-  if (batch?.schema_version !== 1) problems.push(`schema_version: expected 1, found ${JSON.stringify(batch?.schema_version)}`);
-  if (!Array.isArray(batch?.tasks)) problems.push('tasks: expected a list');
-  if (typeof batch?.batch_digest !== 'string') problems.push('batch_digest: expected a string');
-  if (typeof batch?.dataset !== 'string' || !batch.dataset) problems.push('dataset: expected a name');
-  for (const [i, t] of (Array.isArray(batch?.tasks) ? batch.tasks : []).entries()) {
-    if (!t || typeof t.id !== 'string' || typeof t.staged_path !== 'string' || typeof t.source_path !== 'string') problems.push(`tasks[${i}]: expected {id, name, checksum, source_path, staged_path}`);
-  }
-  if (problems.length) throw new TrajgenError(`${shown} does not follow the prepare → rollout contract`, { details: problems, hint: 'Run prepare again to rewrite it.' });
-  return batch;
+  // The whole shape is checked against prepare's contract (libs/contracts), not just the fields read here.
+  return readBatchFile(batchFile, { root: workspaceRoot });
 }
 
 /** One task as the engines run it. */
