@@ -11,7 +11,7 @@ import {
 import { postgresLedgerDigest } from '@trajgen/ledger';
 import { trainingPreflight } from '@trajgen/trainer';
 import { LITELLM_REQUIREMENTS, managedLitellmDir, managedLitellmExecutable } from '@trajgen/proxy';
-import { readEnvMarker } from '@trajgen/core';
+import { readEnvMarker, subdirNames } from '@trajgen/core';
 import { findTaskRoot, parseManifestText } from '@trajgen/tasks';
 import { findHarborPython, harborInstallHint, harborVersion, managedHarborState, HARBOR_VERSION } from '@trajgen/rollout';
 import { commandVersion, httpProbe, isSymlink, which, type CheckResult } from './probes';
@@ -176,9 +176,9 @@ function fromJobsChecks(paths: PipelinePaths, config: PipelineConfig): CheckResu
       return;
     }
     names.set(name, dir);
-    const trials = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
-    const finished = trials.filter((t) => existsSync(join(dir, t.name, 'result.json')));
-    const withRaw = finished.filter((t) => RAW_TRAJECTORIES.some((f) => existsSync(join(dir, t.name, f))));
+    const trials = subdirNames(dir);
+    const finished = trials.filter((t) => existsSync(join(dir, t, 'result.json')));
+    const withRaw = finished.filter((t) => RAW_TRAJECTORIES.some((f) => existsSync(join(dir, t, f))));
     if (!finished.length) {
       out.push({ area: 'jobs', check, status: 'fail', detail: `${dir}: no finished trial (no <trial>/result.json among ${trials.length} dirs)`, fix: 'wait for the job to finish, or list another job dir' });
       return;

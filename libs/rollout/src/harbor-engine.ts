@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrajgenError, subdirNames, writeJsonAtomic } from '@trajgen/core';
 import { DEFAULT_RETRY_EXCLUDE_EXCEPTIONS, instanceIdOf, readTrialDir, type HarborJobConfig, type TrialResult } from '@trajgen/harbor';
@@ -333,9 +333,8 @@ export function findResumableHarborJob(jobsDir: string, logsRoot: string, return
     }
     const tasks = (config.datasets[0]?.task_names ?? []).map(unescapeGlob);
     const done = new Set<string>();
-    for (const d of readdirSync(jobDir, { withFileTypes: true })) {
-      if (!d.isDirectory() || d.name.startsWith('.')) continue;
-      const t = readTrialDir(join(jobDir, d.name), d.name);
+    for (const name of subdirNames(jobDir)) {
+      const t = readTrialDir(join(jobDir, name), name);
       if (t.result && t.result.exception_info?.exception_type !== 'CancelledError') done.add(instanceIdOf(t));
     }
     let proxyUrl: string | undefined;
