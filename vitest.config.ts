@@ -1,4 +1,9 @@
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Child processes the tests start with `node -r @swc-node/register` compile with the workspace's options: swc
+// reads ./tsconfig.json otherwise, and the root has none on purpose (tsconfig.workspace.json says why).
+process.env.SWC_NODE_PROJECT ??= join(__dirname, 'tsconfig.workspace.json');
 
 const unit = (name: string, dir: string) => ({
   extends: true as const,

@@ -77,6 +77,9 @@ function nxEnv() {
     NX_SKIP_NX_CACHE: undefined,
   };
   for (const [k, v] of Object.entries(defaults)) if (v !== undefined && env[k] === undefined) env[k] = v;
+  // swc (`node -r @swc-node/register`, in the benches and the tests' child processes) compiles with the
+  // workspace's options; the root has no tsconfig.json on purpose (tsconfig.workspace.json says why).
+  if (env.SWC_NODE_PROJECT === undefined && env.TS_NODE_PROJECT === undefined) env.SWC_NODE_PROJECT = join(root, 'tsconfig.workspace.json');
   return env;
 }
 

@@ -42,9 +42,9 @@ let archive;
  * to record, never on a fully cached run.
  */
 function requireLib(name) {
+    // By package name: this file runs from src/ in tests and from dist/ in Nx.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (!require.extensions['.ts'])
-        require('@swc-node/register');
+    require('@trajgen/plugin/src/register-typescript.cjs');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name);
 }

@@ -63,6 +63,10 @@ function stageTarget(workspaceRoot, pipeline, stage, index) {
         ...sourceFileset(`${exports.PLUGIN_ROOT}/src/executors/shared`),
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/executors.json`,
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/stage-graph.json`,
+        // How the executor is loaded and compiled: its CommonJS entry, the swc registration and the compiler options.
+        `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/executors/index.cjs`,
+        `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/register-typescript.cjs`,
+        '{workspaceRoot}/tsconfig.workspace.json',
         // Each lib's own "production" input: its sources and package.json, not its tests.
         { input: 'production', projects: libClosure(workspaceRoot, spec.libs).map((lib) => `@trajgen/${lib}`) },
         { externalDependencies: spec.external.filter((dep) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'node_modules', dep, 'package.json'))) },

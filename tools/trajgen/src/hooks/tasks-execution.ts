@@ -40,8 +40,9 @@ let archive: ArchiveLib | undefined;
  * to record, never on a fully cached run.
  */
 function requireLib<T>(name: string): T {
+  // By package name: this file runs from src/ in tests and from dist/ in Nx.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (!require.extensions['.ts']) require('@swc-node/register');
+  require('@trajgen/plugin/src/register-typescript.cjs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(name) as T;
 }

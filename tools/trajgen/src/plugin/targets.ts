@@ -68,6 +68,10 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
     ...sourceFileset(`${PLUGIN_ROOT}/src/executors/shared`),
     `{workspaceRoot}/${PLUGIN_ROOT}/executors.json`,
     `{workspaceRoot}/${PLUGIN_ROOT}/stage-graph.json`,
+    // How the executor is loaded and compiled: its CommonJS entry, the swc registration and the compiler options.
+    `{workspaceRoot}/${PLUGIN_ROOT}/src/executors/index.cjs`,
+    `{workspaceRoot}/${PLUGIN_ROOT}/src/register-typescript.cjs`,
+    '{workspaceRoot}/tsconfig.workspace.json',
     // Each lib's own "production" input: its sources and package.json, not its tests.
     { input: 'production', projects: libClosure(workspaceRoot, spec.libs).map((lib) => `@trajgen/${lib}`) },
     { externalDependencies: spec.external.filter((dep) => existsSync(join(workspaceRoot, 'node_modules', dep, 'package.json'))) },
