@@ -100,8 +100,21 @@ function contentSig(path) {
   return d;
 }
 
+/**
+ * Tree digests already computed in this pass over the pipelines (absolute path → digest): pipelines that
+ * share a task pool or a base model walk it once per command, not once each.
+ */
+let treeMemo;
+
 /** Every file below `path` (sorted, relative) with its content digest, up to a few thousand entries. */
 function treeSig(path) {
+  if (treeMemo && treeMemo.has(path)) return treeMemo.get(path);
+  const digest = walkTreeSig(path);
+  if (treeMemo) treeMemo.set(path, digest);
+  return digest;
+}
+
+function walkTreeSig(path) {
   const parts = [];
   const walk = (dir, depth) => {
     let entries;
@@ -277,8 +290,9 @@ async function stageDescription(pipeline, stage, config, configUnreadable) {
  * What goes into each stage's digest, for every stage of one pipeline: one
  * config read, one content-cache load and save.
  */
-async function describePipeline(root, pipeline, stages = stageGraph.stages) {
+async function describePipeline(root, pipeline, stages = stageGraph.stages, trees = undefined) {
   workspaceRoot = root;
+  treeMemo = trees;
   const configFile = join(workspaceRoot, 'pipelines', pipeline, 'config.yaml');
   let config;
   let configUnreadable;
@@ -296,12 +310,16 @@ async function describePipeline(root, pipeline, stages = stageGraph.stages) {
   contentCache = undefined;
   contentCacheFile = undefined;
   contentCacheDirty = false;
+  treeMemo = undefined;
   return out;
 }
 
-/** stage → sha256 of its description, for every stage of one pipeline. */
-async function pipelineFingerprints(root, pipeline) {
-  const described = await describePipeline(root, pipeline);
+/**
+ * stage → sha256 of its description, for every stage of one pipeline. `trees` (a Map, optional) carries tree
+ * digests from one pipeline to the next within one pass.
+ */
+async function pipelineFingerprints(root, pipeline, trees = undefined) {
+  const described = await describePipeline(root, pipeline, stageGraph.stages, trees);
   const out = {};
   for (const [stage, d] of Object.entries(described)) out[stage] = sha(JSON.stringify(d));
   return out;

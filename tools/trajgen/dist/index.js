@@ -21,22 +21,26 @@ Object.defineProperty(exports, "postTasksExecution", { enumerable: true, get: fu
  */
 exports.createNodes = [
     'pipelines/*/config.yaml',
-    (configFiles, _options, context) => configFiles.map((file) => {
-        const root = (0, node_path_1.dirname)(file);
-        const name = (0, node_path_1.basename)(root);
-        return [
-            file,
-            {
-                projects: {
-                    [root]: {
-                        name,
-                        root,
-                        projectType: 'application',
-                        tags: ['type:pipeline'],
-                        targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name),
+    (configFiles, _options, context) => {
+        // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
+        const deps = (0, targets_1.libDepsReader)(context.workspaceRoot);
+        return configFiles.map((file) => {
+            const root = (0, node_path_1.dirname)(file);
+            const name = (0, node_path_1.basename)(root);
+            return [
+                file,
+                {
+                    projects: {
+                        [root]: {
+                            name,
+                            root,
+                            projectType: 'application',
+                            tags: ['type:pipeline'],
+                            targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name, deps),
+                        },
                     },
                 },
-            },
-        ];
-    }),
+            ];
+        });
+    },
 ];

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { CreateNodes } from '@nx/devkit';
-import { pipelineTargets } from './plugin/targets';
+import { libDepsReader, pipelineTargets } from './plugin/targets';
 
 export { pipelineTargets, listPipelines, libClosure, STAGES, type StageName } from './plugin/targets';
 /** The run recorder: index.yaml, archives/run_NNN and the report's history, for runs that succeed, fail or are interrupted. */
@@ -14,8 +14,10 @@ export { preTasksExecution, postTasksExecution } from './hooks/tasks-execution';
  */
 export const createNodes: CreateNodes = [
   'pipelines/*/config.yaml',
-  (configFiles, _options, context) =>
-    configFiles.map((file) => {
+  (configFiles, _options, context) => {
+    // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
+    const deps = libDepsReader(context.workspaceRoot);
+    return configFiles.map((file) => {
       const root = dirname(file);
       const name = basename(root);
       return [
@@ -27,10 +29,11 @@ export const createNodes: CreateNodes = [
               root,
               projectType: 'application',
               tags: ['type:pipeline'],
-              targets: pipelineTargets(context.workspaceRoot, name),
+              targets: pipelineTargets(context.workspaceRoot, name, deps),
             },
           },
         },
       ] as const;
-    }),
+    });
+  },
 ];

@@ -15,10 +15,12 @@ const targets_1 = require("./targets");
  */
 async function fingerprintEnv(workspaceRoot, warn) {
     const env = {};
+    // Pipelines sharing a task pool or a base model: each tree is walked once per pass.
+    const trees = new Map();
     for (const pipeline of (0, targets_1.listPipelines)(workspaceRoot)) {
         let digests;
         try {
-            digests = await (0, fingerprint_cjs_1.pipelineFingerprints)(workspaceRoot, pipeline);
+            digests = await (0, fingerprint_cjs_1.pipelineFingerprints)(workspaceRoot, pipeline, trees);
         }
         catch (error) {
             warn(`could not fingerprint pipeline ${pipeline}; its stages will run instead of using the cache`, error);

@@ -5,6 +5,7 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.PLUGIN_ROOT = exports.STAGES = void 0;
+exports.libDepsReader = libDepsReader;
 exports.libClosure = libClosure;
 exports.pipelineTargets = pipelineTargets;
 exports.listPipelines = listPipelines;
@@ -18,25 +19,30 @@ exports.PLUGIN_ROOT = 'tools/trajgen';
 const EXECUTOR = (name) => `@trajgen/plugin:${name}`;
 /** Libs every stage loads (config parsing, fs helpers). */
 const BASE_LIBS = ['config', 'core'];
+function libDepsReader(workspaceRoot) {
+    const read = new Map();
+    return (lib) => {
+        if (!read.has(lib)) {
+            const pkgPath = (0, node_path_1.join)(workspaceRoot, 'libs', lib, 'package.json');
+            const pkg = (0, node_fs_1.existsSync)(pkgPath) ? JSON.parse((0, node_fs_1.readFileSync)(pkgPath, 'utf8')) : undefined;
+            read.set(lib, pkg && Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@trajgen/')).map((d) => d.slice('@trajgen/'.length)));
+        }
+        return read.get(lib);
+    };
+}
 /**
  * Workspace libs a lib depends on, from `libs/<name>/package.json`
  * dependencies on `@trajgen/*`. Transitive closure, so a stage's inputs are
  * exactly the libs it can load.
  */
-function libClosure(workspaceRoot, roots) {
+function libClosure(workspaceRoot, roots, deps = libDepsReader(workspaceRoot)) {
     const seen = new Set();
     const visit = (name) => {
         if (seen.has(name))
             return;
         seen.add(name);
-        const pkgPath = (0, node_path_1.join)(workspaceRoot, 'libs', name, 'package.json');
-        if (!(0, node_fs_1.existsSync)(pkgPath))
-            return;
-        const pkg = JSON.parse((0, node_fs_1.readFileSync)(pkgPath, 'utf8'));
-        for (const dep of Object.keys(pkg.dependencies ?? {})) {
-            if (dep.startsWith('@trajgen/'))
-                visit(dep.slice('@trajgen/'.length));
-        }
+        for (const dep of deps(name) ?? [])
+            visit(dep);
     };
     for (const r of [...BASE_LIBS, ...roots])
         visit(r);
@@ -52,7 +58,7 @@ function sourceFileset(dir) {
         `!{workspaceRoot}/${dir}/README.md`,
     ];
 }
-function stageTarget(workspaceRoot, pipeline, stage, index) {
+function stageTarget(workspaceRoot, pipeline, stage, index, deps) {
     const spec = SPECS[stage];
     const upstream = index > 0 ? exports.STAGES[index - 1] : undefined;
     const artifacts = `artifacts/${pipeline}`;
@@ -68,7 +74,7 @@ function stageTarget(workspaceRoot, pipeline, stage, index) {
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/register-typescript.cjs`,
         '{workspaceRoot}/tsconfig.workspace.json',
         // Each lib's own "production" input: its sources and package.json, not its tests.
-        { input: 'production', projects: libClosure(workspaceRoot, spec.libs).map((lib) => `@trajgen/${lib}`) },
+        { input: 'production', projects: libClosure(workspaceRoot, spec.libs, deps).map((lib) => `@trajgen/${lib}`) },
         { externalDependencies: spec.external.filter((dep) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'node_modules', dep, 'package.json'))) },
     ];
     if (spec.pipelineFiles) {
@@ -96,7 +102,7 @@ function stageTarget(workspaceRoot, pipeline, stage, index) {
  * target's options and outputs of a project into every task of it — a value
  * from one section there would rerun all stages.
  */
-function pipelineTargets(workspaceRoot, pipeline) {
+function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspaceRoot)) {
     const targets = {
         check: {
             executor: EXECUTOR('check'),
@@ -126,7 +132,7 @@ function pipelineTargets(workspaceRoot, pipeline) {
         },
     };
     exports.STAGES.forEach((stage, i) => {
-        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i);
+        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps);
     });
     return targets;
 }

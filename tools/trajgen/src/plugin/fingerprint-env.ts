@@ -12,10 +12,12 @@ import { listPipelines, STAGES } from './targets';
  */
 export async function fingerprintEnv(workspaceRoot: string, warn: (what: string, error: unknown) => void): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
+  // Pipelines sharing a task pool or a base model: each tree is walked once per pass.
+  const trees = new Map<string, string>();
   for (const pipeline of listPipelines(workspaceRoot)) {
     let digests: Record<string, string>;
     try {
-      digests = await pipelineFingerprints(workspaceRoot, pipeline);
+      digests = await pipelineFingerprints(workspaceRoot, pipeline, trees);
     } catch (error) {
       warn(`could not fingerprint pipeline ${pipeline}; its stages will run instead of using the cache`, error);
       const unmatched = `unfingerprinted-${randomUUID()}`;

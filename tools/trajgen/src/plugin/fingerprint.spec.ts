@@ -73,6 +73,36 @@ describe('bin/fingerprint.cjs', () => {
     }
   });
 
+  it('walks a task pool shared by two pipelines once per pass, and sees an edit in the next pass', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { pipelineFingerprints } = require(join(ws, 'tools/trajgen/bin/fingerprint.cjs')) as typeof import('../../bin/fingerprint.cjs');
+    const twin = join(ws, 'pipelines/twin');
+    mkdirSync(twin, { recursive: true });
+    writeFileSync(join(twin, 'config.yaml'), readFileSync(join(ws, 'pipelines/demo/config.yaml'), 'utf8').replace(/^( +)path: tasks\b/m, '$1path: ../demo/tasks'));
+    mkdirSync(join(ws, 'artifacts/twin'), { recursive: true });
+    try {
+      const alone = { demo: await pipelineFingerprints(ws, 'demo'), twin: await pipelineFingerprints(ws, 'twin') };
+      const trees = new Map<string, string>();
+      const shared = { demo: await pipelineFingerprints(ws, 'demo', trees), twin: await pipelineFingerprints(ws, 'twin', trees) };
+      expect(shared).toEqual(alone);
+      expect([...trees.keys()].filter((p) => p.startsWith(join(ws, 'pipelines/demo/tasks/')))).not.toEqual([]);
+      const toml = join(ws, 'pipelines/demo/tasks/add-greeting/task.toml');
+      const original = readFileSync(toml, 'utf8');
+      writeFileSync(toml, `${original}\n# edited\n`);
+      try {
+        const next = new Map<string, string>();
+        const edited = { demo: await pipelineFingerprints(ws, 'demo', next), twin: await pipelineFingerprints(ws, 'twin', next) };
+        expect(edited.demo.prepare).not.toBe(alone.demo.prepare);
+        expect(edited.twin.prepare).not.toBe(alone.twin.prepare);
+      } finally {
+        writeFileSync(toml, original);
+      }
+    } finally {
+      rmSync(twin, { recursive: true, force: true });
+      rmSync(join(ws, 'artifacts/twin'), { recursive: true, force: true });
+    }
+  });
+
   it('hashes the gitignored ledger: a change reruns prepare, the same bytes do not', () => {
     const before = fingerprints();
     writeFileSync(join(ws, 'artifacts/demo/consumption_ledger.yaml'), 'schema_version: 1\ntasks: {}\n');

@@ -25,22 +25,32 @@ const EXECUTOR = (name: string) => `@trajgen/plugin:${name}`;
 /** Libs every stage loads (config parsing, fs helpers). */
 const BASE_LIBS = ['config', 'core'];
 
+/** The `@trajgen/*` libs each lib depends on, read from `libs/<name>/package.json` at most once per reader. */
+export type LibDeps = (lib: string) => string[] | undefined;
+
+export function libDepsReader(workspaceRoot: string): LibDeps {
+  const read = new Map<string, string[] | undefined>();
+  return (lib) => {
+    if (!read.has(lib)) {
+      const pkgPath = join(workspaceRoot, 'libs', lib, 'package.json');
+      const pkg = existsSync(pkgPath) ? (JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies?: Record<string, string> }) : undefined;
+      read.set(lib, pkg && Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@trajgen/')).map((d) => d.slice('@trajgen/'.length)));
+    }
+    return read.get(lib);
+  };
+}
+
 /**
  * Workspace libs a lib depends on, from `libs/<name>/package.json`
  * dependencies on `@trajgen/*`. Transitive closure, so a stage's inputs are
  * exactly the libs it can load.
  */
-export function libClosure(workspaceRoot: string, roots: string[]): string[] {
+export function libClosure(workspaceRoot: string, roots: string[], deps: LibDeps = libDepsReader(workspaceRoot)): string[] {
   const seen = new Set<string>();
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    const pkgPath = join(workspaceRoot, 'libs', name, 'package.json');
-    if (!existsSync(pkgPath)) return;
-    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies?: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies ?? {})) {
-      if (dep.startsWith('@trajgen/')) visit(dep.slice('@trajgen/'.length));
-    }
+    for (const dep of deps(name) ?? []) visit(dep);
   };
   for (const r of [...BASE_LIBS, ...roots]) visit(r);
   return [...seen].filter((l) => existsSync(join(workspaceRoot, 'libs', l))).sort();
@@ -57,7 +67,7 @@ function sourceFileset(dir: string): (string | { fileset: string })[] {
   ];
 }
 
-function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, index: number): TargetConfiguration {
+function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, index: number, deps: LibDeps): TargetConfiguration {
   const spec = SPECS[stage];
   const upstream = index > 0 ? STAGES[index - 1] : undefined;
   const artifacts = `artifacts/${pipeline}`;
@@ -73,7 +83,7 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
     `{workspaceRoot}/${PLUGIN_ROOT}/src/register-typescript.cjs`,
     '{workspaceRoot}/tsconfig.workspace.json',
     // Each lib's own "production" input: its sources and package.json, not its tests.
-    { input: 'production', projects: libClosure(workspaceRoot, spec.libs).map((lib) => `@trajgen/${lib}`) },
+    { input: 'production', projects: libClosure(workspaceRoot, spec.libs, deps).map((lib) => `@trajgen/${lib}`) },
     { externalDependencies: spec.external.filter((dep) => existsSync(join(workspaceRoot, 'node_modules', dep, 'package.json'))) },
   ];
   if (spec.pipelineFiles) {
@@ -104,7 +114,7 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
  * target's options and outputs of a project into every task of it — a value
  * from one section there would rerun all stages.
  */
-export function pipelineTargets(workspaceRoot: string, pipeline: string): Record<string, TargetConfiguration> {
+export function pipelineTargets(workspaceRoot: string, pipeline: string, deps: LibDeps = libDepsReader(workspaceRoot)): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {
     check: {
       executor: EXECUTOR('check'),
@@ -134,7 +144,7 @@ export function pipelineTargets(workspaceRoot: string, pipeline: string): Record
     },
   };
   STAGES.forEach((stage, i) => {
-    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i);
+    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps);
   });
   return targets;
 }
