@@ -4,8 +4,11 @@
  *  1. no-op `nx run demo:archive` (the full demo graph, everything cached) in a
  *     temporary copy of the workspace, vs the anchor: a cached trivial target
  *     (`echo`) in a BARE Nx workspace the bench creates (same Nx, no plugins)
- *     — the goal is a ratio ≤ 1.2; plus the same trivial target inside this
- *     workspace (what the workspace adds to every Nx command);
+ *     — the goal is a ratio ≤ 1.2 — run with this workspace's plugin setting
+ *     (NX_ISOLATE_PLUGINS=false) and as Nx ships it; plus the same trivial
+ *     target inside this workspace (what the workspace adds to every Nx
+ *     command), and the demo's graph shape in the bare workspace (seven chained
+ *     cached targets with the demo's output files: what Nx itself costs for it);
  *  2. scale: `nx run-many -t archive` no-op over 1 pipeline and over 10 (the
  *     demo plus small copies of it, one task each, run once for real) — the
  *     goal is < 0.15 s more per pipeline;
@@ -13,8 +16,8 @@
  *  4. Nx cache growth per incremental run (one new verified task each run).
  * Commands are interleaved round by round (demo no-op, bare trivial, …) so
  * that load from elsewhere on the machine hits anchor and subject alike.
- * Environment as `npm run nx` sets it (no daemon unless stated, plugin
- * isolation as Nx defaults). Prints figures and ratios, writes
+ * Environment as `npm run nx` sets it (no daemon unless stated; plugins in
+ * Nx's own process, from .env). Prints figures and ratios, writes
  * bench/results/nx-cache.json.
  *
  *   npm run bench -- nx-cache [--runs=N] [--increments=N] [--pipelines=N]
@@ -66,7 +69,7 @@ function timedNx(ws: TempWorkspace, nxArgs: string[], env?: NodeJS.ProcessEnv): 
  * workspace's settings (plugins in Nx's own process: NX_ISOLATE_PLUGINS=false), `runAsShipped()` Nx's defaults
  * (its built-in plugins in worker processes), which is what a new Nx workspace costs.
  */
-function bareWorkspace(): { root: string; run(): number; runAsShipped(): number; remove(): void } {
+function bareWorkspace(): { root: string; run(): number; runAsShipped(): number; addChain(shape: StageShape[]): void; runChain(): number; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), 'trajgen-bench-bare-nx-'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'bare', version: '0.0.0', private: true }, null, 2));
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ neverConnectToCloud: true }, null, 2));
@@ -87,12 +90,84 @@ function bareWorkspace(): { root: string; run(): number; runAsShipped(): number;
     if (r.status !== 0) throw new Error(`bare nx failed: ${r.stdout}${r.stderr}`);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
+  const timedTarget = (target: string, runEnv: NodeJS.ProcessEnv) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(nxBin, ['run', target], { cwd: root, env: runEnv, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bare nx run ${target} failed: ${r.stdout}${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
   return {
     root,
     run: () => timed({ ...env, NX_ISOLATE_PLUGINS: 'false' }),
     runAsShipped: () => timed(asShipped),
+    addChain: (shape) => {
+      writeChainProject(root, shape);
+      execFileSync('git', ['add', '-A'], { cwd: root });
+      execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', 'commit', '-qm', 'chain'], { cwd: root });
+      timedTarget(`chain:${shape[shape.length - 1].stage}`, { ...env, NX_ISOLATE_PLUGINS: 'false' });
+    },
+    runChain: () => {
+      const last = (JSON.parse(readFileSync(join(root, 'chain/project.json'), 'utf8')) as { targets: Record<string, unknown> }).targets;
+      return timedTarget(`chain:${Object.keys(last).pop()}`, { ...env, NX_ISOLATE_PLUGINS: 'false' });
+    },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** One stage's cached outputs: how many files and bytes Nx restores for it. */
+interface StageShape {
+  stage: string;
+  files: number;
+  bytes: number;
+  transitive: boolean;
+}
+
+/** Files under `dir` matching one of the stage's output patterns (a path, or `dir/*.ext`; `!` excludes). */
+function outputFiles(artifacts: string, patterns: string[]): string[] {
+  const walk = (p: string): string[] => (!existsSync(p) ? [] : statSync(p).isDirectory() ? readdirSync(p).flatMap((e) => walk(join(p, e))) : [p]);
+  const expand = (pattern: string): string[] => {
+    if (!pattern.includes('*')) return walk(join(artifacts, pattern));
+    const dir = join(artifacts, pattern.slice(0, pattern.lastIndexOf('/')));
+    const re = new RegExp(`^${pattern.slice(pattern.lastIndexOf('/') + 1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+    return existsSync(dir) ? readdirSync(dir).filter((n) => re.test(n)).map((n) => join(dir, n)) : [];
+  };
+  const excluded = new Set(patterns.filter((p) => p.startsWith('!')).flatMap((p) => expand(p.slice(1))));
+  return patterns.filter((p) => !p.startsWith('!')).flatMap(expand).filter((f) => !excluded.has(f));
+}
+
+/** The demo's seven stages as Nx caches them after a run: outputs per stage (stage-graph.json), measured on disk. */
+function demoShape(ws: TempWorkspace): StageShape[] {
+  const graph = JSON.parse(readFileSync(join(REPO, 'tools/trajgen/stage-graph.json'), 'utf8')) as { stages: string[]; targets: Record<string, { outputs: string[]; transitiveUpstream?: boolean }> };
+  return graph.stages.map((stage) => {
+    const files = outputFiles(join(ws.root, 'artifacts/demo'), graph.targets[stage].outputs);
+    return { stage, files: files.length, bytes: files.reduce((n, f) => n + statSync(f).size, 0), transitive: !!graph.targets[stage].transitiveUpstream };
+  });
+}
+
+/**
+ * The same graph shape in the bare workspace: seven chained cached targets, each writing as many files and
+ * bytes as the demo's stage, each later one hashing its upstream's outputs (dependentTasksOutputFiles, as the
+ * stages do). What Nx itself costs for such a graph, with no plugin.
+ */
+function writeChainProject(root: string, shape: StageShape[]): void {
+  mkdirSync(join(root, 'chain'), { recursive: true });
+  writeFileSync(
+    join(root, 'chain/write-outputs.cjs'),
+    `const fs = require('fs'); const [dir, files, bytes] = process.argv.slice(2); fs.mkdirSync(dir, { recursive: true });
+for (let i = 0; i < +files; i++) fs.writeFileSync(dir + '/f' + i, require('crypto').randomBytes(Math.max(1, Math.floor(+bytes / +files))));\n`,
+  );
+  const targets: Record<string, unknown> = {};
+  shape.forEach((s, i) => {
+    targets[s.stage] = {
+      command: `node chain/write-outputs.cjs out/${s.stage} ${Math.max(1, s.files)} ${Math.max(1, s.bytes)}`,
+      cache: true,
+      dependsOn: i > 0 ? [shape[i - 1].stage] : [],
+      inputs: i > 0 ? [s.transitive ? { dependentTasksOutputFiles: 'out/**/*', transitive: true } : { dependentTasksOutputFiles: 'out/**/*' }] : [],
+      outputs: [`{workspaceRoot}/out/${s.stage}`],
+    };
+  });
+  writeFileSync(join(root, 'chain/project.json'), JSON.stringify({ name: 'chain', targets }, null, 2));
+  writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\nout\n');
 }
 
 /** A new verified task: a copy of an existing demo task under a new id, listed in the manifest. */
@@ -160,8 +235,14 @@ function main() {
     console.log(`  ${(first.ms / 1000).toFixed(1)} s, ran ${first.ran.length} tasks`);
     results.first_full_run_sec = r3(first.ms / 1000);
 
+    // The demo's graph shape in bare Nx (seven chained cached targets with the demo's output sizes).
+    const shape = demoShape(ws);
+    results.demo_output_shape = shape;
+    bare.addChain(shape);
+
     // Warm every path once (file system caches, Nx's workspace data).
     bare.run();
+    bare.runChain();
     timedNx(ws, ['run', 'bench-trivial:noop']);
     timedNx(ws, ['run', 'demo:archive']);
 
@@ -169,11 +250,13 @@ function main() {
     const bareTrivial: number[] = [];
     const bareShipped: number[] = [];
     const wsTrivial: number[] = [];
+    const bareChain: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const a = timedNx(ws, ['run', 'demo:archive']);
       if (a.ran.length) throw new Error(`a no-op rerun executed ${a.ran.join(', ')}`);
       noop.push(a.ms);
       bareTrivial.push(bare.run());
+      bareChain.push(bare.runChain());
       bareShipped.push(bare.runAsShipped());
       wsTrivial.push(timedNx(ws, ['run', 'bench-trivial:noop']).ms);
     }
@@ -181,12 +264,17 @@ function main() {
     results.bare_nx_cached_trivial_target = series(bareTrivial);
     results.bare_nx_as_shipped_cached_trivial_target = series(bareShipped);
     results.workspace_cached_trivial_target = series(wsTrivial);
+    results.bare_nx_same_graph_shape = series(bareChain);
+    results.ratio_noop_over_bare_same_graph_shape = r3(median(noop) / median(bareChain));
     results.ratio_noop_over_bare_trivial = r3(median(noop) / median(bareTrivial));
     results.ratio_noop_over_bare_as_shipped = r3(median(noop) / median(bareShipped));
     console.log(`\nno-op nx run demo:archive:                 ${median(noop).toFixed(0)} ms (median of ${RUNS}: ${noop.map(Math.round).join(', ')})`);
     console.log(`anchor: bare Nx, cached trivial target:     ${median(bareTrivial).toFixed(0)} ms (${bareTrivial.map(Math.round).join(', ')}; NX_ISOLATE_PLUGINS=false as here)`);
     console.log(`anchor: the same, Nx as shipped:            ${median(bareShipped).toFixed(0)} ms (${bareShipped.map(Math.round).join(', ')}; plugin workers on)`);
     console.log(`same trivial target in this workspace:      ${median(wsTrivial).toFixed(0)} ms (${wsTrivial.map(Math.round).join(', ')})`);
+    const files = shape.reduce((n, x) => n + x.files, 0);
+    const mb = shape.reduce((n, x) => n + x.bytes, 0) / 1e6;
+    console.log(`bare Nx, the demo's graph shape:            ${median(bareChain).toFixed(0)} ms (${bareChain.map(Math.round).join(', ')}; 7 chained cached targets, ${files} output files, ${mb.toFixed(1)} MB; ratio no-op / this ${(median(noop) / median(bareChain)).toFixed(2)})`);
     console.log(`ratio no-op / bare trivial:                 ${(median(noop) / median(bareTrivial)).toFixed(2)} (goal ≤ 1.2); / bare as shipped ${(median(noop) / median(bareShipped)).toFixed(2)}`);
 
     // The Nx daemon (interactive use): the first command starts it, later ones reuse the project graph and plugin.
