@@ -339,10 +339,11 @@ export async function startBuiltinProxy(options: BuiltinProxyOptions): Promise<R
   const timeoutMs = options.requestTimeoutMs ?? 600_000;
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const secrets = [key, upstreamKey, ...(options.secrets ?? [])];
-  const appender = new DurableAppender(options.fsync ?? true);
+  const inflight = new Set<Promise<void>>();
+  // The only call in flight: nothing else needs the event loop while its line syncs.
+  const appender = new DurableAppender(options.fsync ?? true, () => inflight.size <= 1);
   const { isHttps, agent } = upstreamAgent(options.upstream.baseUrl);
   const counters: ProxyCounters = { requests: 0, generation: 0, lines: 0, failed_lines: 0, write_errors: 0, log_batches: 0, passthrough: 0, rejected: { auth: 0, trial: 0, other: 0 }, by_trial: {} };
-  const inflight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
   let closing = false;
 

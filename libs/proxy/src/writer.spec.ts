@@ -26,6 +26,27 @@ describe('DurableAppender', () => {
     await w.close();
   });
 
+  it('syncs on the event loop when told nothing else is in flight, through the thread pool otherwise; lines land either way', async () => {
+    const path = join(tmp(), 'trial', 'agent', 'log.jsonl');
+    let alone = true;
+    let asked = 0;
+    const w = new DurableAppender(true, () => {
+      asked += 1;
+      return alone;
+    });
+    await w.append(path, '{"n":1}'); // a new file: its directory entry is synced too (asynchronously), once
+    // Inline: the line is durable before the event loop turns (a setImmediate queued first has not run).
+    let turned = false;
+    setImmediate(() => (turned = true));
+    await w.append(path, '{"n":2}');
+    expect(turned).toBe(false);
+    alone = false;
+    await w.append(path, '{"n":3}');
+    expect(asked).toBe(3);
+    expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
+    await w.close();
+  });
+
   it('never writes into a file that was deleted under it: the path is opened again', async () => {
     const dir = tmp();
     const path = join(dir, 't', 'agent', 'log.jsonl');

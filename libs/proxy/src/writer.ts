@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync, writevSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -40,7 +40,16 @@ export class DurableAppender {
   /** Batches written (each one write + one fdatasync): lines / batches is the group-commit factor. */
   batches = 0;
 
-  constructor(private readonly fsync = true) {}
+  /**
+   * @param syncInline asked before each sync: true when nothing else is waiting on the event loop (one call in
+   *   flight), so the fdatasync runs on it directly instead of going to libuv's thread pool and back, two thread
+   *   wake-ups on the path between the last event and the client; with other calls in flight it goes to the pool,
+   *   so that their events keep flowing while the disk works.
+   */
+  constructor(
+    private readonly fsync = true,
+    private readonly syncInline: () => boolean = () => false,
+  ) {}
 
   /** Append one line (given whole, or as parts written back to back without being copied together). */
   append(path: string, line: string | Buffer | Buffer[]): Promise<void> {
@@ -97,8 +106,9 @@ export class DurableAppender {
 
   /**
    * The write goes to the page cache synchronously (a memcpy: cheaper than a
-   * hand-off to libuv's thread pool on a busy machine); only the fdatasync,
-   * which waits for the disk, runs off the event loop.
+   * hand-off to libuv's thread pool on a busy machine); the fdatasync, which
+   * waits for the disk, runs off the event loop unless `syncInline` says
+   * nothing else needs it.
    */
   private async writeBatch(path: string, buffers: Buffer[]): Promise<void> {
     const log = this.handle(path);
@@ -107,7 +117,8 @@ export class DurableAppender {
     let written = writevSync(log.fd, buffers);
     while (written < total) written += writevSync(log.fd, [Buffer.concat(buffers).subarray(written)]);
     if (this.fsync) {
-      await new Promise<void>((resolve, reject) => fdatasync(log.fd, (e) => (e ? reject(e) : resolve())));
+      if (this.syncInline()) fdatasyncSync(log.fd);
+      else await new Promise<void>((resolve, reject) => fdatasync(log.fd, (e) => (e ? reject(e) : resolve())));
       if (!log.dirSynced) {
         await syncDir(dirname(path));
         log.dirSynced = true;
