@@ -13,7 +13,8 @@
  * is measured: the upstream, the builtin proxy (fdatasync on, as in rollout),
  * the pass-through, and this process (the clients). Direct, pass-through and
  * builtin are measured back to back in each round (rounds interleaved, samples
- * pooled) so that drift from other load on the machine hits all three alike.
+ * pooled; at 1 stream they alternate request by request) so that drift from
+ * other load on the machine hits all three alike.
  * Figures go to stdout and bench/results/proxy.json.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -239,7 +240,7 @@ async function main() {
   const builtinHeaders = (i: number) => ({ 'x-api-key': bx.key, 'x-trajgen-trial': TRIALS[i % TRIALS.length] });
   const results: Record<string, unknown>[] = [];
   let sent = 0;
-  console.log(`request body ${(Buffer.byteLength(BODY) / 1024).toFixed(0)} KB, response 50 SSE events; ${ROUNDS} interleaved rounds per level`);
+  console.log(`request body ${(Buffer.byteLength(BODY) / 1024).toFixed(0)} KB, response 50 SSE events; ${ROUNDS} interleaved rounds per level (1 stream: the paths alternate request by request)`);
   try {
     for (const { concurrency, requests } of levels) {
       const d: number[] = [];
@@ -252,7 +253,21 @@ async function main() {
       await load(px.url, () => ({}), concurrency, concurrency * 2);
       await load(bx.url, builtinHeaders, concurrency, concurrency * 2);
       sent += concurrency * 2;
-      for (let round = 0; round < ROUNDS; round++) {
+      if (concurrency === 1) {
+        // One stream: the three paths take turns request by request, so that a hiccup of the machine (a
+        // scheduler stall on 2 cores) lands on all three alike instead of on whichever block it hit. Each
+        // proxy process idles while the others are measured, so its CPU over the level is its own.
+        const [p0, b0] = [await cpuMs(passChild), await cpuMs(builtin)];
+        for (let i = 0; i < requests * ROUNDS; i++) {
+          d.push(await once(upstreamUrl, {}));
+          p.push(await once(px.url, {}));
+          b.push(await once(bx.url, builtinHeaders(i)));
+        }
+        passCpu = (await cpuMs(passChild)) - p0;
+        builtinCpu = (await cpuMs(builtin)) - b0;
+        sent += requests * ROUNDS;
+      }
+      for (let round = 0; concurrency > 1 && round < ROUNDS; round++) {
         d.push(...(await load(upstreamUrl, () => ({}), concurrency, requests)));
         let c0 = await cpuMs(passChild);
         p.push(...(await load(px.url, () => ({}), concurrency, requests)));
