@@ -203,4 +203,26 @@ describe('caching semantics (real nx, two pipelines)', () => {
     expect(cached.filter((f) => /artifacts\/[^/]+\/model\//.test(f))).toEqual([]);
     expect(raw).toBeGreaterThan(0);
   });
+
+  it('7. with the Nx daemon (interactive use) the stages hash the same: nothing reruns, an edit reruns exactly its stages, the daemon keeps its graph', () => {
+    const daemon = { env: { NX_DAEMON: 'true' } };
+    const runWithDaemon = () => {
+      const r = ws.nx(['run-many', '-t', 'archive', '-p', PIPELINES.join(',')], daemon);
+      expect(r.code, r.output.slice(-6000)).toBe(0);
+      return r;
+    };
+    try {
+      // The fingerprints reach the daemon's hashing: the entries cached without it are hits.
+      expect(runWithDaemon().ran).toEqual([]);
+      ws.edit('pipelines/cache-a/config.yaml', (t) => t.replace('learning_rate: 4.0e-3', 'learning_rate: 3.0e-3'));
+      expect(runWithDaemon().ran.sort()).toEqual(['cache-a:archive', 'cache-a:train']);
+      expect(runWithDaemon().ran).toEqual([]);
+      // The hook's env vars did not stay in the daemon's env, so no command made it rebuild the graph for an env change.
+      const log = ws.read('.nx/workspace-data/d/daemon.log');
+      expect(log).toContain('PRE_TASKS_EXECUTION');
+      expect(log).not.toMatch(/recompute necessary due to env variable refresh[^\n]*TRAJGEN_/);
+    } finally {
+      ws.nx(['daemon', '--stop'], daemon);
+    }
+  });
 });

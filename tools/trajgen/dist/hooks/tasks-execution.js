@@ -6,9 +6,11 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.postTasksExecution = exports.preTasksExecution = void 0;
 exports.useArchiveLib = useArchiveLib;
+exports.handOnToNx = handOnToNx;
 exports.stageOutcomes = stageOutcomes;
 const node_fs_1 = require("node:fs");
 const node_path_1 = require("node:path");
+const node_util_1 = require("node:util");
 const stage_graph_json_1 = __importDefault(require("../../stage-graph.json"));
 const run_marker_1 = require("../executors/shared/run-marker");
 const remote_push_1 = require("./remote-push");
@@ -87,8 +89,7 @@ function printRecorded(runs) {
  * died without recording them.
  */
 const preTasksExecution = async (_options, context) => {
-    Object.assign(process.env, await (0, fingerprint_env_1.fingerprintEnv)(context.workspaceRoot, warnFingerprint));
-    process.env[run_marker_1.INVOCATION_ENV] = context.id;
+    handOnToNx({ ...(await (0, fingerprint_env_1.fingerprintEnv)(context.workspaceRoot, warnFingerprint)), [run_marker_1.INVOCATION_ENV]: context.id });
     try {
         if (!anyRunMarkers(context.workspaceRoot))
             return;
@@ -99,6 +100,22 @@ const preTasksExecution = async (_options, context) => {
     }
 };
 exports.preTasksExecution = preTasksExecution;
+/**
+ * Set env vars for Nx to hash and to pass to the tasks. In Nx's own process
+ * they stay set: that process hashes. In the Nx daemon (and a plugin worker)
+ * Nx records each set through a Proxy over process.env and applies it in the
+ * client; left in the daemon's env as well, they would differ from the next
+ * client's env (which has no fingerprints yet, and a new invocation id) and
+ * make the daemon recompute the project graph on every command (~35 ms of a
+ * warm no-op). So there they are taken out again once Nx has recorded them.
+ */
+function handOnToNx(vars) {
+    Object.assign(process.env, vars);
+    if (!node_util_1.types.isProxy(process.env))
+        return;
+    for (const key of Object.keys(vars))
+        delete process.env[key];
+}
 function warnFingerprint(what, error) {
     console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -54,6 +54,31 @@ describe('plugin task-execution hooks', () => {
     }
   });
 
+  it('in the Nx daemon, hands Nx the same vars through its recording env and leaves the daemon env as the client sent it', async () => {
+    // What Nx does around the hook in the daemon or a plugin worker: a Proxy over process.env that records each set.
+    const real = process.env;
+    const recorded: Record<string, string> = {};
+    const names = ['TRAJGEN_NX_INVOCATION', ...['prepare', 'archive'].map((s) => `TRAJGEN_FINGERPRINT_${s}__p`)];
+    for (const n of names) delete real[n];
+    process.env = new Proxy(real, {
+      set: (target, key, value) => {
+        target[key as string] = value;
+        recorded[key as string] = value;
+        return true;
+      },
+    });
+    try {
+      await preTasksExecution(undefined, { id: 'inv-daemon', workspaceRoot: root, nxJsonConfiguration: {}, argv: [] });
+    } finally {
+      process.env = real;
+    }
+    expect(recorded.TRAJGEN_NX_INVOCATION).toBe('inv-daemon');
+    expect(recorded.TRAJGEN_FINGERPRINT_prepare__p).toMatch(/^[0-9a-f]{64}$/);
+    expect(recorded.TRAJGEN_FINGERPRINT_archive__p).toMatch(/^[0-9a-f]{64}$/);
+    // The daemon's own env keeps none of them: the next client's env (without them) changes nothing there.
+    expect(names.filter((n) => n in real)).toEqual([]);
+  });
+
   it('postTasksExecution records a run that executed a stage and prints where', async () => {
     await postTasksExecution(undefined, context(root, { 'p:prepare': result('p', 'prepare', 'local-cache'), 'p:score': result('p', 'score', 'failure', 1) }));
     expect(out).toEqual([

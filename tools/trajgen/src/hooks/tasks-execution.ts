@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { types } from 'node:util';
 import type { PostTasksExecution, PostTasksExecutionContext, PreTasksExecution } from '@nx/devkit';
 import stageGraph from '../../stage-graph.json';
 import { INVOCATION_ENV } from '../executors/shared/run-marker';
@@ -85,8 +86,7 @@ function printRecorded(runs: { id: string; pipeline: string; status: string; arc
  * died without recording them.
  */
 export const preTasksExecution: PreTasksExecution = async (_options, context) => {
-  Object.assign(process.env, await fingerprintEnv(context.workspaceRoot, warnFingerprint));
-  process.env[INVOCATION_ENV] = context.id;
+  handOnToNx({ ...(await fingerprintEnv(context.workspaceRoot, warnFingerprint)), [INVOCATION_ENV]: context.id });
   try {
     if (!anyRunMarkers(context.workspaceRoot)) return;
     printRecorded(archiveLib().recoverInterruptedRuns(context.workspaceRoot, { exceptInvocation: context.id, stages: STAGES }));
@@ -94,6 +94,21 @@ export const preTasksExecution: PreTasksExecution = async (_options, context) =>
     warn('could not record an earlier interrupted run', error);
   }
 };
+
+/**
+ * Set env vars for Nx to hash and to pass to the tasks. In Nx's own process
+ * they stay set: that process hashes. In the Nx daemon (and a plugin worker)
+ * Nx records each set through a Proxy over process.env and applies it in the
+ * client; left in the daemon's env as well, they would differ from the next
+ * client's env (which has no fingerprints yet, and a new invocation id) and
+ * make the daemon recompute the project graph on every command (~35 ms of a
+ * warm no-op). So there they are taken out again once Nx has recorded them.
+ */
+export function handOnToNx(vars: Record<string, string>): void {
+  Object.assign(process.env, vars);
+  if (!types.isProxy(process.env)) return;
+  for (const key of Object.keys(vars)) delete process.env[key];
+}
 
 function warnFingerprint(what: string, error: unknown): void {
   console.warn(`trajgen: warning: ${what}: ${error instanceof Error ? error.message : String(error)}`);
