@@ -29,7 +29,8 @@ import { join } from 'node:path';
 import { createTempWorkspace, type TempWorkspace } from '../test/e2e/harness';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
-const RUNS = Number(args.runs ?? 5);
+// Nine interleaved runs per command: on a shared 2-core machine single commands vary by ±20 %, and five left the medians unsteady.
+const RUNS = Number(args.runs ?? 9);
 const INCREMENTS = Number(args.increments ?? 1);
 const PIPELINES = Number(args.pipelines ?? 10);
 const REPO = join(__dirname, '..');
