@@ -1,13 +1,9 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 // An ES module (.mts): the package is CommonJS, and Vite warns on every run about ESM syntax in a .ts config.
-const here = dirname(fileURLToPath(import.meta.url));
-
-// Child processes the tests start with `node -r @swc-node/register` compile with the workspace's options: swc
-// reads ./tsconfig.json otherwise, and the root has none on purpose (tsconfig.workspace.json says why).
-process.env.SWC_NODE_PROJECT ??= join(here, 'tsconfig.workspace.json');
+// Child processes the tests start with `node -r @swc-node/register` compile with the workspace's options.
+createRequire(import.meta.url)('./tools/trajgen/src/swc-project.cjs').useWorkspaceTsconfig(process.env);
 
 const unit = (name: string, dir: string) => ({
   extends: true as const,

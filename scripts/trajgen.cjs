@@ -17,6 +17,7 @@ const http = require('node:http');
 const https = require('node:https');
 
 const root = join(__dirname, '..');
+const { useWorkspaceTsconfig } = require('../tools/trajgen/src/swc-project.cjs');
 
 function mtime(p) {
   try {
@@ -77,10 +78,8 @@ function nxEnv() {
     NX_SKIP_NX_CACHE: undefined,
   };
   for (const [k, v] of Object.entries(defaults)) if (v !== undefined && env[k] === undefined) env[k] = v;
-  // swc (`node -r @swc-node/register`, in the benches and the tests' child processes) compiles with the
-  // workspace's options; the root has no tsconfig.json on purpose (tsconfig.workspace.json says why).
-  if (env.SWC_NODE_PROJECT === undefined && env.TS_NODE_PROJECT === undefined) env.SWC_NODE_PROJECT = join(root, 'tsconfig.workspace.json');
-  return env;
+  // The benches' and tests' `node -r @swc-node/register` children compile with the workspace's options.
+  return useWorkspaceTsconfig(env);
 }
 
 /**

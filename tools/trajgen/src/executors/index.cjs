@@ -7,43 +7,8 @@
  */
 require('../register-typescript.cjs');
 
-/** @param {string} name */
-function load(name) {
-  return require(`./${name}/executor`).default;
+// One lazy export per executor that executors.json names; each executor lives in ./<name>/executor.ts.
+const { executors } = require('../../executors.json');
+for (const name of Object.keys(executors)) {
+  Object.defineProperty(module.exports, name, { enumerable: true, get: () => require(`./${name}/executor`).default });
 }
-
-module.exports = {
-  get check() {
-    return load('check');
-  },
-  get clean() {
-    return load('clean');
-  },
-  get prepare() {
-    return load('prepare');
-  },
-  get rollout() {
-    return load('rollout');
-  },
-  get convert() {
-    return load('convert');
-  },
-  get score() {
-    return load('score');
-  },
-  get register() {
-    return load('register');
-  },
-  get train() {
-    return load('train');
-  },
-  get archive() {
-    return load('archive');
-  },
-  get ledger() {
-    return load('ledger');
-  },
-  get 'generate-excluded-repos'() {
-    return load('generate-excluded-repos');
-  },
-};

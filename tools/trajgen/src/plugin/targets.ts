@@ -81,6 +81,7 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
     // How the executor is loaded and compiled: its CommonJS entry, the swc registration and the compiler options.
     `{workspaceRoot}/${PLUGIN_ROOT}/src/executors/index.cjs`,
     `{workspaceRoot}/${PLUGIN_ROOT}/src/register-typescript.cjs`,
+    `{workspaceRoot}/${PLUGIN_ROOT}/src/swc-project.cjs`,
     '{workspaceRoot}/tsconfig.workspace.json',
     // Each lib's own "production" input: its sources and package.json, not its tests.
     { input: 'production', projects: libClosure(workspaceRoot, spec.libs, deps).map((lib) => `@trajgen/${lib}`) },
