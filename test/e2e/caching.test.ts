@@ -130,6 +130,22 @@ describe('caching semantics (real nx, two pipelines)', () => {
     expect(runAll().ran).toEqual([]);
   });
 
+  it("3b. a lib's tests and docs are not stage inputs: editing them reruns nothing", () => {
+    // The stages hash their libs through nx.json's production patterns (one fileset per stage).
+    ws.edit('libs/charts/src/charts.spec.ts', (t) => `${t}\n// a test-only edit\n`);
+    ws.edit('libs/convert/README.md', (t) => `${t}\nA docs-only edit.\n`);
+    expect(runAll().ran).toEqual([]);
+    // The same lib's sources are: a comment in convert's code reruns convert (and, by early cut-off, only those
+    // downstream stages whose upstream outputs changed), nothing upstream of it.
+    ws.edit('libs/convert/src/index.ts', (t) => `${t}\n// a source edit\n`);
+    const r = runAll();
+    for (const p of PIPELINES) {
+      expect(stagesOf(r.ran, p)).toContain('convert');
+      expect(stagesOf(r.ran, p)).not.toEqual(expect.arrayContaining(['prepare']));
+      expect(stagesOf(r.ran, p)).not.toEqual(expect.arrayContaining(['rollout']));
+    }
+  });
+
   it('4. the gitignored ledger is really hashed: a hand edit reruns prepare and rollout, identical bytes do not', () => {
     const ledgerPath = 'artifacts/cache-a/consumption_ledger.yaml';
     const before = ws.read(ledgerPath);

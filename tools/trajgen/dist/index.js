@@ -24,6 +24,8 @@ exports.createNodes = [
     (configFiles, _options, context) => {
         // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
         const deps = (0, targets_1.libDepsReader)(context.workspaceRoot);
+        let production;
+        const productionOnce = () => (production ??= (0, targets_1.productionPatterns)(context.nxJsonConfiguration));
         return configFiles.map((file) => {
             const root = (0, node_path_1.dirname)(file);
             const name = (0, node_path_1.basename)(root);
@@ -36,7 +38,7 @@ exports.createNodes = [
                             root,
                             projectType: 'application',
                             tags: ['type:pipeline'],
-                            targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name, deps),
+                            targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name, deps, productionOnce),
                         },
                     },
                 },

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { CreateNodes } from '@nx/devkit';
-import { libDepsReader, pipelineTargets } from './plugin/targets';
+import { libDepsReader, pipelineTargets, productionPatterns } from './plugin/targets';
 
 export { pipelineTargets, listPipelines, libClosure, STAGES, type StageName } from './plugin/targets';
 /** The run recorder: index.yaml, archives/run_NNN and the report's history, for runs that succeed, fail or are interrupted. */
@@ -17,6 +17,8 @@ export const createNodes: CreateNodes = [
   (configFiles, _options, context) => {
     // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
     const deps = libDepsReader(context.workspaceRoot);
+    let production: string[] | undefined;
+    const productionOnce = () => (production ??= productionPatterns(context.nxJsonConfiguration));
     return configFiles.map((file) => {
       const root = dirname(file);
       const name = basename(root);
@@ -29,7 +31,7 @@ export const createNodes: CreateNodes = [
               root,
               projectType: 'application',
               tags: ['type:pipeline'],
-              targets: pipelineTargets(context.workspaceRoot, name, deps),
+              targets: pipelineTargets(context.workspaceRoot, name, deps, productionOnce),
             },
           },
         },

@@ -7,6 +7,8 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.PLUGIN_ROOT = exports.STAGES = void 0;
 exports.libDepsReader = libDepsReader;
 exports.libClosure = libClosure;
+exports.productionPatterns = productionPatterns;
+exports.productionReader = productionReader;
 exports.pipelineTargets = pipelineTargets;
 exports.listPipelines = listPipelines;
 const node_fs_1 = require("node:fs");
@@ -48,25 +50,54 @@ function libClosure(workspaceRoot, roots, deps = libDepsReader(workspaceRoot)) {
         visit(r);
     return [...seen].filter((l) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'libs', l))).sort();
 }
-function sourceFileset(dir) {
-    // Tests and fixtures of a lib don't change what a stage produces.
-    return [
-        `{workspaceRoot}/${dir}/**/*`,
-        `!{workspaceRoot}/${dir}/**/*.spec.ts`,
-        `!{workspaceRoot}/${dir}/**/*.test.ts`,
-        `!{workspaceRoot}/${dir}/**/__fixtures__/**`,
-        `!{workspaceRoot}/${dir}/README.md`,
-    ];
+/** An executor's sources (its folder and `executors/shared`): everything but its tests and fixtures. */
+function executorFileset(stage) {
+    const dirs = `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/executors/{${stage},shared}`;
+    return [`${dirs}/**/*`, `!${dirs}/**/*.{spec,test}.ts`, `!${dirs}/**/__fixtures__/**`, `!${dirs}/README.md`];
 }
-function stageTarget(workspaceRoot, pipeline, stage, index, deps) {
+/** nx.json's `production` named input (what of a lib a stage depends on): `{projectRoot}` patterns, named inputs expanded. */
+function productionPatterns(nxJson) {
+    const expand = (name, seen) => {
+        const entries = nxJson.namedInputs?.[name];
+        if (!entries)
+            throw new Error(`nx.json: namedInputs.${name} is missing; the pipeline stages hash each lib they use through namedInputs.production (patterns under {projectRoot}). Add it back (docs/architecture.md, "Stages, targets and caching").`);
+        return entries.flatMap((entry) => {
+            if (typeof entry === 'string' && nxJson.namedInputs?.[entry] && !seen.includes(entry))
+                return expand(entry, [...seen, entry]);
+            if (typeof entry === 'string' && /^!?\{projectRoot\}\//.test(entry))
+                return [entry];
+            throw new Error(`nx.json: namedInputs.${name} holds ${JSON.stringify(entry)}; the pipeline stages can apply only "{projectRoot}/…" patterns ` +
+                `(with "!" to exclude) and the names of other named inputs to the libs they use. Express it that way, ` +
+                `or give the libs' tests a named input of their own.`);
+        });
+    };
+    return expand('production', ['production']);
+}
+/**
+ * The libs' `production` files as ONE fileset over `libs/{a,b,…}`, not one
+ * `{input: 'production', projects}` entry per lib: Nx hashes each project
+ * entry on its own, per stage, and a no-op hashes the six downstream stages
+ * one call at a time (each after its upstream is restored): the per-lib
+ * entries cost ~4 of the ~34 ms a demo no-op spent hashing. The same files
+ * either way (targets.spec.ts checks it with Nx's own glob engine).
+ */
+function libFileset(libs, production) {
+    const dirs = `{workspaceRoot}/libs/${libs.length === 1 ? libs[0] : `{${libs.join(',')}}`}`;
+    return production.map((p) => p.replace('{projectRoot}', dirs));
+}
+/** nx.json's `production` patterns, read once per reader like LibDeps. */
+function productionReader(workspaceRoot) {
+    let patterns;
+    return () => (patterns ??= productionPatterns(JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(workspaceRoot, 'nx.json'), 'utf8'))));
+}
+function stageTarget(workspaceRoot, pipeline, stage, index, deps, production) {
     const spec = SPECS[stage];
     const upstream = index > 0 ? exports.STAGES[index - 1] : undefined;
     const artifacts = `artifacts/${pipeline}`;
     const inputs = [
         // Config keys and gitignored state (bin/fingerprint.cjs), computed for all stages at once by preTasksExecution.
         { env: (0, fingerprint_cjs_1.fingerprintEnvName)(pipeline, stage) },
-        ...sourceFileset(`${exports.PLUGIN_ROOT}/src/executors/${stage}`),
-        ...sourceFileset(`${exports.PLUGIN_ROOT}/src/executors/shared`),
+        ...executorFileset(stage),
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/executors.json`,
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/stage-graph.json`,
         // How the executor is loaded and compiled: its CommonJS entry, the swc registration and the compiler options.
@@ -74,8 +105,8 @@ function stageTarget(workspaceRoot, pipeline, stage, index, deps) {
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/register-typescript.cjs`,
         `{workspaceRoot}/${exports.PLUGIN_ROOT}/src/swc-project.cjs`,
         '{workspaceRoot}/tsconfig.workspace.json',
-        // Each lib's own "production" input: its sources and package.json, not its tests.
-        { input: 'production', projects: libClosure(workspaceRoot, spec.libs, deps).map((lib) => `@trajgen/${lib}`) },
+        // The libs it can load: each lib's "production" files (sources and package.json, not tests).
+        ...libFileset(libClosure(workspaceRoot, spec.libs, deps), production),
         { externalDependencies: spec.external.filter((dep) => (0, node_fs_1.existsSync)((0, node_path_1.join)(workspaceRoot, 'node_modules', dep, 'package.json'))) },
     ];
     if (spec.pipelineFiles) {
@@ -103,7 +134,7 @@ function stageTarget(workspaceRoot, pipeline, stage, index, deps) {
  * target's options and outputs of a project into every task of it — a value
  * from one section there would rerun all stages.
  */
-function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspaceRoot)) {
+function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspaceRoot), production = productionReader(workspaceRoot)) {
     const targets = {
         check: {
             executor: EXECUTOR('check'),
@@ -133,7 +164,7 @@ function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspace
         },
     };
     exports.STAGES.forEach((stage, i) => {
-        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps);
+        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production());
     });
     return targets;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TargetConfiguration } from '@nx/devkit';
+import type { NxJsonConfiguration, TargetConfiguration } from '@nx/devkit';
 import stageGraph from '../../stage-graph.json';
 import { fingerprintEnvName } from '../../bin/fingerprint.cjs';
 
@@ -56,26 +56,57 @@ export function libClosure(workspaceRoot: string, roots: string[], deps: LibDeps
   return [...seen].filter((l) => existsSync(join(workspaceRoot, 'libs', l))).sort();
 }
 
-function sourceFileset(dir: string): (string | { fileset: string })[] {
-  // Tests and fixtures of a lib don't change what a stage produces.
-  return [
-    `{workspaceRoot}/${dir}/**/*`,
-    `!{workspaceRoot}/${dir}/**/*.spec.ts`,
-    `!{workspaceRoot}/${dir}/**/*.test.ts`,
-    `!{workspaceRoot}/${dir}/**/__fixtures__/**`,
-    `!{workspaceRoot}/${dir}/README.md`,
-  ];
+/** An executor's sources (its folder and `executors/shared`): everything but its tests and fixtures. */
+function executorFileset(stage: StageName): string[] {
+  const dirs = `{workspaceRoot}/${PLUGIN_ROOT}/src/executors/{${stage},shared}`;
+  return [`${dirs}/**/*`, `!${dirs}/**/*.{spec,test}.ts`, `!${dirs}/**/__fixtures__/**`, `!${dirs}/README.md`];
 }
 
-function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, index: number, deps: LibDeps): TargetConfiguration {
+/** nx.json's `production` named input (what of a lib a stage depends on): `{projectRoot}` patterns, named inputs expanded. */
+export function productionPatterns(nxJson: Pick<NxJsonConfiguration, 'namedInputs'>): string[] {
+  const expand = (name: string, seen: string[]): string[] => {
+    const entries = nxJson.namedInputs?.[name];
+    if (!entries) throw new Error(`nx.json: namedInputs.${name} is missing; the pipeline stages hash each lib they use through namedInputs.production (patterns under {projectRoot}). Add it back (docs/architecture.md, "Stages, targets and caching").`);
+    return entries.flatMap((entry) => {
+      if (typeof entry === 'string' && nxJson.namedInputs?.[entry] && !seen.includes(entry)) return expand(entry, [...seen, entry]);
+      if (typeof entry === 'string' && /^!?\{projectRoot\}\//.test(entry)) return [entry];
+      throw new Error(
+        `nx.json: namedInputs.${name} holds ${JSON.stringify(entry)}; the pipeline stages can apply only "{projectRoot}/…" patterns ` +
+          `(with "!" to exclude) and the names of other named inputs to the libs they use. Express it that way, ` +
+          `or give the libs' tests a named input of their own.`,
+      );
+    });
+  };
+  return expand('production', ['production']);
+}
+
+/**
+ * The libs' `production` files as ONE fileset over `libs/{a,b,…}`, not one
+ * `{input: 'production', projects}` entry per lib: Nx hashes each project
+ * entry on its own, per stage, and a no-op hashes the six downstream stages
+ * one call at a time (each after its upstream is restored): the per-lib
+ * entries cost ~4 of the ~34 ms a demo no-op spent hashing. The same files
+ * either way (targets.spec.ts checks it with Nx's own glob engine).
+ */
+function libFileset(libs: string[], production: string[]): string[] {
+  const dirs = `{workspaceRoot}/libs/${libs.length === 1 ? libs[0] : `{${libs.join(',')}}`}`;
+  return production.map((p) => p.replace('{projectRoot}', dirs));
+}
+
+/** nx.json's `production` patterns, read once per reader like LibDeps. */
+export function productionReader(workspaceRoot: string): () => string[] {
+  let patterns: string[] | undefined;
+  return () => (patterns ??= productionPatterns(JSON.parse(readFileSync(join(workspaceRoot, 'nx.json'), 'utf8')) as NxJsonConfiguration));
+}
+
+function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, index: number, deps: LibDeps, production: string[]): TargetConfiguration {
   const spec = SPECS[stage];
   const upstream = index > 0 ? STAGES[index - 1] : undefined;
   const artifacts = `artifacts/${pipeline}`;
   const inputs: TargetConfiguration['inputs'] = [
     // Config keys and gitignored state (bin/fingerprint.cjs), computed for all stages at once by preTasksExecution.
     { env: fingerprintEnvName(pipeline, stage) },
-    ...sourceFileset(`${PLUGIN_ROOT}/src/executors/${stage}`),
-    ...sourceFileset(`${PLUGIN_ROOT}/src/executors/shared`),
+    ...executorFileset(stage),
     `{workspaceRoot}/${PLUGIN_ROOT}/executors.json`,
     `{workspaceRoot}/${PLUGIN_ROOT}/stage-graph.json`,
     // How the executor is loaded and compiled: its CommonJS entry, the swc registration and the compiler options.
@@ -83,8 +114,8 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
     `{workspaceRoot}/${PLUGIN_ROOT}/src/register-typescript.cjs`,
     `{workspaceRoot}/${PLUGIN_ROOT}/src/swc-project.cjs`,
     '{workspaceRoot}/tsconfig.workspace.json',
-    // Each lib's own "production" input: its sources and package.json, not its tests.
-    { input: 'production', projects: libClosure(workspaceRoot, spec.libs, deps).map((lib) => `@trajgen/${lib}`) },
+    // The libs it can load: each lib's "production" files (sources and package.json, not tests).
+    ...libFileset(libClosure(workspaceRoot, spec.libs, deps), production),
     { externalDependencies: spec.external.filter((dep) => existsSync(join(workspaceRoot, 'node_modules', dep, 'package.json'))) },
   ];
   if (spec.pipelineFiles) {
@@ -115,7 +146,12 @@ function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, 
  * target's options and outputs of a project into every task of it — a value
  * from one section there would rerun all stages.
  */
-export function pipelineTargets(workspaceRoot: string, pipeline: string, deps: LibDeps = libDepsReader(workspaceRoot)): Record<string, TargetConfiguration> {
+export function pipelineTargets(
+  workspaceRoot: string,
+  pipeline: string,
+  deps: LibDeps = libDepsReader(workspaceRoot),
+  production: () => string[] = productionReader(workspaceRoot),
+): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {
     check: {
       executor: EXECUTOR('check'),
@@ -145,7 +181,7 @@ export function pipelineTargets(workspaceRoot: string, pipeline: string, deps: L
     },
   };
   STAGES.forEach((stage, i) => {
-    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps);
+    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production());
   });
   return targets;
 }
