@@ -8,7 +8,9 @@
  *     (NX_ISOLATE_PLUGINS=false) and as Nx ships it; plus the same trivial
  *     target inside this workspace (what the workspace adds to every Nx
  *     command), and the demo's graph shape in the bare workspace (seven chained
- *     cached targets with the demo's output files: what Nx itself costs for it);
+ *     cached targets with the demo's output files: what Nx itself costs for it),
+ *     also in a bare workspace holding this workspace's projects (its npm
+ *     workspaces and lockfile, no plugin): the floor under the no-op;
  *  2. scale: `nx run-many -t archive` no-op over 1 pipeline and over 10 (the
  *     demo plus small copies of it, one task each, run once for real) — the
  *     goal is < 0.15 s more per pipeline;
@@ -71,14 +73,23 @@ function timedNx(ws: TempWorkspace, nxArgs: string[], env?: NodeJS.ProcessEnv): 
  * workspace's settings (plugins in Nx's own process: NX_ISOLATE_PLUGINS=false), `runAsShipped()` Nx's defaults
  * (its built-in plugins in worker processes), which is what a new Nx workspace costs.
  */
-function bareWorkspace(): { root: string; run(): number; runAsShipped(): number; addChain(shape: StageShape[]): void; runChain(): number; remove(): void } {
+function bareWorkspace(opts: { withWorkspaceProjects?: boolean; minimalPlugin?: boolean } = {}): {
+  root: string;
+  run(): number;
+  runAsShipped(): number;
+  addChain(shape: StageShape[]): void;
+  runChain(): number;
+  remove(): void;
+} {
   const root = mkdtempSync(join(tmpdir(), 'trajgen-bench-bare-nx-'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'bare', version: '0.0.0', private: true }, null, 2));
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ neverConnectToCloud: true }, null, 2));
+  if (opts.withWorkspaceProjects) copyProjectLayout(root);
   mkdirSync(join(root, 'trivial'));
   writeFileSync(join(root, 'trivial/project.json'), JSON.stringify({ name: 'trivial', targets: { noop: { command: 'echo trivial', cache: true, inputs: [] } } }, null, 2));
   writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\n');
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  if (opts.minimalPlugin) linkNodeModulesWith(root, '@bench/min-plugin', 'tools/min-plugin');
+  else symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_DEFAULT_OUTPUT_STYLE: 'static', CI: 'true' };
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: root });
   execFileSync('git', ['add', '-A'], { cwd: root });
@@ -87,11 +98,15 @@ function bareWorkspace(): { root: string; run(): number; runAsShipped(): number;
   const asShipped = { ...env };
   delete asShipped.NX_ISOLATE_PLUGINS;
   const isolationOff = { ...env, NX_ISOLATE_PLUGINS: 'false' };
-  const timed = (target: string, runEnv: NodeJS.ProcessEnv) => {
+  const timed = (target: string, runEnv: NodeJS.ProcessEnv, allCached = false) => {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(nxBin, ['run', target], { cwd: root, env: runEnv, encoding: 'utf8' });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`bare nx run ${target} failed: ${r.stdout}${r.stderr}`);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
+    // An anchor that executed something would not be a no-op.
+    const hits = /Cache:\s+(\d+)\/(\d+) hit/.exec(r.stdout);
+    if (allCached && (!hits || hits[1] !== hits[2])) throw new Error(`bare nx run ${target} was not fully cached: ${r.stdout.slice(-1500)}`);
+    return ms;
   };
   let chainTarget = '';
   return {
@@ -99,15 +114,109 @@ function bareWorkspace(): { root: string; run(): number; runAsShipped(): number;
     run: () => timed('trivial:noop', isolationOff),
     runAsShipped: () => timed('trivial:noop', asShipped),
     addChain: (shape) => {
-      writeChainProject(root, shape);
+      if (opts.minimalPlugin) writeMinimalPlugin(root, shape);
+      else writeChainProject(root, shape);
       execFileSync('git', ['add', '-A'], { cwd: root });
       execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', 'commit', '-qm', 'chain'], { cwd: root });
       chainTarget = `chain:${shape[shape.length - 1].stage}`;
       timed(chainTarget, isolationOff); // the first run executes the chain and fills the cache
     },
-    runChain: () => timed(chainTarget, isolationOff),
+    runChain: () => timed(chainTarget, isolationOff, true),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * This workspace's projects without its plugin: the npm workspaces (every lib's and tool's package.json, whose
+ * `test` scripts Nx infers as targets), the lockfile, nx.json's named inputs and target defaults. With the
+ * demo's graph shape added, what Nx alone costs for this workspace's graph: the floor under the no-op.
+ */
+function copyProjectLayout(root: string): void {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { workspaces: string[] };
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'bare', version: '0.0.0', private: true, workspaces: pkg.workspaces }, null, 2));
+  const nxJson = JSON.parse(readFileSync(join(REPO, 'nx.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(root, 'nx.json'), JSON.stringify({ neverConnectToCloud: true, namedInputs: nxJson.namedInputs, targetDefaults: nxJson.targetDefaults, parallel: nxJson.parallel }, null, 2));
+  cpSync(join(REPO, 'package-lock.json'), join(root, 'package-lock.json'));
+  for (const pattern of pkg.workspaces) {
+    const parent = pattern.replace(/\/\*$/, '');
+    for (const dir of readdirSync(join(REPO, parent))) {
+      const manifest = join(parent, dir, 'package.json');
+      if (!existsSync(join(REPO, manifest))) continue;
+      mkdirSync(join(root, parent, dir), { recursive: true });
+      cpSync(join(REPO, manifest), join(root, manifest));
+    }
+  }
+}
+
+/**
+ * node_modules as this workspace has it (one link per package) plus one more package linked to a folder of the
+ * bench workspace, so that Node resolves that plugin by name as it resolves @trajgen/plugin here.
+ */
+function linkNodeModulesWith(root: string, name: string, target: string): void {
+  mkdirSync(join(root, 'node_modules', name.split('/')[0]), { recursive: true });
+  for (const entry of readdirSync(join(REPO, 'node_modules'))) {
+    if (entry === name.split('/')[0]) continue;
+    symlinkSync(join(REPO, 'node_modules', entry), join(root, 'node_modules', entry));
+  }
+  symlinkSync(join(root, target), join(root, 'node_modules', name));
+}
+
+/**
+ * The demo's graph shape made by the smallest local Nx plugin that can make it: createNodes infers a project
+ * from pipelines/chain/config.yaml with the pipeline's eleven targets (the seven chained cached stages with the
+ * demo's outputs, each hashing its upstream's outputs, plus four uncached ones), each its own executor with a
+ * schema, as trajgen's are. No fingerprints, no hooks, no richer inputs: what Nx's plugin machinery (resolving a
+ * local plugin, loading it, reading eleven executors) costs before any of trajgen's own work.
+ */
+function writeMinimalPlugin(root: string, shape: StageShape[]): void {
+  const dir = join(root, 'tools/min-plugin');
+  mkdirSync(join(dir, 'schemas'), { recursive: true });
+  const extra = ['check', 'ledger', 'generate-excluded-repos', 'clean'];
+  const executors: Record<string, { implementation: string; schema: string; description: string }> = {};
+  for (const name of [...shape.map((x) => x.stage), ...extra]) {
+    executors[name] = { implementation: './executor.js', schema: `./schemas/${name}.json`, description: name };
+    writeFileSync(join(dir, 'schemas', `${name}.json`), JSON.stringify({ version: 2, outputCapture: 'direct-nodejs', type: 'object', properties: { files: { type: 'number' }, bytes: { type: 'number' }, dir: { type: 'string' } } }, null, 2));
+  }
+  writeFileSync(join(dir, 'executors.json'), JSON.stringify({ executors }, null, 2));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@bench/min-plugin', version: '0.0.0', private: true, main: './index.js', executors: './executors.json' }, null, 2));
+  writeFileSync(
+    join(dir, 'executor.js'),
+    `const fs = require('fs');
+module.exports = async function (o) {
+  if (!o.dir) return { success: true };
+  fs.mkdirSync(o.dir, { recursive: true });
+  for (let i = 0; i < o.files; i++) fs.writeFileSync(o.dir + '/f' + i, require('crypto').randomBytes(Math.max(1, Math.floor(o.bytes / o.files))));
+  return { success: true };
+};\n`,
+  );
+  const targets: Record<string, unknown> = {};
+  shape.forEach((x, i) => {
+    targets[x.stage] = {
+      executor: `@bench/min-plugin:${x.stage}`,
+      cache: true,
+      dependsOn: i > 0 ? [shape[i - 1].stage] : [],
+      inputs: i > 0 ? [x.transitive ? { dependentTasksOutputFiles: 'out/**/*', transitive: true } : { dependentTasksOutputFiles: 'out/**/*' }] : [],
+      outputs: [`{workspaceRoot}/out/${x.stage}`],
+      options: { dir: `out/${x.stage}`, files: Math.max(1, x.files), bytes: Math.max(1, x.bytes) },
+    };
+  });
+  for (const name of extra) targets[name] = { executor: `@bench/min-plugin:${name}`, cache: false, options: {} };
+  writeFileSync(
+    join(dir, 'index.js'),
+    `const { basename, dirname } = require('path');
+const targets = ${JSON.stringify(targets)};
+exports.createNodes = ['pipelines/*/config.yaml', (files) => files.map((f) => [f, { projects: { [dirname(f)]: { name: basename(dirname(f)), root: dirname(f), targets } } }])];\n`,
+  );
+  mkdirSync(join(root, 'pipelines/chain'), { recursive: true });
+  writeFileSync(join(root, 'pipelines/chain/config.yaml'), '# the plugin infers the chain from this file\n');
+  const nxJson = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(root, 'nx.json'), JSON.stringify({ ...nxJson, plugins: [{ plugin: '@bench/min-plugin', include: ['pipelines/*/config.yaml'] }] }, null, 2));
+  writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\nout\n');
+}
+
+/** How many npm workspace packages (libs/*, tools/*) a workspace holds. */
+function countManifests(root: string): number {
+  return ['libs', 'tools'].reduce((n, parent) => n + (existsSync(join(root, parent)) ? readdirSync(join(root, parent)).filter((d) => existsSync(join(root, parent, d, 'package.json'))).length : 0), 0);
 }
 
 /** One stage's cached outputs: how many files and bytes Nx restores for it. */
@@ -214,6 +323,8 @@ const series = (xs: number[]): Series => ({ median_ms: Math.round(median(xs)), s
 
 function main() {
   const bare = bareWorkspace();
+  const bareProjects = bareWorkspace({ withWorkspaceProjects: true });
+  const barePlugin = bareWorkspace({ withWorkspaceProjects: true, minimalPlugin: true });
   const ws = createTempWorkspace({ prefix: 'trajgen-bench-' });
   const results: Record<string, unknown> = { benchmark: 'nx-cache', date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version } };
   try {
@@ -235,10 +346,14 @@ function main() {
     const shape = demoShape(ws);
     results.demo_output_shape = shape;
     bare.addChain(shape);
+    bareProjects.addChain(shape);
+    barePlugin.addChain(shape);
 
     // Warm every path once (file system caches, Nx's workspace data).
     bare.run();
     bare.runChain();
+    bareProjects.runChain();
+    barePlugin.runChain();
     timedNx(ws, ['run', 'bench-trivial:noop']);
     timedNx(ws, ['run', 'demo:archive']);
 
@@ -247,12 +362,16 @@ function main() {
     const bareShipped: number[] = [];
     const wsTrivial: number[] = [];
     const bareChain: number[] = [];
+    const bareProjectsChain: number[] = [];
+    const barePluginChain: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const a = timedNx(ws, ['run', 'demo:archive']);
       if (a.ran.length) throw new Error(`a no-op rerun executed ${a.ran.join(', ')}`);
       noop.push(a.ms);
       bareTrivial.push(bare.run());
       bareChain.push(bare.runChain());
+      bareProjectsChain.push(bareProjects.runChain());
+      barePluginChain.push(barePlugin.runChain());
       bareShipped.push(bare.runAsShipped());
       wsTrivial.push(timedNx(ws, ['run', 'bench-trivial:noop']).ms);
     }
@@ -261,7 +380,13 @@ function main() {
     results.bare_nx_as_shipped_cached_trivial_target = series(bareShipped);
     results.workspace_cached_trivial_target = series(wsTrivial);
     results.bare_nx_same_graph_shape = series(bareChain);
+    results.bare_nx_workspace_projects_same_graph_shape = series(bareProjectsChain);
     results.ratio_noop_over_bare_same_graph_shape = r3(median(noop) / median(bareChain));
+    results.ratio_noop_over_bare_workspace_projects_same_graph_shape = r3(median(noop) / median(bareProjectsChain));
+    results.ratio_bare_workspace_projects_same_graph_shape_over_bare_trivial = r3(median(bareProjectsChain) / median(bareTrivial));
+    results.bare_nx_workspace_projects_minimal_plugin_same_graph_shape = series(barePluginChain);
+    results.ratio_bare_minimal_plugin_over_bare_trivial = r3(median(barePluginChain) / median(bareTrivial));
+    results.ratio_noop_over_bare_minimal_plugin = r3(median(noop) / median(barePluginChain));
     results.ratio_noop_over_bare_trivial = r3(median(noop) / median(bareTrivial));
     results.ratio_noop_over_bare_as_shipped = r3(median(noop) / median(bareShipped));
     console.log(`\nno-op nx run demo:archive:                 ${median(noop).toFixed(0)} ms (median of ${RUNS}: ${noop.map(Math.round).join(', ')})`);
@@ -271,6 +396,8 @@ function main() {
     const files = shape.reduce((n, x) => n + x.files, 0);
     const mb = shape.reduce((n, x) => n + x.bytes, 0) / 1e6;
     console.log(`bare Nx, the demo's graph shape:            ${median(bareChain).toFixed(0)} ms (${bareChain.map(Math.round).join(', ')}; 7 chained cached targets, ${files} output files, ${mb.toFixed(1)} MB; ratio no-op / this ${(median(noop) / median(bareChain)).toFixed(2)})`);
+    console.log(`the same in bare Nx with this workspace's ${countManifests(bareProjects.root)} lib and tool projects (no plugin): ${median(bareProjectsChain).toFixed(0)} ms (${bareProjectsChain.map(Math.round).join(', ')}; ${(median(bareProjectsChain) / median(bareTrivial)).toFixed(2)}× bare trivial: what Nx alone costs for this graph; ratio no-op / this ${(median(noop) / median(bareProjectsChain)).toFixed(2)})`);
+    console.log(`the same made by a minimal local plugin:   ${median(barePluginChain).toFixed(0)} ms (${barePluginChain.map(Math.round).join(', ')}; ${(median(barePluginChain) / median(bareTrivial)).toFixed(2)}× bare trivial: Nx's cost of a local plugin with eleven executors; ratio no-op / this ${(median(noop) / median(barePluginChain)).toFixed(2)})`);
     console.log(`ratio no-op / bare trivial:                 ${(median(noop) / median(bareTrivial)).toFixed(2)} (goal ≤ 1.2); / bare as shipped ${(median(noop) / median(bareShipped)).toFixed(2)}`);
 
     // The Nx daemon (interactive use): the first command starts it, later ones reuse the project graph and plugin.
@@ -349,6 +476,8 @@ function main() {
   } finally {
     ws.remove();
     bare.remove();
+    bareProjects.remove();
+    barePlugin.remove();
   }
 }
 
