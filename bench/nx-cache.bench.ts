@@ -10,7 +10,8 @@
  *     command), and the demo's graph shape in the bare workspace (seven chained
  *     cached targets with the demo's output files: what Nx itself costs for it),
  *     also in a bare workspace holding this workspace's projects (its npm
- *     workspaces and lockfile, no plugin): the floor under the no-op;
+ *     workspaces and lockfile, no plugin) and made there by a minimal local
+ *     plugin (eleven executors, nothing else): the floors under the no-op;
  *  2. scale: `nx run-many -t archive` no-op over 1 pipeline and over 10 (the
  *     demo plus small copies of it, one task each, run once for real) — the
  *     goal is < 0.15 s more per pipeline;
@@ -75,6 +76,8 @@ function timedNx(ws: TempWorkspace, nxArgs: string[], env?: NodeJS.ProcessEnv): 
  */
 function bareWorkspace(opts: { withWorkspaceProjects?: boolean; minimalPlugin?: boolean } = {}): {
   root: string;
+  /** Lib and tool projects copied from this workspace. */
+  projects: number;
   run(): number;
   runAsShipped(): number;
   addChain(shape: StageShape[]): void;
@@ -84,7 +87,7 @@ function bareWorkspace(opts: { withWorkspaceProjects?: boolean; minimalPlugin?: 
   const root = mkdtempSync(join(tmpdir(), 'trajgen-bench-bare-nx-'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'bare', version: '0.0.0', private: true }, null, 2));
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ neverConnectToCloud: true }, null, 2));
-  if (opts.withWorkspaceProjects) copyProjectLayout(root);
+  const projects = opts.withWorkspaceProjects ? copyProjectLayout(root) : 0;
   mkdirSync(join(root, 'trivial'));
   writeFileSync(join(root, 'trivial/project.json'), JSON.stringify({ name: 'trivial', targets: { noop: { command: 'echo trivial', cache: true, inputs: [] } } }, null, 2));
   writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\n');
@@ -111,6 +114,7 @@ function bareWorkspace(opts: { withWorkspaceProjects?: boolean; minimalPlugin?: 
   let chainTarget = '';
   return {
     root,
+    projects,
     run: () => timed('trivial:noop', isolationOff),
     runAsShipped: () => timed('trivial:noop', asShipped),
     addChain: (shape) => {
@@ -131,12 +135,13 @@ function bareWorkspace(opts: { withWorkspaceProjects?: boolean; minimalPlugin?: 
  * `test` scripts Nx infers as targets), the lockfile, nx.json's named inputs and target defaults. With the
  * demo's graph shape added, what Nx alone costs for this workspace's graph: the floor under the no-op.
  */
-function copyProjectLayout(root: string): void {
+function copyProjectLayout(root: string): number {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { workspaces: string[] };
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'bare', version: '0.0.0', private: true, workspaces: pkg.workspaces }, null, 2));
   const nxJson = JSON.parse(readFileSync(join(REPO, 'nx.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ neverConnectToCloud: true, namedInputs: nxJson.namedInputs, targetDefaults: nxJson.targetDefaults, parallel: nxJson.parallel }, null, 2));
   cpSync(join(REPO, 'package-lock.json'), join(root, 'package-lock.json'));
+  let projects = 0;
   for (const pattern of pkg.workspaces) {
     const parent = pattern.replace(/\/\*$/, '');
     for (const dir of readdirSync(join(REPO, parent))) {
@@ -144,8 +149,10 @@ function copyProjectLayout(root: string): void {
       if (!existsSync(join(REPO, manifest))) continue;
       mkdirSync(join(root, parent, dir), { recursive: true });
       cpSync(join(REPO, manifest), join(root, manifest));
+      projects++;
     }
   }
+  return projects;
 }
 
 /**
@@ -191,14 +198,7 @@ module.exports = async function (o) {
   );
   const targets: Record<string, unknown> = {};
   shape.forEach((x, i) => {
-    targets[x.stage] = {
-      executor: `@bench/min-plugin:${x.stage}`,
-      cache: true,
-      dependsOn: i > 0 ? [shape[i - 1].stage] : [],
-      inputs: i > 0 ? [x.transitive ? { dependentTasksOutputFiles: 'out/**/*', transitive: true } : { dependentTasksOutputFiles: 'out/**/*' }] : [],
-      outputs: [`{workspaceRoot}/out/${x.stage}`],
-      options: { dir: `out/${x.stage}`, files: Math.max(1, x.files), bytes: Math.max(1, x.bytes) },
-    };
+    targets[x.stage] = { executor: `@bench/min-plugin:${x.stage}`, options: { dir: `out/${x.stage}`, files: Math.max(1, x.files), bytes: Math.max(1, x.bytes) }, ...chainStage(shape, i) };
   });
   for (const name of extra) targets[name] = { executor: `@bench/min-plugin:${name}`, cache: false, options: {} };
   writeFileSync(
@@ -212,11 +212,6 @@ exports.createNodes = ['pipelines/*/config.yaml', (files) => files.map((f) => [f
   const nxJson = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ ...nxJson, plugins: [{ plugin: '@bench/min-plugin', include: ['pipelines/*/config.yaml'] }] }, null, 2));
   writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\nout\n');
-}
-
-/** How many npm workspace packages (libs/*, tools/*) a workspace holds. */
-function countManifests(root: string): number {
-  return ['libs', 'tools'].reduce((n, parent) => n + (existsSync(join(root, parent)) ? readdirSync(join(root, parent)).filter((d) => existsSync(join(root, parent, d, 'package.json'))).length : 0), 0);
 }
 
 /** One stage's cached outputs: how many files and bytes Nx restores for it. */
@@ -249,6 +244,17 @@ function demoShape(ws: TempWorkspace): StageShape[] {
   });
 }
 
+/** Stage i of the chain as Nx caches it: after stage i-1, hashing its outputs (all upstream ones for archive), writing out/<stage>. */
+function chainStage(shape: StageShape[], i: number): Record<string, unknown> {
+  const s = shape[i];
+  return {
+    cache: true,
+    dependsOn: i > 0 ? [shape[i - 1].stage] : [],
+    inputs: i > 0 ? [s.transitive ? { dependentTasksOutputFiles: 'out/**/*', transitive: true } : { dependentTasksOutputFiles: 'out/**/*' }] : [],
+    outputs: [`{workspaceRoot}/out/${s.stage}`],
+  };
+}
+
 /**
  * The same graph shape in the bare workspace: seven chained cached targets, each writing as many files and
  * bytes as the demo's stage, each later one hashing its upstream's outputs (dependentTasksOutputFiles, as the
@@ -263,13 +269,7 @@ for (let i = 0; i < +files; i++) fs.writeFileSync(dir + '/f' + i, require('crypt
   );
   const targets: Record<string, unknown> = {};
   shape.forEach((s, i) => {
-    targets[s.stage] = {
-      command: `node chain/write-outputs.cjs out/${s.stage} ${Math.max(1, s.files)} ${Math.max(1, s.bytes)}`,
-      cache: true,
-      dependsOn: i > 0 ? [shape[i - 1].stage] : [],
-      inputs: i > 0 ? [s.transitive ? { dependentTasksOutputFiles: 'out/**/*', transitive: true } : { dependentTasksOutputFiles: 'out/**/*' }] : [],
-      outputs: [`{workspaceRoot}/out/${s.stage}`],
-    };
+    targets[s.stage] = { command: `node chain/write-outputs.cjs out/${s.stage} ${Math.max(1, s.files)} ${Math.max(1, s.bytes)}`, ...chainStage(shape, i) };
   });
   writeFileSync(join(root, 'chain/project.json'), JSON.stringify({ name: 'chain', targets }, null, 2));
   writeFileSync(join(root, '.gitignore'), 'node_modules\n.nx\nout\n');
@@ -396,7 +396,7 @@ function main() {
     const files = shape.reduce((n, x) => n + x.files, 0);
     const mb = shape.reduce((n, x) => n + x.bytes, 0) / 1e6;
     console.log(`bare Nx, the demo's graph shape:            ${median(bareChain).toFixed(0)} ms (${bareChain.map(Math.round).join(', ')}; 7 chained cached targets, ${files} output files, ${mb.toFixed(1)} MB; ratio no-op / this ${(median(noop) / median(bareChain)).toFixed(2)})`);
-    console.log(`the same in bare Nx with this workspace's ${countManifests(bareProjects.root)} lib and tool projects (no plugin): ${median(bareProjectsChain).toFixed(0)} ms (${bareProjectsChain.map(Math.round).join(', ')}; ${(median(bareProjectsChain) / median(bareTrivial)).toFixed(2)}× bare trivial: what Nx alone costs for this graph; ratio no-op / this ${(median(noop) / median(bareProjectsChain)).toFixed(2)})`);
+    console.log(`the same in bare Nx with this workspace's ${bareProjects.projects} lib and tool projects (no plugin): ${median(bareProjectsChain).toFixed(0)} ms (${bareProjectsChain.map(Math.round).join(', ')}; ${(median(bareProjectsChain) / median(bareTrivial)).toFixed(2)}× bare trivial: what Nx alone costs for this graph; ratio no-op / this ${(median(noop) / median(bareProjectsChain)).toFixed(2)})`);
     console.log(`the same made by a minimal local plugin:   ${median(barePluginChain).toFixed(0)} ms (${barePluginChain.map(Math.round).join(', ')}; ${(median(barePluginChain) / median(bareTrivial)).toFixed(2)}× bare trivial: Nx's cost of a local plugin with eleven executors; ratio no-op / this ${(median(noop) / median(barePluginChain)).toFixed(2)})`);
     console.log(`ratio no-op / bare trivial:                 ${(median(noop) / median(bareTrivial)).toFixed(2)} (goal ≤ 1.2); / bare as shipped ${(median(noop) / median(bareShipped)).toFixed(2)}`);
 

@@ -22,10 +22,9 @@ Object.defineProperty(exports, "postTasksExecution", { enumerable: true, get: fu
 exports.createNodes = [
     'pipelines/*/config.yaml',
     (configFiles, _options, context) => {
-        // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
+        // Every pipeline's stages read the same libs' package.json and nx.json's production input: once per command.
         const deps = (0, targets_1.libDepsReader)(context.workspaceRoot);
-        let production;
-        const productionOnce = () => (production ??= (0, targets_1.productionPatterns)(context.nxJsonConfiguration));
+        const production = (0, targets_1.productionPatterns)(context.nxJsonConfiguration);
         return configFiles.map((file) => {
             const root = (0, node_path_1.dirname)(file);
             const name = (0, node_path_1.basename)(root);
@@ -38,7 +37,7 @@ exports.createNodes = [
                             root,
                             projectType: 'application',
                             tags: ['type:pipeline'],
-                            targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name, deps, productionOnce),
+                            targets: (0, targets_1.pipelineTargets)(context.workspaceRoot, name, deps, production),
                         },
                     },
                 },

@@ -15,10 +15,9 @@ export { preTasksExecution, postTasksExecution } from './hooks/tasks-execution';
 export const createNodes: CreateNodes = [
   'pipelines/*/config.yaml',
   (configFiles, _options, context) => {
-    // Every pipeline's stages read the same libs' package.json: once per command, not once per stage.
+    // Every pipeline's stages read the same libs' package.json and nx.json's production input: once per command.
     const deps = libDepsReader(context.workspaceRoot);
-    let production: string[] | undefined;
-    const productionOnce = () => (production ??= productionPatterns(context.nxJsonConfiguration));
+    const production = productionPatterns(context.nxJsonConfiguration);
     return configFiles.map((file) => {
       const root = dirname(file);
       const name = basename(root);
@@ -31,7 +30,7 @@ export const createNodes: CreateNodes = [
               root,
               projectType: 'application',
               tags: ['type:pipeline'],
-              targets: pipelineTargets(context.workspaceRoot, name, deps, productionOnce),
+              targets: pipelineTargets(context.workspaceRoot, name, deps, production),
             },
           },
         },

@@ -15,4 +15,4 @@ function useWorkspaceTsconfig(env) {
   return env;
 }
 
-module.exports = { useWorkspaceTsconfig, WORKSPACE_TSCONFIG };
+module.exports = { useWorkspaceTsconfig };

@@ -8,7 +8,7 @@ exports.PLUGIN_ROOT = exports.STAGES = void 0;
 exports.libDepsReader = libDepsReader;
 exports.libClosure = libClosure;
 exports.productionPatterns = productionPatterns;
-exports.productionReader = productionReader;
+exports.readProductionPatterns = readProductionPatterns;
 exports.pipelineTargets = pipelineTargets;
 exports.listPipelines = listPipelines;
 const node_fs_1 = require("node:fs");
@@ -85,10 +85,9 @@ function libFileset(libs, production) {
     const dirs = `{workspaceRoot}/libs/${libs.length === 1 ? libs[0] : `{${libs.join(',')}}`}`;
     return production.map((p) => p.replace('{projectRoot}', dirs));
 }
-/** nx.json's `production` patterns, read once per reader like LibDeps. */
-function productionReader(workspaceRoot) {
-    let patterns;
-    return () => (patterns ??= productionPatterns(JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(workspaceRoot, 'nx.json'), 'utf8'))));
+/** nx.json's `production` patterns of the workspace at `workspaceRoot`. */
+function readProductionPatterns(workspaceRoot) {
+    return productionPatterns(JSON.parse((0, node_fs_1.readFileSync)((0, node_path_1.join)(workspaceRoot, 'nx.json'), 'utf8')));
 }
 function stageTarget(workspaceRoot, pipeline, stage, index, deps, production) {
     const spec = SPECS[stage];
@@ -134,7 +133,7 @@ function stageTarget(workspaceRoot, pipeline, stage, index, deps, production) {
  * target's options and outputs of a project into every task of it — a value
  * from one section there would rerun all stages.
  */
-function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspaceRoot), production = productionReader(workspaceRoot)) {
+function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspaceRoot), production = readProductionPatterns(workspaceRoot)) {
     const targets = {
         check: {
             executor: EXECUTOR('check'),
@@ -164,7 +163,7 @@ function pipelineTargets(workspaceRoot, pipeline, deps = libDepsReader(workspace
         },
     };
     exports.STAGES.forEach((stage, i) => {
-        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production());
+        targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production);
     });
     return targets;
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { matchGlobPaths } from 'nx/src/native';
 import stageGraph from '../../stage-graph.json';
-import { pipelineTargets, productionPatterns, STAGES, libClosure } from './targets';
+import { pipelineTargets, productionPatterns, readProductionPatterns, STAGES, libClosure } from './targets';
 import { fingerprintEnvName } from '../../bin/fingerprint.cjs';
 
 const root = join(__dirname, '../../../..');
@@ -52,7 +51,7 @@ describe('pipelineTargets', () => {
   });
 
   it("selects exactly the files nx.json's production input selects in each of those libs (Nx's own glob engine)", () => {
-    const production = productionPatterns(JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')));
+    const production = readProductionPatterns(root);
     const tracked = execFileSync('git', ['ls-files', 'libs'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
     for (const stage of STAGES) {
       const globs = (targets[stage].inputs as unknown[]).filter((i): i is string => typeof i === 'string' && i.replace(/^!/, '').startsWith('{workspaceRoot}/libs/'));

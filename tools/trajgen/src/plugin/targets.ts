@@ -93,10 +93,9 @@ function libFileset(libs: string[], production: string[]): string[] {
   return production.map((p) => p.replace('{projectRoot}', dirs));
 }
 
-/** nx.json's `production` patterns, read once per reader like LibDeps. */
-export function productionReader(workspaceRoot: string): () => string[] {
-  let patterns: string[] | undefined;
-  return () => (patterns ??= productionPatterns(JSON.parse(readFileSync(join(workspaceRoot, 'nx.json'), 'utf8')) as NxJsonConfiguration));
+/** nx.json's `production` patterns of the workspace at `workspaceRoot`. */
+export function readProductionPatterns(workspaceRoot: string): string[] {
+  return productionPatterns(JSON.parse(readFileSync(join(workspaceRoot, 'nx.json'), 'utf8')) as NxJsonConfiguration);
 }
 
 function stageTarget(workspaceRoot: string, pipeline: string, stage: StageName, index: number, deps: LibDeps, production: string[]): TargetConfiguration {
@@ -150,7 +149,7 @@ export function pipelineTargets(
   workspaceRoot: string,
   pipeline: string,
   deps: LibDeps = libDepsReader(workspaceRoot),
-  production: () => string[] = productionReader(workspaceRoot),
+  production: string[] = readProductionPatterns(workspaceRoot),
 ): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = {
     check: {
@@ -181,7 +180,7 @@ export function pipelineTargets(
     },
   };
   STAGES.forEach((stage, i) => {
-    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production());
+    targets[stage] = stageTarget(workspaceRoot, pipeline, stage, i, deps, production);
   });
   return targets;
 }
